@@ -1,0 +1,327 @@
+"""The snapshot: a typed, versioned picture of one vCenter inventory.
+
+This module is the contract between the exporter and the rule engine. Every
+collection is keyed by managed-object id (moid) and every reference is a moid,
+so rules join in O(1). Each object also carries its own ``moid`` (checked
+against its key on load) so a rule can hand an object around without its key.
+
+The JSON Schema in ``scalearc_lint/schema/snapshot.schema.json`` is generated
+from these classes (``python -m scalearc_lint.schema``); never edit it by hand.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+#: Bumped on any incompatible change of the snapshot's shape.
+SCHEMA_VERSION = 1
+
+Moid = Annotated[str, msgspec.Meta(min_length=1, description="managed-object id")]
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+
+PowerState = Literal["poweredOn", "poweredOff", "suspended"]
+DrsBehavior = Literal["manual", "partiallyAutomated", "fullyAutomated"]
+
+
+class _Model(
+    msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True, frozen=True
+):
+    """Base of every snapshot class: immutable; unknown keys are errors; defaults not written."""
+
+
+class Source(_Model):
+    """Where the snapshot came from."""
+
+    vcenter: str
+    instance_uuid: str = ""
+    api_version: str = ""
+    product: str = ""
+
+
+class Datacenter(_Model):
+    """A vSphere datacenter."""
+
+    moid: Moid
+    name: str
+
+
+class DrsVmOverride(_Model):
+    """A per-VM DRS setting (``ClusterDrsVmConfigInfo``); ``None`` means inherited."""
+
+    enabled: bool | None = None
+    behavior: DrsBehavior | None = None
+
+
+class DrsConfig(_Model):
+    """Cluster DRS configuration; an unset default behaviour means fullyAutomated."""
+
+    enabled: bool = False
+    default_behavior: DrsBehavior | None = None
+    vm_overrides: dict[str, DrsVmOverride] = {}
+
+
+class HaVmOverride(_Model):
+    """A per-VM vSphere HA setting."""
+
+    restart_priority: str | None = None
+    isolation_response: str | None = None
+
+
+class HaConfig(_Model):
+    """Cluster vSphere HA configuration."""
+
+    enabled: bool = False
+    vm_overrides: dict[str, HaVmOverride] = {}
+
+
+class ClusterRule(_Model):
+    """A DRS rule: VM-VM affinity / anti-affinity, or VM-host."""
+
+    key: int
+    name: str
+    kind: Literal["vm-affinity", "vm-anti-affinity", "vm-host"]
+    enabled: bool = True
+    mandatory: bool = False
+    vms: list[Moid] = []
+    vm_group: str | None = None
+    host_group: str | None = None
+    affine: bool | None = None
+
+
+class ClusterGroup(_Model):
+    """A DRS VM group or host group."""
+
+    name: str
+    kind: Literal["vm", "host"]
+    members: list[Moid] = []
+
+
+class Cluster(_Model):
+    """A compute cluster with its DRS/HA configuration, rules and groups."""
+
+    moid: Moid
+    name: str
+    datacenter: Moid
+    root_pool: Moid | None = None
+    hosts: list[Moid] = []
+    drs: DrsConfig = DrsConfig()
+    ha: HaConfig = HaConfig()
+    rules: list[ClusterRule] = []
+    groups: list[ClusterGroup] = []
+
+
+class NetworkPolicy(_Model):
+    """Teaming and security settings; ``None`` means not set (inherited / unknown)."""
+
+    notify_switches: bool | None = None
+    teaming_policy: str | None = None
+    allow_promiscuous: bool | None = None
+    mac_changes: bool | None = None
+    forged_transmits: bool | None = None
+
+
+class StandardSwitch(_Model):
+    """A host's standard vSwitch and its own policy."""
+
+    name: str
+    policy: NetworkPolicy = NetworkPolicy()
+
+
+class HostPortgroup(_Model):
+    """A standard-switch portgroup: configured ``spec`` and ``computed`` effective policy."""
+
+    name: str
+    vswitch: str
+    vlan_id: int = 0
+    spec: NetworkPolicy = NetworkPolicy()
+    computed: NetworkPolicy = NetworkPolicy()
+
+
+class Host(_Model):
+    """An ESXi host."""
+
+    moid: Moid
+    name: str
+    datacenter: Moid
+    cluster: Moid | None = None
+    connection_state: Literal["connected", "disconnected", "notResponding"] = "connected"
+    in_maintenance: bool = False
+    power_state: Literal["poweredOn", "poweredOff", "standBy", "unknown"] = "poweredOn"
+    vswitches: list[StandardSwitch] = []
+    portgroups: list[HostPortgroup] = []
+
+
+class Allocation(_Model):
+    """CPU (MHz) or memory (MB) allocation; ``limit`` -1 is unlimited."""
+
+    reservation: int = 0
+    limit: int = -1
+    expandable: bool = False
+    shares_level: str = "normal"
+    shares: int = 0
+
+
+class ResourcePool(_Model):
+    """A resource pool; ``parent`` is ``None`` for a root pool."""
+
+    moid: Moid
+    name: str
+    owner: Moid
+    parent: Moid | None = None
+    cpu: Allocation = Allocation()
+    memory: Allocation = Allocation()
+
+
+class NicBacking(_Model):
+    """What a vNIC is connected to: a standard portgroup (by name) or a DV portgroup (moid)."""
+
+    kind: Literal["standard", "distributed", "opaque", "other"]
+    network: str = ""
+    portgroup: Moid | None = None
+
+
+class Nic(_Model):
+    """A virtual NIC."""
+
+    key: int
+    label: str = ""
+    mac: str = ""
+    address_type: Literal["manual", "generated", "assigned"]
+    backing: NicBacking
+    connected: bool = True
+
+
+class VmSnapshot(_Model):
+    """A node of a VM's snapshot tree."""
+
+    moid: Moid
+    name: str
+    created: AwareDatetime
+    description: str = ""
+    children: list[VmSnapshot] = []
+
+
+class Tag(_Model):
+    """A vSphere tag attached to an object."""
+
+    category: str
+    name: str
+
+
+class VirtualMachine(_Model):
+    """A virtual machine with the configuration the rules need."""
+
+    moid: Moid
+    name: str
+    instance_uuid: str = ""
+    power_state: PowerState = "poweredOn"
+    template: bool = False
+    datacenter: Moid
+    folder: str = ""
+    host: Moid | None = None
+    cluster: Moid | None = None
+    resource_pool: Moid | None = None
+    num_cpu: int = 1
+    memory_mb: int = 0
+    cpu_allocation: Allocation = Allocation()
+    memory_allocation: Allocation = Allocation()
+    nics: list[Nic] = []
+    snapshots: list[VmSnapshot] = []
+    custom_attributes: dict[str, str] = {}
+    tags: list[Tag] = []
+
+
+class DistributedSwitch(_Model):
+    """A vSphere Distributed Switch."""
+
+    moid: Moid
+    name: str
+    uuid: str = ""
+    version: str = ""
+    datacenter: Moid | None = None
+
+
+class DistributedPortgroup(_Model):
+    """A distributed portgroup with its effective default port policy."""
+
+    moid: Moid
+    name: str
+    dvs: Moid
+    key: str = ""
+    policy: NetworkPolicy = NetworkPolicy()
+
+
+EventKind = Literal["migrate", "relocate", "hot-migrate", "drs-migrate", "revert"]
+
+
+class Event(_Model):
+    """A vCenter event of interest: a migration or a revert-to-snapshot.
+
+    ``live`` is ``True`` for a vMotion, ``False`` for a cold migration, and
+    ``None`` where the event itself does not tell.
+    """
+
+    key: int
+    type: str
+    kind: EventKind
+    created: AwareDatetime
+    vm: Moid | None = None
+    vm_name: str = ""
+    live: bool | None = None
+    source_host: Moid | None = None
+    dest_host: Moid | None = None
+    user: str = ""
+    message: str = ""
+
+
+class EventLog(_Model):
+    """Events within the exported window; ``collected`` is false when none were read."""
+
+    collected: bool = False
+    window_start: AwareDatetime | None = None
+    window_end: AwareDatetime | None = None
+    items: list[Event] = []
+
+
+class Unreadable(_Model):
+    """Something the exporter could not read, so rules report ``unknown`` instead of ``pass``."""
+
+    kind: Literal[
+        "datacenter", "cluster", "host", "resource_pool", "vm", "dvswitch", "dv_portgroup",
+        "events", "tags", "custom_attributes",
+    ]
+    moid: str | None = None
+    property: str = ""
+    fault: str = ""
+
+
+class Snapshot(_Model):
+    """One vCenter inventory at one moment."""
+
+    schema_version: int
+    source: Source
+    exported_at: AwareDatetime
+    datacenters: dict[str, Datacenter] = {}
+    clusters: dict[str, Cluster] = {}
+    hosts: dict[str, Host] = {}
+    resource_pools: dict[str, ResourcePool] = {}
+    vms: dict[str, VirtualMachine] = {}
+    dvswitches: dict[str, DistributedSwitch] = {}
+    dv_portgroups: dict[str, DistributedPortgroup] = {}
+    events: EventLog = EventLog()
+    unreadable: list[Unreadable] = []
+
+
+#: The top-level collections, in document order, with their element types.
+COLLECTIONS: dict[str, type[msgspec.Struct]] = {
+    "datacenters": Datacenter,
+    "clusters": Cluster,
+    "hosts": Host,
+    "resource_pools": ResourcePool,
+    "vms": VirtualMachine,
+    "dvswitches": DistributedSwitch,
+    "dv_portgroups": DistributedPortgroup,
+}
