@@ -141,7 +141,7 @@ class HostPortgroup(_Model):
 
 
 class Host(_Model):
-    """An ESXi host."""
+    """An ESXi host; ``cpu_mhz`` is the speed of one core (0 when unknown)."""
 
     moid: Moid
     name: str
@@ -150,6 +150,9 @@ class Host(_Model):
     connection_state: Literal["connected", "disconnected", "notResponding"] = "connected"
     in_maintenance: bool = False
     power_state: Literal["poweredOn", "poweredOff", "standBy", "unknown"] = "poweredOn"
+    cpu_mhz: int = 0
+    cpu_cores: int = 0
+    memory_mb: int = 0
     vswitches: list[StandardSwitch] = []
     portgroups: list[HostPortgroup] = []
 
@@ -187,10 +190,10 @@ class Nic(_Model):
     """A virtual NIC."""
 
     key: int
-    label: str = ""
-    mac: str = ""
     address_type: Literal["manual", "generated", "assigned"]
     backing: NicBacking
+    label: str = ""
+    mac: str = ""
     connected: bool = True
 
 
@@ -216,10 +219,10 @@ class VirtualMachine(_Model):
 
     moid: Moid
     name: str
+    datacenter: Moid
     instance_uuid: str = ""
     power_state: PowerState = "poweredOn"
     template: bool = False
-    datacenter: Moid
     folder: str = ""
     host: Moid | None = None
     cluster: Moid | None = None
@@ -287,7 +290,12 @@ class EventLog(_Model):
 
 
 class Unreadable(_Model):
-    """Something the exporter could not read, so rules report ``unknown`` instead of ``pass``."""
+    """Something the exporter could not read, so rules report ``unknown`` instead of ``pass``.
+
+    ``property`` is the name of the model field that is missing or incomplete
+    (``nics``, ``snapshots``, ``portgroups``, ``policy``, ``drs``, ``rules``...);
+    an empty ``moid`` means every object of that kind.
+    """
 
     kind: Literal[
         "datacenter", "cluster", "host", "resource_pool", "vm", "dvswitch", "dv_portgroup",

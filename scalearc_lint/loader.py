@@ -1,0 +1,191 @@
+"""Read a snapshot file into the typed model, turning every bad input into one clear line."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from scalearc_lint.errors import InputError
+from scalearc_lint.model import COLLECTIONS, SCHEMA_VERSION, Snapshot
+
+_DECODER = msgspec.json.Decoder(Snapshot)
+
+
+class LoadedSnapshot(msgspec.Struct, frozen=True):
+    """A decoded snapshot with the file it came from and that file's SHA-256."""
+
+    path: str
+    sha256: str
+    snapshot: Snapshot
+
+
+def load_snapshot(path: str | Path) -> LoadedSnapshot:
+    """Read, decode and validate one snapshot file, or raise InputError naming the problem."""
+    data = read_input_file(path, what="snapshot")
+    return LoadedSnapshot(
+        path=str(path), sha256=hashlib.sha256(data).hexdigest(), snapshot=decode_snapshot(data, path)
+    )
+
+
+def read_input_file(path: str | Path, *, what: str) -> bytes:
+    """Read a whole input file, raising InputError for missing, directory, unreadable or empty."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{path}: is a directory, expected a {what} file")
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise InputError(f"{path}: empty file, expected a JSON {what}")
+    return data
+
+
+def decode_snapshot(data: bytes, path: str | Path = "<snapshot>") -> Snapshot:
+    """Decode snapshot JSON bytes into a validated Snapshot, or raise InputError."""
+    try:
+        snapshot = _DECODER.decode(data)
+    except msgspec.ValidationError as exc:
+        raise InputError(f"{path}: {_diagnose(data, exc)}") from None
+    except msgspec.DecodeError as exc:
+        raise InputError(f"{path}: not valid JSON ({_json_problem(exc)})") from None
+    if snapshot.schema_version != SCHEMA_VERSION:
+        raise InputError(_version_message(path, snapshot.schema_version))
+    problem = next(iter(dangling_references(snapshot)), None)
+    if problem is not None:
+        raise InputError(f"{path}: {problem}")
+    return snapshot
+
+
+def _json_problem(exc: msgspec.DecodeError) -> str:
+    text = str(exc)
+    if "truncated" in text:
+        return "the file is truncated"
+    return text[:1].lower() + text[1:]
+
+
+def _version_message(path: str | Path, version: object) -> str:
+    return (
+        f"{path}: $.schema_version: unsupported snapshot schema version {version!r}; "
+        f"this scalearc-lint reads version {SCHEMA_VERSION} (re-export the snapshot)"
+    )
+
+
+def _diagnose(data: bytes, exc: msgspec.ValidationError) -> str:
+    """Name the exact JSON path of a validation error, down to the key of a collection entry."""
+    message = str(exc)
+    try:
+        raw: Any = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return message
+    if not isinstance(raw, dict):
+        return f"$: expected a JSON object (a scalearc-lint snapshot), got {_json_type(raw)}"
+    if "schema_version" not in raw:
+        return "$.schema_version: missing; this is not a scalearc-lint snapshot"
+    if raw["schema_version"] != SCHEMA_VERSION:
+        return _version_message("", raw["schema_version"]).removeprefix(": ")
+    # msgspec writes `[...]` for a dict key; find the offending entry to name its key.
+    match = re.search(r" - at `\$\.(\w+)\[\.\.\.\](.*)`$", message)
+    if match and match.group(1) in COLLECTIONS and isinstance(raw.get(match.group(1)), dict):
+        name = match.group(1)
+        for key, value in raw[name].items():
+            try:
+                msgspec.convert(value, COLLECTIONS[name])
+            except msgspec.ValidationError as inner:
+                text, _, where = str(inner).rpartition(" - at `$")
+                if not text:
+                    text, where = str(inner), "`"
+                return f"$.{name}[{_quote(key)}]{where.rstrip('`')}: {text}"
+    text, _, where = message.rpartition(" - at `")
+    return f"{where.rstrip('`')}: {text}" if text else message
+
+
+def _quote(key: str) -> str:
+    return msgspec.json.encode(key).decode()
+
+
+def _json_type(value: object) -> str:
+    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number"
+    )
+
+
+def dangling_references(snapshot: Snapshot) -> Iterator[str]:
+    """Yield a message for every key/moid mismatch and every reference to a missing object."""
+    for name in COLLECTIONS:
+        for key, obj in getattr(snapshot, name).items():
+            if obj.moid != key:
+                yield f"$.{name}[{_quote(key)}].moid: {obj.moid!r} does not match its key"
+
+    dcs, clusters, hosts = snapshot.datacenters, snapshot.clusters, snapshot.hosts
+    pools, vms, dvpgs = snapshot.resource_pools, snapshot.vms, snapshot.dv_portgroups
+
+    def dangling(collection: str, key: str, field: str, moid: str, what: str) -> str:
+        return f"$.{collection}[{_quote(key)}].{field}: {moid!r} is not {what} in this snapshot"
+
+    for key, cluster in clusters.items():
+        if cluster.datacenter not in dcs:
+            yield dangling("clusters", key, "datacenter", cluster.datacenter, "a datacenter")
+        if cluster.root_pool is not None and cluster.root_pool not in pools:
+            yield dangling("clusters", key, "root_pool", cluster.root_pool, "a resource pool")
+        for i, host in enumerate(cluster.hosts):
+            if host not in hosts:
+                yield dangling("clusters", key, f"hosts[{i}]", host, "a host")
+        for overrides, field in ((cluster.drs.vm_overrides, "drs"), (cluster.ha.vm_overrides, "ha")):
+            for vm in overrides:
+                if vm not in vms:
+                    yield dangling("clusters", key, f"{field}.vm_overrides", vm, "a VM")
+        for i, rule in enumerate(cluster.rules):
+            for j, vm in enumerate(rule.vms):
+                if vm not in vms:
+                    yield dangling("clusters", key, f"rules[{i}].vms[{j}]", vm, "a VM")
+        for i, group in enumerate(cluster.groups):
+            members: Mapping[str, object] = vms if group.kind == "vm" else hosts
+            for j, member in enumerate(group.members):
+                if member not in members:
+                    yield dangling(
+                        "clusters", key, f"groups[{i}].members[{j}]", member, f"a {group.kind}"
+                    )
+    for key, host in hosts.items():
+        if host.datacenter not in dcs:
+            yield dangling("hosts", key, "datacenter", host.datacenter, "a datacenter")
+        if host.cluster is not None and host.cluster not in clusters:
+            yield dangling("hosts", key, "cluster", host.cluster, "a cluster")
+    for key, pool in pools.items():
+        if pool.parent is not None and pool.parent not in pools:
+            yield dangling("resource_pools", key, "parent", pool.parent, "a resource pool")
+        if pool.owner not in clusters and pool.owner not in hosts:
+            yield dangling("resource_pools", key, "owner", pool.owner, "a cluster or host")
+    for key, vm in vms.items():
+        if vm.datacenter not in dcs:
+            yield dangling("vms", key, "datacenter", vm.datacenter, "a datacenter")
+        if vm.host is not None and vm.host not in hosts:
+            yield dangling("vms", key, "host", vm.host, "a host")
+        if vm.cluster is not None and vm.cluster not in clusters:
+            yield dangling("vms", key, "cluster", vm.cluster, "a cluster")
+        if vm.resource_pool is not None and vm.resource_pool not in pools:
+            yield dangling("vms", key, "resource_pool", vm.resource_pool, "a resource pool")
+        for i, nic in enumerate(vm.nics):
+            portgroup = nic.backing.portgroup
+            if portgroup is not None and portgroup not in dvpgs:
+                yield dangling(
+                    "vms", key, f"nics[{i}].backing.portgroup", portgroup, "a DV portgroup"
+                )
+    for key, dvpg in dvpgs.items():
+        if dvpg.dvs not in snapshot.dvswitches:
+            yield dangling("dv_portgroups", key, "dvs", dvpg.dvs, "a distributed switch")
+    for key, dvs in snapshot.dvswitches.items():
+        if dvs.datacenter is not None and dvs.datacenter not in dcs:
+            yield dangling("dvswitches", key, "datacenter", dvs.datacenter, "a datacenter")
+
+
+def encode_snapshot(snapshot: Snapshot) -> bytes:
+    """Encode a snapshot as JSON (``schema_version`` first)."""
+    return msgspec.json.encode(snapshot)

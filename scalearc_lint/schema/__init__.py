@@ -1,0 +1,29 @@
+"""The published JSON Schema of the snapshot, generated from the typed model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from scalearc_lint.model import SCHEMA_VERSION, Snapshot
+
+SCHEMA_PATH = Path(__file__).with_name("snapshot.schema.json")
+
+
+def snapshot_json_schema() -> dict[str, Any]:
+    """Build the snapshot's JSON Schema (draft 2020-12) from the model classes."""
+    generated = msgspec.json.schema(Snapshot)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://scalearc-lint.invalid/schema/snapshot-v{SCHEMA_VERSION}.json",
+        "title": f"scalearc-lint snapshot, schema version {SCHEMA_VERSION}",
+        **generated,
+    }
+
+
+def render_schema() -> str:
+    """The schema as the committed file holds it."""
+    return json.dumps(snapshot_json_schema(), indent=2, sort_keys=True) + "\n"
