@@ -28,7 +28,9 @@ def load_snapshot(path: str | Path) -> LoadedSnapshot:
     """Read, decode and validate one snapshot file, or raise InputError naming the problem."""
     data = read_input_file(path, what="snapshot")
     return LoadedSnapshot(
-        path=str(path), sha256=hashlib.sha256(data).hexdigest(), snapshot=decode_snapshot(data, path)
+        path=str(path),
+        sha256=hashlib.sha256(data).hexdigest(),
+        snapshot=decode_snapshot(data, path),
     )
 
 
@@ -135,17 +137,20 @@ def dangling_references(snapshot: Snapshot) -> Iterator[str]:
             yield dangling("clusters", key, "datacenter", cluster.datacenter, "a datacenter")
         if cluster.root_pool is not None and cluster.root_pool not in pools:
             yield dangling("clusters", key, "root_pool", cluster.root_pool, "a resource pool")
-        for i, host in enumerate(cluster.hosts):
-            if host not in hosts:
-                yield dangling("clusters", key, f"hosts[{i}]", host, "a host")
-        for overrides, field in ((cluster.drs.vm_overrides, "drs"), (cluster.ha.vm_overrides, "ha")):
-            for vm in overrides:
-                if vm not in vms:
-                    yield dangling("clusters", key, f"{field}.vm_overrides", vm, "a VM")
+        for i, member_host in enumerate(cluster.hosts):
+            if member_host not in hosts:
+                yield dangling("clusters", key, f"hosts[{i}]", member_host, "a host")
+        for overrides, field in (
+            (cluster.drs.vm_overrides, "drs"),
+            (cluster.ha.vm_overrides, "ha"),
+        ):
+            for vm_moid in overrides:
+                if vm_moid not in vms:
+                    yield dangling("clusters", key, f"{field}.vm_overrides", vm_moid, "a VM")
         for i, rule in enumerate(cluster.rules):
-            for j, vm in enumerate(rule.vms):
-                if vm not in vms:
-                    yield dangling("clusters", key, f"rules[{i}].vms[{j}]", vm, "a VM")
+            for j, vm_moid in enumerate(rule.vms):
+                if vm_moid not in vms:
+                    yield dangling("clusters", key, f"rules[{i}].vms[{j}]", vm_moid, "a VM")
         for i, group in enumerate(cluster.groups):
             members: Mapping[str, object] = vms if group.kind == "vm" else hosts
             for j, member in enumerate(group.members):

@@ -32,7 +32,7 @@ class _Model(
     """Base of every snapshot class: immutable; unknown keys are errors; defaults not written."""
 
 
-class Source(_Model):
+class Source(_Model, frozen=True):
     """Where the snapshot came from."""
 
     vcenter: str
@@ -41,21 +41,21 @@ class Source(_Model):
     product: str = ""
 
 
-class Datacenter(_Model):
+class Datacenter(_Model, frozen=True):
     """A vSphere datacenter."""
 
     moid: Moid
     name: str
 
 
-class DrsVmOverride(_Model):
+class DrsVmOverride(_Model, frozen=True):
     """A per-VM DRS setting (``ClusterDrsVmConfigInfo``); ``None`` means inherited."""
 
     enabled: bool | None = None
     behavior: DrsBehavior | None = None
 
 
-class DrsConfig(_Model):
+class DrsConfig(_Model, frozen=True):
     """Cluster DRS configuration; an unset default behaviour means fullyAutomated."""
 
     enabled: bool = False
@@ -63,21 +63,21 @@ class DrsConfig(_Model):
     vm_overrides: dict[str, DrsVmOverride] = {}
 
 
-class HaVmOverride(_Model):
+class HaVmOverride(_Model, frozen=True):
     """A per-VM vSphere HA setting."""
 
     restart_priority: str | None = None
     isolation_response: str | None = None
 
 
-class HaConfig(_Model):
+class HaConfig(_Model, frozen=True):
     """Cluster vSphere HA configuration."""
 
     enabled: bool = False
     vm_overrides: dict[str, HaVmOverride] = {}
 
 
-class ClusterRule(_Model):
+class ClusterRule(_Model, frozen=True):
     """A DRS rule: VM-VM affinity / anti-affinity, or VM-host."""
 
     key: int
@@ -91,7 +91,7 @@ class ClusterRule(_Model):
     affine: bool | None = None
 
 
-class ClusterGroup(_Model):
+class ClusterGroup(_Model, frozen=True):
     """A DRS VM group or host group."""
 
     name: str
@@ -99,7 +99,7 @@ class ClusterGroup(_Model):
     members: list[Moid] = []
 
 
-class Cluster(_Model):
+class Cluster(_Model, frozen=True):
     """A compute cluster with its DRS/HA configuration, rules and groups."""
 
     moid: Moid
@@ -113,7 +113,7 @@ class Cluster(_Model):
     groups: list[ClusterGroup] = []
 
 
-class NetworkPolicy(_Model):
+class NetworkPolicy(_Model, frozen=True):
     """Teaming and security settings; ``None`` means not set (inherited / unknown)."""
 
     notify_switches: bool | None = None
@@ -123,14 +123,14 @@ class NetworkPolicy(_Model):
     forged_transmits: bool | None = None
 
 
-class StandardSwitch(_Model):
+class StandardSwitch(_Model, frozen=True):
     """A host's standard vSwitch and its own policy."""
 
     name: str
     policy: NetworkPolicy = NetworkPolicy()
 
 
-class HostPortgroup(_Model):
+class HostPortgroup(_Model, frozen=True):
     """A standard-switch portgroup: configured ``spec`` and ``computed`` effective policy."""
 
     name: str
@@ -140,7 +140,7 @@ class HostPortgroup(_Model):
     computed: NetworkPolicy = NetworkPolicy()
 
 
-class Host(_Model):
+class Host(_Model, frozen=True):
     """An ESXi host; ``cpu_mhz`` is the speed of one core (0 when unknown)."""
 
     moid: Moid
@@ -157,7 +157,7 @@ class Host(_Model):
     portgroups: list[HostPortgroup] = []
 
 
-class Allocation(_Model):
+class Allocation(_Model, frozen=True):
     """CPU (MHz) or memory (MB) allocation; ``limit`` -1 is unlimited."""
 
     reservation: int = 0
@@ -167,7 +167,7 @@ class Allocation(_Model):
     shares: int = 0
 
 
-class ResourcePool(_Model):
+class ResourcePool(_Model, frozen=True):
     """A resource pool; ``parent`` is ``None`` for a root pool."""
 
     moid: Moid
@@ -178,7 +178,7 @@ class ResourcePool(_Model):
     memory: Allocation = Allocation()
 
 
-class NicBacking(_Model):
+class NicBacking(_Model, frozen=True):
     """What a vNIC is connected to: a standard portgroup (by name) or a DV portgroup (moid)."""
 
     kind: Literal["standard", "distributed", "opaque", "other"]
@@ -186,7 +186,7 @@ class NicBacking(_Model):
     portgroup: Moid | None = None
 
 
-class Nic(_Model):
+class Nic(_Model, frozen=True):
     """A virtual NIC."""
 
     key: int
@@ -197,7 +197,7 @@ class Nic(_Model):
     connected: bool = True
 
 
-class VmSnapshot(_Model):
+class VmSnapshot(_Model, frozen=True):
     """A node of a VM's snapshot tree."""
 
     moid: Moid
@@ -207,14 +207,14 @@ class VmSnapshot(_Model):
     children: list[VmSnapshot] = []
 
 
-class Tag(_Model):
+class Tag(_Model, frozen=True):
     """A vSphere tag attached to an object."""
 
     category: str
     name: str
 
 
-class VirtualMachine(_Model):
+class VirtualMachine(_Model, frozen=True):
     """A virtual machine with the configuration the rules need."""
 
     moid: Moid
@@ -237,7 +237,7 @@ class VirtualMachine(_Model):
     tags: list[Tag] = []
 
 
-class DistributedSwitch(_Model):
+class DistributedSwitch(_Model, frozen=True):
     """A vSphere Distributed Switch."""
 
     moid: Moid
@@ -247,7 +247,7 @@ class DistributedSwitch(_Model):
     datacenter: Moid | None = None
 
 
-class DistributedPortgroup(_Model):
+class DistributedPortgroup(_Model, frozen=True):
     """A distributed portgroup with its effective default port policy."""
 
     moid: Moid
@@ -260,7 +260,7 @@ class DistributedPortgroup(_Model):
 EventKind = Literal["migrate", "relocate", "hot-migrate", "drs-migrate", "revert"]
 
 
-class Event(_Model):
+class Event(_Model, frozen=True):
     """A vCenter event of interest: a migration or a revert-to-snapshot.
 
     ``live`` is ``True`` for a vMotion, ``False`` for a cold migration, and
@@ -280,7 +280,7 @@ class Event(_Model):
     message: str = ""
 
 
-class EventLog(_Model):
+class EventLog(_Model, frozen=True):
     """Events within the exported window; ``collected`` is false when none were read."""
 
     collected: bool = False
@@ -289,7 +289,7 @@ class EventLog(_Model):
     items: list[Event] = []
 
 
-class Unreadable(_Model):
+class Unreadable(_Model, frozen=True):
     """Something the exporter could not read, so rules report ``unknown`` instead of ``pass``.
 
     ``property`` is the name of the model field that is missing or incomplete
@@ -298,15 +298,23 @@ class Unreadable(_Model):
     """
 
     kind: Literal[
-        "datacenter", "cluster", "host", "resource_pool", "vm", "dvswitch", "dv_portgroup",
-        "events", "tags", "custom_attributes",
+        "datacenter",
+        "cluster",
+        "host",
+        "resource_pool",
+        "vm",
+        "dvswitch",
+        "dv_portgroup",
+        "events",
+        "tags",
+        "custom_attributes",
     ]
     moid: str | None = None
     property: str = ""
     fault: str = ""
 
 
-class Snapshot(_Model):
+class Snapshot(_Model, frozen=True):
     """One vCenter inventory at one moment."""
 
     schema_version: int

@@ -1,0 +1,107 @@
+"""SA009 no-vmotion-active: no live migration of an active appliance in the event window.
+
+Applies to active appliances (primary, standalone). DRS migrations and hot
+migrations are live by definition; a plain migrate/relocate event whose record
+does not tell live from cold makes the result ``unknown`` rather than ``pass``.
+
+PASS: events were exported and show no migration of the appliance.
+FAIL: an event shows a live migration (vMotion) of it.
+UNKNOWN: events were not exported, or only migrations of unknown kind were seen.
+"""
+
+from __future__ import annotations
+
+from scalearc_lint.inventory import Appliance, Inventory
+from scalearc_lint.rule import (
+    Example,
+    NoOptions,
+    Rule,
+    Severity,
+    Status,
+    Verdict,
+    failed,
+    passed,
+    unknown,
+)
+
+MIGRATIONS = {"migrate", "relocate", "hot-migrate", "drs-migrate"}
+ALWAYS_LIVE = {"hot-migrate", "drs-migrate"}
+
+
+def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Verdict | None:
+    """Fail on a live migration event of an active appliance."""
+    if not appliance.active:
+        return None
+    log = inventory.snapshot.events
+    if not log.collected or inventory.unreadable("events", "", ""):
+        return unknown("events were not exported, so migrations cannot be ruled out")
+    events = [log.items[i] for i in inventory.events_by_vm.get(appliance.vm.moid, [])]
+    migrations = [e for e in events if e.kind in MIGRATIONS]
+    live = [e for e in migrations if e.live is True or e.kind in ALWAYS_LIVE]
+    if live:
+        listed = ", ".join(f"{e.type} at {e.created.isoformat()}" for e in live[:5])
+        return failed(
+            f"{len(live)} live migration(s) of an active {appliance.role} appliance: {listed}"
+        )
+    undetermined = [e for e in migrations if e.live is None]
+    if undetermined:
+        listed = ", ".join(f"{e.type} at {e.created.isoformat()}" for e in undetermined[:5])
+        return unknown(f"migration(s) whose events do not say live or cold: {listed}")
+    window = ""
+    if log.window_start is not None:
+        window = f" since {log.window_start.date().isoformat()}"
+    return passed(f"no live migration{window}")
+
+
+RULE = Rule(
+    id="SA009",
+    name="no-vmotion-active",
+    title="Active appliances are never vMotioned",
+    severity=Severity.ERROR,
+    scope="appliance",
+    rationale=(
+        "vMotion of an active appliance loses database updates, causes application errors and "
+        "can corrupt records; in an HA pair it risks split brain. A past vMotion is evidence "
+        "that the procedure is not being followed."
+    ),
+    reference=(
+        '"ScaleArc does not recommend or support voluntary or automatic vMotion of an active '
+        '(that is, HA Primary or standalone ScaleArc) appliance from one ESX server to another."'
+    ),
+    remediation=(
+        "Check the appliance and its database traffic now; find who or what moved it (DRS: see "
+        "SA006). To move an HA primary, switch over first and move it as secondary; move a "
+        "standalone cold (shut down first)."
+    ),
+    check=check,
+    examples=(
+        Example("no events", {"appliances": {"sa-1": {}}}, {"sa-1": Status.PASS}),
+        Example(
+            "DRS moved the primary",
+            {
+                "appliances": {
+                    "sa-p": {"role": "primary", "pair": "p1"},
+                    "sa-s": {"role": "secondary", "pair": "p1"},
+                },
+                "events": [{"vm": "sa-p", "kind": "drs-migrate"}],
+            },
+            {"sa-p": Status.FAIL},
+        ),
+        Example(
+            "the secondary may be vMotioned",
+            {
+                "appliances": {
+                    "sa-p": {"role": "primary", "pair": "p1"},
+                    "sa-s": {"role": "secondary", "pair": "p1"},
+                },
+                "events": [{"vm": "sa-s", "kind": "hot-migrate", "live": True}],
+            },
+            {"sa-p": Status.PASS},
+        ),
+        Example(
+            "events not exported",
+            {"appliances": {"sa-1": {}}, "events_collected": False},
+            {"sa-1": Status.UNKNOWN},
+        ),
+    ),
+)

@@ -1,0 +1,74 @@
+"""SA010 no-snapshot-revert: no appliance was reverted to a snapshot in the event window.
+
+PASS: events were exported and show no revert of the appliance.
+FAIL: an event shows the appliance reverted to a snapshot.
+UNKNOWN: events were not exported.
+"""
+
+from __future__ import annotations
+
+from scalearc_lint.inventory import Appliance, Inventory
+from scalearc_lint.rule import (
+    Example,
+    NoOptions,
+    Rule,
+    Severity,
+    Status,
+    Verdict,
+    failed,
+    passed,
+    unknown,
+)
+
+
+def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Verdict:
+    """Fail on a revert-to-snapshot event of the appliance."""
+    log = inventory.snapshot.events
+    if not log.collected or inventory.unreadable("events", "", ""):
+        return unknown("events were not exported, so reverts cannot be ruled out")
+    reverts = [
+        log.items[i]
+        for i in inventory.events_by_vm.get(appliance.vm.moid, [])
+        if log.items[i].kind == "revert"
+    ]
+    if reverts:
+        listed = ", ".join(
+            f"at {e.created.isoformat()}" + (f" by {e.user}" if e.user else "") for e in reverts[:5]
+        )
+        return failed(f"reverted to a snapshot {len(reverts)} time(s): {listed}")
+    return passed("no revert to snapshot")
+
+
+RULE = Rule(
+    id="SA010",
+    name="no-snapshot-revert",
+    title="Appliances are not reverted to snapshots",
+    severity=Severity.ERROR,
+    scope="appliance",
+    rationale=(
+        "Reverting rewinds the appliance's disk under its live configuration and HA state; the "
+        "interplay of configuration in memory and on disk can leave it inconsistent."
+    ),
+    reference=(
+        '"We do not recommend reverting a ScaleArc appliance to a snapshot because of the '
+        'complex interplay between live system configuration and configuration files on disk."'
+    ),
+    remediation=(
+        "Verify the appliance's configuration and HA state with ScaleArc support; restore from "
+        "a configuration backup instead of snapshots in future."
+    ),
+    check=check,
+    examples=(
+        Example("no events", {"appliances": {"sa-1": {}}}, {"sa-1": Status.PASS}),
+        Example(
+            "reverted",
+            {"appliances": {"sa-1": {}}, "events": [{"vm": "sa-1", "kind": "revert"}]},
+            {"sa-1": Status.FAIL},
+        ),
+        Example(
+            "events not exported",
+            {"appliances": {"sa-1": {}}, "events_collected": False},
+            {"sa-1": Status.UNKNOWN},
+        ),
+    ),
+)

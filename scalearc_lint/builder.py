@@ -1,0 +1,431 @@
+"""Build snapshots in code: the one construction path for examples, tests, ``synth`` and what-if.
+
+Every method takes plain values and returns the new object's moid; :meth:`build`
+assembles the frozen model. Defaults describe a *compliant* ScaleArc set-up, so
+a caller states only what it wants to be wrong.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from scalearc_lint.model import (
+    SCHEMA_VERSION,
+    Allocation,
+    Cluster,
+    ClusterGroup,
+    ClusterRule,
+    Datacenter,
+    DistributedPortgroup,
+    DistributedSwitch,
+    DrsBehavior,
+    DrsConfig,
+    DrsVmOverride,
+    Event,
+    EventKind,
+    EventLog,
+    HaConfig,
+    Host,
+    HostPortgroup,
+    NetworkPolicy,
+    Nic,
+    NicBacking,
+    ResourcePool,
+    Snapshot,
+    Source,
+    StandardSwitch,
+    Tag,
+    Unreadable,
+    VirtualMachine,
+    VmSnapshot,
+)
+
+DEFAULT_EXPORTED_AT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+COMPLIANT_POLICY = NetworkPolicy(
+    notify_switches=True,
+    teaming_policy="loadbalance_srcid",
+    allow_promiscuous=False,
+    mac_changes=True,
+    forged_transmits=True,
+)
+
+
+class InventoryBuilder:
+    """Accumulates inventory objects and builds a :class:`Snapshot`."""
+
+    def __init__(
+        self,
+        *,
+        vcenter: str = "vcenter.lab.example",
+        instance_uuid: str = "5f0c2a4e-0000-4000-8000-00000000c0de",
+        exported_at: datetime = DEFAULT_EXPORTED_AT,
+    ) -> None:
+        self.source = Source(vcenter, instance_uuid, "8.0.2.0", "VMware vCenter Server")
+        self.exported_at = exported_at
+        self._next_id: dict[str, int] = defaultdict(int)
+        self._mac_counter = 0
+        self.datacenters: dict[str, Datacenter] = {}
+        self.clusters: dict[str, dict[str, Any]] = {}
+        self.hosts: dict[str, dict[str, Any]] = {}
+        self.pools: dict[str, ResourcePool] = {}
+        self.vms: dict[str, VirtualMachine] = {}
+        self.dvswitches: dict[str, DistributedSwitch] = {}
+        self.dv_portgroups: dict[str, DistributedPortgroup] = {}
+        self.events: list[Event] = []
+        self.events_collected = True
+        self.unreadable: list[Unreadable] = []
+        self.events_window = timedelta(days=30)
+
+    def _moid(self, prefix: str) -> str:
+        self._next_id[prefix] += 1
+        return f"{prefix}-{self._next_id[prefix]}"
+
+    def next_mac(self, *, generated: bool = False) -> str:
+        """A fresh MAC in VMware's manual (00:50:56:00-3f) or generated (00:0c:29) range."""
+        self._mac_counter += 1
+        n = self._mac_counter
+        if generated:
+            return f"00:0c:29:{n >> 16 & 0xFF:02x}:{n >> 8 & 0xFF:02x}:{n & 0xFF:02x}"
+        return f"00:50:56:{n >> 16 & 0x3F:02x}:{n >> 8 & 0xFF:02x}:{n & 0xFF:02x}"
+
+    # -- containers ---------------------------------------------------------------------
+
+    def datacenter(self, name: str) -> str:
+        """Add a datacenter."""
+        moid = self._moid("datacenter")
+        self.datacenters[moid] = Datacenter(moid=moid, name=name)
+        return moid
+
+    def cluster(
+        self,
+        name: str,
+        datacenter: str,
+        *,
+        drs_enabled: bool = True,
+        drs_default: DrsBehavior | None = None,
+    ) -> str:
+        """Add a cluster with its root resource pool."""
+        moid = self._moid("domain-c")
+        root = self._moid("resgroup")
+        self.pools[root] = ResourcePool(moid=root, name="Resources", owner=moid)
+        self.clusters[moid] = {
+            "moid": moid,
+            "name": name,
+            "datacenter": datacenter,
+            "root_pool": root,
+            "hosts": [],
+            "drs_enabled": drs_enabled,
+            "drs_default": drs_default,
+            "overrides": {},
+            "rules": [],
+            "groups": [],
+        }
+        return moid
+
+    def root_pool(self, cluster: str) -> str:
+        """The root resource pool of a cluster."""
+        root: str = self.clusters[cluster]["root_pool"]
+        return root
+
+    def host(
+        self,
+        name: str,
+        cluster: str,
+        *,
+        in_maintenance: bool = False,
+        cpu_mhz: int = 2000,
+        cpu_cores: int = 32,
+        memory_mb: int = 524288,
+    ) -> str:
+        """Add a host to a cluster (no portgroups yet; see :meth:`standard_portgroup`)."""
+        moid = self._moid("host")
+        self.hosts[moid] = {
+            "moid": moid,
+            "name": name,
+            "cluster": cluster,
+            "datacenter": self.clusters[cluster]["datacenter"],
+            "in_maintenance": in_maintenance,
+            "cpu_mhz": cpu_mhz,
+            "cpu_cores": cpu_cores,
+            "memory_mb": memory_mb,
+            "vswitches": {},
+            "portgroups": [],
+        }
+        self.clusters[cluster]["hosts"].append(moid)
+        return moid
+
+    def standard_portgroup(
+        self,
+        host: str,
+        name: str,
+        *,
+        vswitch: str = "vSwitch0",
+        computed: NetworkPolicy = COMPLIANT_POLICY,
+        spec: NetworkPolicy | None = None,
+        vlan_id: int = 0,
+    ) -> None:
+        """Add a standard portgroup (and its vSwitch if new) to a host."""
+        h = self.hosts[host]
+        h["vswitches"].setdefault(vswitch, StandardSwitch(name=vswitch, policy=COMPLIANT_POLICY))
+        h["portgroups"].append(
+            HostPortgroup(
+                name=name,
+                vswitch=vswitch,
+                vlan_id=vlan_id,
+                spec=spec if spec is not None else NetworkPolicy(),
+                computed=computed,
+            )
+        )
+
+    def pool(
+        self,
+        name: str,
+        parent: str,
+        *,
+        cpu_reservation: int = 0,
+        memory_reservation: int = 0,
+        expandable: bool = True,
+    ) -> str:
+        """Add a child resource pool (CPU in MHz, memory in MB)."""
+        moid = self._moid("resgroup")
+        owner = self.pools[parent].owner
+        self.pools[moid] = ResourcePool(
+            moid=moid,
+            name=name,
+            owner=owner,
+            parent=parent,
+            cpu=Allocation(reservation=cpu_reservation, expandable=expandable),
+            memory=Allocation(reservation=memory_reservation, expandable=expandable),
+        )
+        return moid
+
+    def set_pool_reservation(self, pool: str, *, cpu: int, memory: int) -> None:
+        """Change a pool's CPU (MHz) and memory (MB) reservations."""
+        old = self.pools[pool]
+        self.pools[pool] = ResourcePool(
+            moid=old.moid,
+            name=old.name,
+            owner=old.owner,
+            parent=old.parent,
+            cpu=Allocation(reservation=cpu, expandable=old.cpu.expandable),
+            memory=Allocation(reservation=memory, expandable=old.memory.expandable),
+        )
+
+    def dvswitch(self, name: str, datacenter: str) -> str:
+        """Add a distributed switch."""
+        moid = self._moid("dvs")
+        self.dvswitches[moid] = DistributedSwitch(
+            moid=moid,
+            name=name,
+            uuid=f"50 2b {len(self.dvswitches):02x}",
+            version="8.0.0",
+            datacenter=datacenter,
+        )
+        return moid
+
+    def dv_portgroup(self, name: str, dvs: str, *, policy: NetworkPolicy = COMPLIANT_POLICY) -> str:
+        """Add a distributed portgroup with its effective policy."""
+        moid = self._moid("dvportgroup")
+        self.dv_portgroups[moid] = DistributedPortgroup(
+            moid=moid, name=name, dvs=dvs, key=moid, policy=policy
+        )
+        return moid
+
+    # -- VMs ----------------------------------------------------------------------------
+
+    def vm(
+        self,
+        name: str,
+        host: str,
+        *,
+        pool: str | None = None,
+        nics: list[Nic] | None = None,
+        num_cpu: int = 2,
+        memory_mb: int = 8192,
+        cpu_reservation: int = 0,
+        memory_reservation: int = 0,
+        power_state: str = "poweredOn",
+        custom_attributes: dict[str, str] | None = None,
+        tags: list[Tag] | None = None,
+        snapshots: list[VmSnapshot] | None = None,
+        folder: str = "",
+        template: bool = False,
+    ) -> str:
+        """Add a VM on a host (in the cluster's root pool unless ``pool`` is given)."""
+        moid = self._moid("vm")
+        h = self.hosts[host]
+        cluster = h["cluster"]
+        self.vms[moid] = VirtualMachine(
+            moid=moid,
+            name=name,
+            datacenter=h["datacenter"],
+            instance_uuid=f"50{zlib.crc32(self.source.vcenter.encode()):08x}"[:8]
+            + f"-0000-4000-8000-{self._next_id['vm']:012x}",
+            power_state=power_state,  # type: ignore[arg-type]
+            template=template,
+            folder=folder or f"/{self.datacenters[h['datacenter']].name}/vm",
+            host=host,
+            cluster=cluster,
+            resource_pool=pool if pool is not None else self.clusters[cluster]["root_pool"],
+            num_cpu=num_cpu,
+            memory_mb=memory_mb,
+            cpu_allocation=Allocation(reservation=cpu_reservation),
+            memory_allocation=Allocation(reservation=memory_reservation),
+            nics=nics if nics is not None else [],
+            snapshots=snapshots if snapshots is not None else [],
+            custom_attributes=custom_attributes if custom_attributes is not None else {},
+            tags=tags if tags is not None else [],
+        )
+        return moid
+
+    def nic(
+        self,
+        *,
+        key: int = 4000,
+        network: str = "scalearc-net",
+        portgroup: str | None = None,
+        address_type: str = "manual",
+        mac: str | None = None,
+    ) -> Nic:
+        """A vNIC on a standard portgroup (by name) or a distributed one (moid)."""
+        backing = (
+            NicBacking(
+                kind="distributed", network=self.dv_portgroups[portgroup].name, portgroup=portgroup
+            )
+            if portgroup is not None
+            else NicBacking(kind="standard", network=network)
+        )
+        return Nic(
+            key=key,
+            label=f"Network adapter {key - 3999}",
+            mac=mac if mac is not None else self.next_mac(generated=address_type != "manual"),
+            address_type=address_type,  # type: ignore[arg-type]
+            backing=backing,
+        )
+
+    def vm_snapshot(self, name: str, age: timedelta) -> VmSnapshot:
+        """A snapshot node taken ``age`` before the export."""
+        return VmSnapshot(moid=self._moid("snapshot"), name=name, created=self.exported_at - age)
+
+    # -- cluster configuration ----------------------------------------------------------
+
+    def drs_override(
+        self, cluster: str, vm: str, *, behavior: DrsBehavior | None, enabled: bool | None = None
+    ) -> None:
+        """Set a per-VM DRS override."""
+        self.clusters[cluster]["overrides"][vm] = DrsVmOverride(enabled=enabled, behavior=behavior)
+
+    def anti_affinity(
+        self, cluster: str, name: str, vms: list[str], *, enabled: bool = True
+    ) -> None:
+        """Add a VM-VM anti-affinity rule."""
+        rules = self.clusters[cluster]["rules"]
+        rules.append(
+            ClusterRule(
+                key=len(rules) + 1, name=name, kind="vm-anti-affinity", enabled=enabled, vms=vms
+            )
+        )
+
+    def vm_group(self, cluster: str, name: str, vms: list[str]) -> None:
+        """Add a DRS VM group."""
+        self.clusters[cluster]["groups"].append(ClusterGroup(name=name, kind="vm", members=vms))
+
+    # -- events and gaps ----------------------------------------------------------------
+
+    def event(
+        self,
+        kind: EventKind,
+        vm: str,
+        *,
+        age: timedelta = timedelta(hours=2),
+        live: bool | None = None,
+        type_name: str | None = None,
+    ) -> None:
+        """Record an event ``age`` before the export."""
+        default_type = {
+            "migrate": "VmMigratedEvent",
+            "relocate": "VmRelocatedEvent",
+            "hot-migrate": "VmBeingHotMigratedEvent",
+            "drs-migrate": "DrsVmMigratedEvent",
+            "revert": "com.vmware.vc.vm.VmStateRevertedToSnapshot",
+        }[kind]
+        v = self.vms[vm]
+        self.events.append(
+            Event(
+                key=len(self.events) + 1,
+                type=type_name or default_type,
+                kind=kind,
+                created=self.exported_at - age,
+                vm=vm,
+                vm_name=v.name,
+                live=live,
+                source_host=v.host,
+                user="VSPHERE.LOCAL\\Administrator",
+            )
+        )
+
+    def mark_unreadable(self, kind: str, moid: str | None, prop: str, fault: str) -> None:
+        """Record that the exporter could not read something."""
+        self.unreadable.append(Unreadable(kind=kind, moid=moid, property=prop, fault=fault))  # type: ignore[arg-type]
+
+    # -- assembly -----------------------------------------------------------------------
+
+    def build(self) -> Snapshot:
+        """The snapshot of everything added so far."""
+        clusters = {
+            moid: Cluster(
+                moid=moid,
+                name=c["name"],
+                datacenter=c["datacenter"],
+                root_pool=c["root_pool"],
+                hosts=list(c["hosts"]),
+                drs=DrsConfig(
+                    enabled=c["drs_enabled"],
+                    default_behavior=c["drs_default"],
+                    vm_overrides=dict(c["overrides"]),
+                ),
+                ha=HaConfig(enabled=True),
+                rules=list(c["rules"]),
+                groups=list(c["groups"]),
+            )
+            for moid, c in self.clusters.items()
+        }
+        hosts = {
+            moid: Host(
+                moid=moid,
+                name=h["name"],
+                datacenter=h["datacenter"],
+                cluster=h["cluster"],
+                in_maintenance=h["in_maintenance"],
+                cpu_mhz=h["cpu_mhz"],
+                cpu_cores=h["cpu_cores"],
+                memory_mb=h["memory_mb"],
+                vswitches=list(h["vswitches"].values()),
+                portgroups=list(h["portgroups"]),
+            )
+            for moid, h in self.hosts.items()
+        }
+        return Snapshot(
+            schema_version=SCHEMA_VERSION,
+            source=self.source,
+            exported_at=self.exported_at,
+            datacenters=dict(self.datacenters),
+            clusters=clusters,
+            hosts=hosts,
+            resource_pools=dict(self.pools),
+            vms=dict(self.vms),
+            dvswitches=dict(self.dvswitches),
+            dv_portgroups=dict(self.dv_portgroups),
+            events=EventLog(
+                collected=self.events_collected,
+                window_start=self.exported_at - self.events_window
+                if self.events_collected
+                else None,
+                window_end=self.exported_at if self.events_collected else None,
+                items=list(self.events),
+            ),
+            unreadable=list(self.unreadable),
+        )

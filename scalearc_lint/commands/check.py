@@ -1,0 +1,73 @@
+"""``scalearc-lint check``: lint one or more snapshots and write the requested reports."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from scalearc_lint.atomic import write_atomic
+from scalearc_lint.console import render_console
+from scalearc_lint.results import encode_document, exit_code
+from scalearc_lint.rule import Severity
+from scalearc_lint.run import load_inputs, run
+
+FAIL_ON_CHOICES = ("error", "warning", "info", "never")
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by every command that lints (check, whatif)."""
+    parser.add_argument("--config", metavar="FILE", help="YAML config: appliance selection, rules")
+    parser.add_argument(
+        "--rules-dir",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="extra directory of rule modules (repeatable)",
+    )
+    parser.add_argument(
+        "--as-of",
+        metavar="TIME",
+        help="judge ages at this ISO 8601 time or 'now' (default: the snapshot's exported_at)",
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=FAIL_ON_CHOICES,
+        default="error",
+        help="exit 1 when a failure has this severity or higher (default: error)",
+    )
+    parser.add_argument("--json", metavar="FILE", help="write JSON results ('-' for stdout)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only the summary table")
+
+
+def fail_on(value: str) -> Severity | None:
+    """``--fail-on`` as a severity threshold (``None`` for never)."""
+    return None if value == "never" else Severity(value)
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``check`` subcommand."""
+    parser = subparsers.add_parser(
+        "check",
+        help="lint snapshot files",
+        description="Lint one or more snapshots (one per vCenter) and report the results.",
+    )
+    parser.add_argument("snapshots", nargs="+", metavar="SNAPSHOT", help="snapshot JSON file(s)")
+    add_run_options(parser)
+    parser.set_defaults(func=run_check)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Run ``check``."""
+    inputs = load_inputs(
+        args.snapshots, config_path=args.config, rules_dirs=args.rules_dir, as_of=args.as_of
+    )
+    document = run(inputs)
+    to_stdout = args.json == "-"
+    if args.json and not to_stdout:
+        write_atomic(args.json, encode_document(document))
+    if to_stdout:
+        sys.stdout.buffer.write(encode_document(document))
+    else:
+        render_console(document, sys.stdout, quiet=args.quiet)
+    return exit_code(document.results, fail_on(args.fail_on))

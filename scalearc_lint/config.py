@@ -1,0 +1,171 @@
+"""The ``--config`` YAML file: appliance selection and per-rule settings, strictly validated."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from scalearc_lint.appliances import ApplianceSelection
+from scalearc_lint.errors import InputError
+from scalearc_lint.rule import Rule, Severity
+from scalearc_lint.yamlfile import YamlDocument, load_yaml
+
+_TOP_LEVEL_KEYS = ("appliances", "rules")
+_RULE_COMMON_KEYS = ("enabled", "severity")
+_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*$")
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """One rule's effective settings: on/off, severity, typed options."""
+
+    enabled: bool
+    severity: Severity
+    options: msgspec.Struct
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated configuration for a run."""
+
+    selection: ApplianceSelection = field(default_factory=ApplianceSelection)
+    rules: Mapping[str, RuleSettings] = field(default_factory=dict)
+
+    def settings(self, rule: Rule) -> RuleSettings:
+        """The settings of ``rule``: configured, else its defaults."""
+        configured = self.rules.get(rule.id)
+        if configured is not None:
+            return configured
+        return RuleSettings(True, rule.severity, rule.options())
+
+
+def parse_duration(value: object) -> timedelta:
+    """``24h``, ``90m``, ``1d12h``, ``3600s``, plain seconds, or ISO 8601 ``PT24H``."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration such as 24h, got {value!r}")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(f"a duration cannot be negative, got {value!r}")
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        if value.upper().startswith("P"):
+            try:
+                parsed = msgspec.convert(value, timedelta)
+            except msgspec.ValidationError:
+                pass
+            else:
+                if parsed >= timedelta(0):
+                    return parsed
+        match = _DURATION.match(value)
+        if match and any(match.groups()):
+            d, h, m, s = (int(g) if g else 0 for g in match.groups())
+            return timedelta(days=d, hours=h, minutes=m, seconds=s)
+    raise ValueError(f"expected a duration such as 24h, 90m or 2d, got {value!r}")
+
+
+def convert_options(rule: Rule, raw: Mapping[str, Any]) -> msgspec.Struct:
+    """Typed options for ``rule`` from plain data; ValueError names the bad key."""
+    known = {f.name: f for f in msgspec.structs.fields(rule.options)}
+    prepared: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            choices = ", ".join(sorted([*known, *_RULE_COMMON_KEYS])) or "none"
+            raise ValueError(f"{key}: unknown option for {rule.id} (known: {choices})")
+        if known[key].type is timedelta:
+            try:
+                value = parse_duration(value)
+            except ValueError as exc:
+                raise ValueError(f"{key}: {exc}") from None
+        prepared[key] = value
+    try:
+        return msgspec.convert(prepared, rule.options)
+    except msgspec.ValidationError as exc:
+        text, _, where = str(exc).rpartition(" - at `$.")
+        return _raise(f"{where.rstrip('`')}: {text}" if text else str(exc))
+
+
+def _raise(message: str) -> msgspec.Struct:
+    raise ValueError(message)
+
+
+def load_config(path: str | Path | None, rules: Sequence[Rule]) -> Config:
+    """Read and validate a config file against the loaded rules (``None``: defaults)."""
+    if path is None:
+        return Config()
+    doc = load_yaml(path, what="config")
+    if not isinstance(doc.data, dict):
+        raise InputError(
+            f"{doc.where(())}: the config must be a mapping with keys appliances, rules"
+        )
+    for key in doc.data:
+        if key not in _TOP_LEVEL_KEYS:
+            raise InputError(
+                f"{doc.where((key,))}: {key}: unknown key (known: {', '.join(_TOP_LEVEL_KEYS)})"
+            )
+    return Config(_selection(doc), _rule_settings(doc, {r.id: r for r in rules}))
+
+
+def _selection(doc: YamlDocument) -> ApplianceSelection:
+    raw = doc.data.get("appliances", {})
+    if raw is None:
+        return ApplianceSelection()
+    try:
+        return msgspec.convert(raw, ApplianceSelection)
+    except (msgspec.ValidationError, ValueError) as exc:
+        text, _, where = str(exc).rpartition(" - at `$.")
+        key = where.rstrip("`").split(".")[0].split("[")[0] if text else ""
+        unknown = re.match(r"Object contains unknown field `(\w+)`", str(exc))
+        if unknown:
+            key = unknown.group(1)
+            known = ", ".join(f.name for f in msgspec.structs.fields(ApplianceSelection))
+            text = f"unknown key (known: {known})"
+        at: tuple[str, ...] = ("appliances", key) if key else ("appliances",)
+        label = ".".join(at)
+        raise InputError(f"{doc.where(at)}: {label}: {text or exc}") from None
+
+
+def _rule_settings(doc: YamlDocument, rules: Mapping[str, Rule]) -> dict[str, RuleSettings]:
+    raw = doc.data.get("rules", {}) or {}
+    if not isinstance(raw, dict):
+        raise InputError(
+            f"{doc.where(('rules',))}: rules: expected a mapping of rule id to settings"
+        )
+    settings: dict[str, RuleSettings] = {}
+    by_name = {rule.name: rule for rule in rules.values()}
+    for key, section in raw.items():
+        rule = rules.get(key) or by_name.get(key)
+        if rule is None:
+            raise InputError(
+                f"{doc.where(('rules', key))}: rules.{key}: unknown rule "
+                "(see `scalearc-lint rules`)"
+            )
+        section = section or {}
+        if not isinstance(section, dict):
+            raise InputError(f"{doc.where(('rules', key))}: rules.{key}: expected a mapping")
+        enabled = section.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise InputError(
+                f"{doc.where(('rules', key, 'enabled'))}: rules.{key}.enabled: "
+                "expected true or false"
+            )
+        try:
+            severity = Severity(section.get("severity", rule.severity))
+        except ValueError:
+            raise InputError(
+                f"{doc.where(('rules', key, 'severity'))}: rules.{key}.severity: expected one of "
+                "error, warning, info"
+            ) from None
+        options = {k: v for k, v in section.items() if k not in _RULE_COMMON_KEYS}
+        try:
+            typed = convert_options(rule, options)
+        except ValueError as exc:
+            bad_key = str(exc).split(":")[0]
+            raise InputError(f"{doc.where(('rules', key, bad_key))}: rules.{key}.{exc}") from None
+        settings[rule.id] = RuleSettings(enabled, severity, typed)
+    return settings

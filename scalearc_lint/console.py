@@ -1,0 +1,67 @@
+"""The console summary printed by ``check``: findings first, then a table by rule."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+from typing import TextIO
+
+from scalearc_lint.results import ResultsDocument
+from scalearc_lint.rule import Status
+
+_COLOURS = {
+    Status.FAIL: "\033[31m",
+    Status.ERROR: "\033[35m",
+    Status.UNKNOWN: "\033[33m",
+    Status.WAIVED: "\033[36m",
+    Status.PASS: "\033[32m",
+}
+_RESET = "\033[0m"
+_COLUMNS = (Status.PASS, Status.FAIL, Status.WAIVED, Status.UNKNOWN, Status.ERROR)
+
+
+def use_colour(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set."""
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def _printable(text: str) -> str:
+    """Neutralise control characters from inventory names so they cannot drive the terminal."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+
+
+def render_console(document: ResultsDocument, stream: TextIO, *, quiet: bool = False) -> None:
+    """Print non-passing results (unless quiet) and the per-rule table."""
+    colour = use_colour(stream)
+
+    def paint(status: Status, text: str) -> str:
+        return f"{_COLOURS[status]}{text}{_RESET}" if colour else text
+
+    if not quiet:
+        for r in document.results:
+            if r.status is Status.PASS:
+                continue
+            where = f"{r.object.vcenter}: " if document.snapshots else ""
+            label = paint(r.status, f"{r.status.value.upper():7}")
+            stream.write(
+                f"{label} {r.rule} {r.severity.value:7} {where}{r.object.kind} "
+                f"{_printable(r.object.name)}: {_printable(r.message)}\n"
+            )
+        if any(r.status is not Status.PASS for r in document.results):
+            stream.write("\n")
+    per_rule: dict[str, Counter[Status]] = defaultdict(Counter)
+    for r in document.results:
+        per_rule[r.rule][r.status] += 1
+    titles = {rule.id: rule.title for rule in document.rules}
+    header = f"{'rule':8} {'pass':>5} {'fail':>5} {'waived':>6} {'unknwn':>6} {'error':>5}  title"
+    stream.write(header + "\n")
+    for rule_id in sorted(set(per_rule) | set(titles)):
+        counts = per_rule[rule_id]
+        cells = [f"{counts[s]:>{w}}" for s, w in zip(_COLUMNS, (5, 5, 6, 6, 5), strict=True)]
+        stream.write(f"{rule_id:8} {' '.join(cells)}  {titles.get(rule_id, '')}\n")
+    s = document.summary
+    total = (
+        f"{s.pass_} passed, {s.fail} failed, {s.waived} waived, "
+        f"{s.unknown} unknown, {s.error} errors"
+    )
+    stream.write(f"\n{total}\n")

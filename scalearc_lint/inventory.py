@@ -1,0 +1,241 @@
+"""A read-only view of one snapshot with the indexes rules join on, each built once."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+
+from scalearc_lint.appliances import ApplianceSelection, Identifier, Role
+from scalearc_lint.model import (
+    Cluster,
+    DistributedPortgroup,
+    Host,
+    ResourcePool,
+    Snapshot,
+    VirtualMachine,
+    VmSnapshot,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Appliance:
+    """A VM identified as a ScaleArc appliance."""
+
+    vm: VirtualMachine
+    role: Role
+    pair: str | None
+
+    @property
+    def active(self) -> bool:
+        """Primary or standalone."""
+        return self.role.active
+
+
+@dataclass(frozen=True, slots=True)
+class PairMember:
+    """A VM carrying a pair id, whether or not its role is valid."""
+
+    vm: VirtualMachine
+    role: Role | None
+    raw_role: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """An HA pair id with every VM that claims it (a complete pair has exactly two)."""
+
+    id: str
+    members: tuple[PairMember, ...]
+    #: True for the stand-in pair of a primary/secondary that has no pair id.
+    orphan: bool = False
+
+    @property
+    def name(self) -> str:
+        """What reports show for the pair."""
+        return self.id
+
+
+@dataclass(frozen=True, slots=True)
+class NicRef:
+    """Where a MAC address is used."""
+
+    vm: VirtualMachine
+    nic_key: int
+    label: str
+
+
+class Inventory:
+    """One snapshot, the time it is judged at, and the indexes built from it on first use."""
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        *,
+        as_of: datetime | None = None,
+        selection: ApplianceSelection | None = None,
+    ) -> None:
+        self.snapshot = snapshot
+        self.as_of = as_of if as_of is not None else snapshot.exported_at
+        self.selection = selection if selection is not None else ApplianceSelection()
+        #: How many times a whole-inventory index was built (the scale regression guard reads it).
+        self.index_builds: dict[str, int] = defaultdict(int)
+
+    @property
+    def vcenter(self) -> str:
+        """The vCenter this inventory came from."""
+        return self.snapshot.source.vcenter
+
+    # -- appliance identification -------------------------------------------------------
+
+    @cached_property
+    def _identities(self) -> tuple[dict[str, Appliance], dict[str, list[PairMember]]]:
+        self.index_builds["identities"] += 1
+        identifier = Identifier(self.selection)
+        appliances: dict[str, Appliance] = {}
+        pairs: dict[str, list[PairMember]] = defaultdict(list)
+        for moid, vm in self.snapshot.vms.items():
+            identity = identifier.identify(vm)
+            if identity is None:
+                continue
+            if identity.role is not None:
+                appliances[moid] = Appliance(vm, identity.role, identity.pair)
+            if identity.pair is not None:
+                pairs[identity.pair].append(PairMember(vm, identity.role, identity.raw_role))
+        return appliances, pairs
+
+    @cached_property
+    def appliances(self) -> dict[str, Appliance]:
+        """Every appliance by VM moid, in moid order."""
+        return dict(sorted(self._identities[0].items()))
+
+    @cached_property
+    def pairs(self) -> dict[str, Pair]:
+        """Every pair id with its members, plus a stand-in pair for each unpaired HA member."""
+        result = {
+            pair_id: Pair(pair_id, tuple(sorted(members, key=lambda m: m.vm.moid)))
+            for pair_id, members in self._identities[1].items()
+        }
+        for appliance in self.appliances.values():
+            if appliance.pair is None and appliance.role is not Role.STANDALONE:
+                orphan_id = f"(no pair id) {appliance.vm.name}"
+                member = PairMember(appliance.vm, appliance.role, appliance.role.value)
+                result[orphan_id] = Pair(orphan_id, (member,), orphan=True)
+        return dict(sorted(result.items()))
+
+    # -- joins --------------------------------------------------------------------------
+
+    def host(self, moid: str | None) -> Host | None:
+        """The host with this moid, if any."""
+        return self.snapshot.hosts.get(moid) if moid is not None else None
+
+    def cluster(self, moid: str | None) -> Cluster | None:
+        """The cluster with this moid, if any."""
+        return self.snapshot.clusters.get(moid) if moid is not None else None
+
+    def pool(self, moid: str | None) -> ResourcePool | None:
+        """The resource pool with this moid, if any."""
+        return self.snapshot.resource_pools.get(moid) if moid is not None else None
+
+    def dv_portgroup(self, moid: str | None) -> DistributedPortgroup | None:
+        """The distributed portgroup with this moid, if any."""
+        return self.snapshot.dv_portgroups.get(moid) if moid is not None else None
+
+    def cluster_hosts(self, vm: VirtualMachine) -> list[Host]:
+        """Hosts the VM can run on: its cluster's hosts, else its own host."""
+        cluster = self.cluster(vm.cluster)
+        moids = cluster.hosts if cluster is not None else ([vm.host] if vm.host else [])
+        return [h for h in (self.host(m) for m in moids) if h is not None]
+
+    @cached_property
+    def nics_by_mac(self) -> Mapping[str, list[NicRef]]:
+        """Every vNIC in the inventory by normalised MAC address."""
+        self.index_builds["nics_by_mac"] += 1
+        index: dict[str, list[NicRef]] = defaultdict(list)
+        for vm in self.snapshot.vms.values():
+            for nic in vm.nics:
+                if nic.mac:
+                    index[normalise_mac(nic.mac)].append(NicRef(vm, nic.key, nic.label))
+        return index
+
+    @cached_property
+    def appliances_by_pool(self) -> Mapping[str, list[Appliance]]:
+        """Appliances grouped by their resource pool moid."""
+        self.index_builds["appliances_by_pool"] += 1
+        index: dict[str, list[Appliance]] = defaultdict(list)
+        for appliance in self.appliances.values():
+            if appliance.vm.resource_pool is not None:
+                index[appliance.vm.resource_pool].append(appliance)
+        return index
+
+    @cached_property
+    def events_by_vm(self) -> Mapping[str, list[int]]:
+        """Indexes into ``snapshot.events.items`` by VM moid."""
+        self.index_builds["events_by_vm"] += 1
+        index: dict[str, list[int]] = defaultdict(list)
+        for i, event in enumerate(self.snapshot.events.items):
+            if event.vm is not None:
+                index[event.vm].append(i)
+        return index
+
+    # -- what the exporter could not read -----------------------------------------------
+
+    @cached_property
+    def _unreadable(self) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+        self.index_builds["unreadable"] += 1
+        by_object: set[tuple[str, str]] = set()
+        by_kind: set[tuple[str, str]] = set()
+        for entry in self.snapshot.unreadable:
+            if entry.moid:
+                by_object.add((entry.moid, entry.property))
+            else:
+                by_kind.add((entry.kind, entry.property))
+        return by_object, by_kind
+
+    def unreadable(self, kind: str, moid: str, prop: str) -> bool:
+        """Whether the exporter could not read ``prop`` of this object (or of all of its kind)."""
+        by_object, by_kind = self._unreadable
+        return (
+            (moid, prop) in by_object
+            or (moid, "") in by_object
+            or (kind, prop) in by_kind
+            or (kind, "") in by_kind
+        )
+
+    # -- subjects per scope -------------------------------------------------------------
+
+    def subjects(self, scope: str) -> Iterator[tuple[str, str, str, object]]:
+        """(kind, id, name, subject) for every object a rule of ``scope`` applies to."""
+        if scope == "appliance":
+            for moid, appliance in self.appliances.items():
+                yield "vm", moid, appliance.vm.name, appliance
+        elif scope == "pair":
+            for pair_id, pair in self.pairs.items():
+                yield "ha-pair", pair_id, pair.name, pair
+        elif scope == "vm":
+            for moid, vm in sorted(self.snapshot.vms.items()):
+                yield "vm", moid, vm.name, vm
+        elif scope == "host":
+            for moid, host in sorted(self.snapshot.hosts.items()):
+                yield "host", moid, host.name, host
+        elif scope == "cluster":
+            for moid, cluster in sorted(self.snapshot.clusters.items()):
+                yield "cluster", moid, cluster.name, cluster
+        else:
+            raise ValueError(f"unknown rule scope {scope!r}")
+
+
+def normalise_mac(mac: str) -> str:
+    """Lower-case, colon-separated form of a MAC address."""
+    return mac.strip().lower().replace("-", ":")
+
+
+def walk_snapshots(nodes: list[VmSnapshot]) -> Iterator[VmSnapshot]:
+    """Every node of a VM's snapshot tree, depth first."""
+    stack = list(reversed(nodes))
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.children))

@@ -1,0 +1,148 @@
+"""Results of a run and the ``--json`` results document (a contract; see DESIGN.md)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import msgspec
+
+from scalearc_lint import __version__
+from scalearc_lint.rule import Rule, Severity, Status
+
+
+class ObjectRef(msgspec.Struct, frozen=True, omit_defaults=True):
+    """What a result is about: an appliance VM, an HA pair, or the object of a plugin's scope."""
+
+    kind: str
+    id: str
+    name: str
+    vcenter: str = ""
+    #: The VM's instance UUID, stable across renames (baselines match on it).
+    instance_uuid: str = ""
+
+
+class WaiverRef(msgspec.Struct, frozen=True):
+    """The waiver that turned a failure into ``waived``."""
+
+    reason: str
+    owner: str
+    ticket: str
+    expires: str
+    source: str = ""
+
+
+class Result(msgspec.Struct, frozen=True):
+    """One rule's verdict on one object."""
+
+    rule: str
+    status: Status
+    severity: Severity
+    object: ObjectRef
+    message: str
+    waiver: WaiverRef | None = None
+
+    def sort_key(self) -> tuple[str, str, str, str, str]:
+        """Deterministic order: vCenter, rule, object kind, name, id."""
+        o = self.object
+        return (o.vcenter, self.rule, o.kind, o.name, o.id)
+
+
+class ToolInfo(msgspec.Struct, frozen=True):
+    """Which tool wrote a results document."""
+
+    name: str = "scalearc-lint"
+    version: str = __version__
+
+
+class SnapshotInfo(msgspec.Struct, frozen=True):
+    """Which snapshot was judged, and at what time."""
+
+    sha256: str
+    vcenter: str
+    exported_at: datetime
+    as_of: datetime
+    path: str = ""
+
+
+class Summary(msgspec.Struct, frozen=True, rename={"pass_": "pass"}):
+    """Counts by status."""
+
+    pass_: int = 0
+    fail: int = 0
+    waived: int = 0
+    unknown: int = 0
+    error: int = 0
+
+    @classmethod
+    def of(cls, results: Iterable[Result]) -> Summary:
+        """Count results by status."""
+        counts = Counter(r.status.value for r in results)
+        return cls(
+            counts["pass"], counts["fail"], counts["waived"], counts["unknown"], counts["error"]
+        )
+
+
+class RuleInfo(msgspec.Struct, frozen=True):
+    """A rule's description as reports show it."""
+
+    id: str
+    name: str
+    title: str
+    severity: Severity
+    scope: str
+    rationale: str
+    reference: str
+    remediation: str
+
+    @classmethod
+    def of(cls, rule: Rule) -> RuleInfo:
+        """Describe ``rule``."""
+        return cls(
+            rule.id,
+            rule.name,
+            rule.title,
+            rule.severity,
+            rule.scope,
+            rule.rationale,
+            rule.reference,
+            rule.remediation,
+        )
+
+
+class ResultsDocument(msgspec.Struct, frozen=True):
+    """The ``--json`` output; ``snapshots`` lists every input when several were checked."""
+
+    tool: ToolInfo
+    snapshot: SnapshotInfo
+    results: list[Result]
+    summary: Summary
+    rules: list[RuleInfo] = []
+    snapshots: list[SnapshotInfo] = []
+
+
+def sorted_results(results: Iterable[Result]) -> list[Result]:
+    """Results in their one deterministic order."""
+    return sorted(results, key=Result.sort_key)
+
+
+def exit_code(results: Sequence[Result], fail_on: Severity | None) -> int:
+    """3 if a rule crashed, 1 if a failure is at/above ``fail_on`` (None: never), else 0."""
+    if any(r.status is Status.ERROR for r in results):
+        return 3
+    if fail_on is not None and any(
+        r.status is Status.FAIL and r.severity.rank >= fail_on.rank for r in results
+    ):
+        return 1
+    return 0
+
+
+def encode_document(document: ResultsDocument) -> bytes:
+    """The results document as indented JSON."""
+    return msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n"
+
+
+def decode_document(data: bytes) -> ResultsDocument:
+    """Parse a results document (raises msgspec errors; callers turn them into InputError)."""
+    return msgspec.json.decode(data, type=ResultsDocument)
