@@ -69,6 +69,20 @@ def parse_duration(value: object) -> timedelta:
     raise ValueError(f"expected a duration such as 24h, 90m or 2d, got {value!r}")
 
 
+def format_duration(value: timedelta) -> str:
+    """The compact form :func:`parse_duration` reads back: ``1d12h``, ``90m``, ``24h``."""
+    seconds = int(value.total_seconds())
+    parts = []
+    if seconds % 3600 == 0 and 0 < seconds < 72 * 3600:
+        # "24h" and "36h" read better than "1d" and "1d12h".
+        return f"{seconds // 3600}h"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(parts) or "0s"
+
+
 def convert_options(rule: Rule, raw: Mapping[str, Any]) -> msgspec.Struct:
     """Typed options for ``rule`` from plain data; ValueError names the bad key."""
     known = {f.name: f for f in msgspec.structs.fields(rule.options)}

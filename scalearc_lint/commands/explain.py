@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from datetime import timedelta
 from typing import Any
 
 import msgspec
 import yaml
 
+from scalearc_lint.config import format_duration
 from scalearc_lint.engine import discover_rules
 from scalearc_lint.errors import InputError
 from scalearc_lint.rule import Rule
@@ -55,7 +57,9 @@ def explain_text(rule: Rule) -> str:
     if fields:
         parts += ["", "Options (config file: rules: {" + rule.id + ": {...}}):"]
         for f in fields:
-            default = f.default if f.default is not msgspec.NODEFAULT else "(required)"
+            default: object = f.default if f.default is not msgspec.NODEFAULT else "(required)"
+            if isinstance(default, timedelta):
+                default = format_duration(default)
             parts.append(f"  {f.name}: default {default}")
     if rule.examples:
         parts += ["", "Examples (inventory sketches; see scalearc_lint.sketch):"]

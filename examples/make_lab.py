@@ -1,0 +1,186 @@
+"""Regenerate ``examples/lab.json``: ``python examples/make_lab.py``.
+
+A small, realistic inventory: the compliant HA pair ``orders`` (custom
+attributes), the HA pair ``billing`` (vSphere tags) with most things wrong, the
+standalone ``sa-reports-01`` with the rest wrong, and ``sa-old-02``, a
+leftover secondary without a pair id. Every rule passes somewhere and fails
+somewhere.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from scalearc_lint.builder import InventoryBuilder
+from scalearc_lint.loader import encode_snapshot
+from scalearc_lint.model import NetworkPolicy, Snapshot, Tag
+
+LAB = Path(__file__).with_name("lab.json")
+
+
+def build_lab() -> Snapshot:
+    """The lab inventory."""
+    b = InventoryBuilder(
+        vcenter="vcsa01.corp.example",
+        instance_uuid="3c5a1b7e-91d2-4f6a-8b0e-2d4c6e8fa001",
+        exported_at=datetime(2026, 11, 24, 2, 0, tzinfo=UTC),
+    )
+    dc = b.datacenter("DC-East")
+    dvs = b.dvswitch("dvs-prod", dc)
+    dv_billing = b.dv_portgroup(
+        "dvpg-db-billing",
+        dvs,
+        policy=NetworkPolicy(
+            notify_switches=False,
+            teaming_policy="loadbalance_srcid",
+            allow_promiscuous=False,
+            mac_changes=True,
+            forged_transmits=True,
+        ),
+    )
+    dv_app = b.dv_portgroup("dvpg-app", dvs)
+    prod_a = b.cluster("Prod-Cluster-A", dc)  # DRS default unset = fullyAutomated
+    prod_b = b.cluster("Prod-Cluster-B", dc, drs_default="manual")
+    hosts = {}
+    for i, cluster in (
+        (1, prod_a),
+        (2, prod_a),
+        (3, prod_a),
+        (4, prod_a),
+        (5, prod_b),
+        (6, prod_b),
+    ):
+        name = f"esx{i:02d}.corp.example"
+        hosts[name] = b.host(name, cluster, cpu_mhz=2600, cpu_cores=32, memory_mb=786432)
+        b.standard_portgroup(hosts[name], "DB-Frontend", vlan_id=120)
+        b.standard_portgroup(hosts[name], "App-Tier", vlan_id=130)
+    pool_orders = b.pool("ScaleArc-Orders", b.root_pool(prod_a))
+    pool_billing = b.pool("ScaleArc-Billing", b.root_pool(prod_a))
+    b.pool("Dev", b.root_pool(prod_b), cpu_reservation=0, memory_reservation=0)
+
+    def attrs(role: str, pair: str | None) -> dict[str, str]:
+        return {"scalearc-role": role, **({"scalearc-ha-pair": pair} if pair else {})}
+
+    def tags(role: str, pair: str | None) -> list[Tag]:
+        return [Tag(category=k, name=v) for k, v in attrs(role, pair).items()]
+
+    folder = "/DC-East/vm/ScaleArc"
+    # Pair "orders": compliant in every respect.
+    orders_1 = b.vm(
+        "sa-orders-01",
+        hosts["esx01.corp.example"],
+        pool=pool_orders,
+        nics=[b.nic(key=4000, network="DB-Frontend"), b.nic(key=4001, network="App-Tier")],
+        num_cpu=4,
+        memory_mb=16384,
+        custom_attributes=attrs("primary", "orders"),
+        folder=folder,
+    )
+    orders_2 = b.vm(
+        "sa-orders-02",
+        hosts["esx02.corp.example"],
+        pool=pool_orders,
+        nics=[b.nic(key=4000, network="DB-Frontend"), b.nic(key=4001, network="App-Tier")],
+        num_cpu=4,
+        memory_mb=16384,
+        custom_attributes=attrs("secondary", "orders"),
+        snapshots=[b.vm_snapshot("veeam-backup", timedelta(hours=3))],
+        folder=folder,
+    )
+    b.set_pool_reservation(pool_orders, cpu=2 * 4 * 2600, memory=2 * 16384)
+    b.anti_affinity(prod_a, "scalearc-orders-separate", [orders_1, orders_2])
+    b.drs_override(prod_a, orders_1, behavior="manual")
+    b.drs_override(prod_a, orders_2, behavior="manual")
+    b.event("hot-migrate", orders_2, age=timedelta(days=6), live=True)  # a secondary: allowed
+
+    # Pair "billing" (tags): same host, disabled rule, generated MAC, DRS, vMotion, silent DVPG.
+    billing_1 = b.vm(
+        "sa-billing-01",
+        hosts["esx03.corp.example"],
+        pool=pool_billing,
+        nics=[b.nic(key=4000, portgroup=dv_billing)],
+        num_cpu=4,
+        memory_mb=16384,
+        tags=tags("primary", "billing"),
+        folder=folder,
+    )
+    billing_2 = b.vm(
+        "sa-billing-02",
+        hosts["esx03.corp.example"],
+        pool=pool_billing,
+        nics=[b.nic(key=4000, network="DB-Frontend", address_type="generated")],
+        num_cpu=4,
+        memory_mb=16384,
+        tags=tags("secondary", "billing"),
+        folder=folder,
+    )
+    b.set_pool_reservation(pool_billing, cpu=8000, memory=16384)  # below 2 x (4 x 2600 MHz, 16 GB)
+    b.anti_affinity(prod_a, "scalearc-billing-separate", [billing_1, billing_2], enabled=False)
+    b.drs_override(prod_a, billing_2, behavior="manual")  # billing-01 left to the cluster default
+    b.event("drs-migrate", billing_1, age=timedelta(days=3))
+
+    # Standalone "reports": root pool, old snapshot, reverted, MAC cloned by a legacy VM.
+    reports = b.vm(
+        "sa-reports-01",
+        hosts["esx05.corp.example"],
+        nics=[b.nic(key=4000, network="DB-Frontend")],
+        num_cpu=4,
+        memory_mb=16384,
+        custom_attributes=attrs("standalone", None),
+        folder=folder,
+        snapshots=[b.vm_snapshot("before-upgrade-4.0", timedelta(days=5))],
+    )
+    b.event("revert", reports, age=timedelta(days=4))
+    b.event("relocate", reports, age=timedelta(days=12))  # live or cold: the event does not say
+
+    # A leftover secondary from a dismantled pair: no pair id.
+    b.vm(
+        "sa-old-02",
+        hosts["esx06.corp.example"],
+        nics=[b.nic(key=4000, network="DB-Frontend")],
+        custom_attributes=attrs("secondary", None),
+        power_state="poweredOff",
+        folder=folder,
+    )
+
+    # Ordinary VMs: not judged, but their MACs count for SA002.
+    legacy_mac = b.vms[reports].nics[0].mac
+    b.vm(
+        "app-legacy-07",
+        hosts["esx06.corp.example"],
+        nics=[b.nic(key=4000, network="App-Tier", mac=legacy_mac)],
+        num_cpu=2,
+        memory_mb=4096,
+    )
+    for i, host in enumerate(["esx01", "esx02", "esx03", "esx04", "esx05", "esx06"]):
+        vm = b.vm(
+            f"web-{i + 1:02d}",
+            hosts[f"{host}.corp.example"],
+            nics=[b.nic(key=4000, portgroup=dv_app, address_type="generated")],
+            num_cpu=2,
+            memory_mb=8192,
+            snapshots=[b.vm_snapshot("old", timedelta(days=40))] if i == 2 else [],
+        )
+        if i % 2 == 0:
+            b.event("drs-migrate", vm, age=timedelta(days=i + 1))
+    b.vm(
+        "db-oracle-01",
+        hosts["esx04.corp.example"],
+        nics=[b.nic(key=4000, network="DB-Frontend", address_type="generated")],
+        num_cpu=16,
+        memory_mb=131072,
+    )
+    return b.build()
+
+
+def main() -> int:
+    """Write lab.json next to this script."""
+    LAB.write_bytes(encode_snapshot(build_lab()))
+    print(f"wrote {LAB}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""A plugin distribution with one rule, discovered through the entry point group."""

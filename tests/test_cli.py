@@ -1,0 +1,194 @@
+"""The command line as users meet it: check, rules, explain, synth, help, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES, run_cli
+
+LAB = EXAMPLES / "lab.json"
+
+
+def test_check_lab_prints_findings_and_fails() -> None:
+    result = run_cli(["check", LAB])
+    assert result.code == 1
+    assert "FAIL    SA004 error   ha-pair billing: sa-billing-01 and sa-billing-02 both run" in (
+        result.stdout
+    )
+    assert "37 passed, 14 failed, 0 waived, 1 unknown, 0 errors" in result.stdout
+    assert "\033[" not in result.stdout  # not a terminal: no colour
+
+
+def test_json_results_contract(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    assert run_cli(["check", LAB, "--json", out]).code == 1
+    document = json.loads(out.read_text())
+    assert list(document)[:4] == ["tool", "snapshot", "results", "summary"]
+    assert document["tool"]["name"] == "scalearc-lint"
+    assert document["tool"]["version"]
+    snapshot = document["snapshot"]
+    assert set(snapshot) >= {"sha256", "vcenter", "exported_at", "as_of"}
+    assert snapshot["vcenter"] == "vcsa01.corp.example"
+    assert snapshot["exported_at"] == snapshot["as_of"] == "2026-11-24T02:00:00Z"
+    assert len(snapshot["sha256"]) == 64
+    for r in document["results"]:
+        assert set(r) == {"rule", "status", "severity", "object", "message", "waiver"}
+        assert r["status"] in {"pass", "fail", "waived", "unknown", "error"}
+        assert r["severity"] in {"error", "warning", "info"}
+        assert {"kind", "id", "name"} <= set(r["object"])
+        assert r["waiver"] is None
+    pair = next(r for r in document["results"] if r["rule"] == "SA004")
+    assert pair["object"] == {
+        "kind": "ha-pair",
+        "id": "billing",
+        "name": "billing",
+        "vcenter": "vcsa01.corp.example",
+    }
+    vm = next(
+        r
+        for r in document["results"]
+        if r["rule"] == "SA001" and r["object"]["name"] == "sa-billing-02"
+    )
+    assert vm["object"]["kind"] == "vm" and vm["object"]["id"].startswith("vm-")
+    assert vm["status"] == "fail"
+    assert document["summary"] == {"pass": 37, "fail": 14, "waived": 0, "unknown": 1, "error": 0}
+    assert sum(document["summary"].values()) == len(document["results"])
+
+
+def test_every_rule_passes_and_fails_somewhere_in_the_lab() -> None:
+    results = json.loads(run_cli(["check", LAB, "--json", "-"]).stdout)["results"]
+    for n in range(1, 12):
+        statuses = {r["status"] for r in results if r["rule"] == f"SA{n:03d}"}
+        assert {"pass", "fail"} <= statuses, n
+
+
+def test_as_of_changes_snapshot_age(tmp_path: Path) -> None:
+    early = json.loads(
+        run_cli(["check", LAB, "--json", "-", "--as-of", "2026-11-19T12:00:00Z"]).stdout
+    )
+    sa008 = {r["object"]["name"]: r["status"] for r in early["results"] if r["rule"] == "SA008"}
+    assert sa008["sa-reports-01"] == "pass"  # taken 2026-11-19T02:00, 10 h old then
+    assert early["snapshot"]["as_of"] == "2026-11-19T12:00:00Z"
+
+
+def test_bad_as_of() -> None:
+    result = run_cli(["check", LAB, "--as-of", "yesterday-ish"])
+    assert result.code == 2
+    assert "--as-of: 'yesterday-ish' is not an ISO 8601 time" in result.stderr
+
+
+@pytest.mark.parametrize(("fail_on", "code"), [("error", 1), ("warning", 1), ("never", 0)])
+def test_fail_on(fail_on: str, code: int) -> None:
+    assert run_cli(["check", LAB, "--fail-on", fail_on, "--quiet"]).code == code
+
+
+def test_fail_on_rejects_unknown_level() -> None:
+    result = run_cli(["check", LAB, "--fail-on", "critical"])
+    assert result.code == 2
+    assert "invalid choice: 'critical'" in result.stderr
+
+
+def test_quiet_prints_only_the_table() -> None:
+    result = run_cli(["check", LAB, "--quiet"])
+    assert "FAIL " not in result.stdout
+    assert "SA001" in result.stdout
+
+
+def test_json_output_file_in_missing_directory(tmp_path: Path) -> None:
+    result = run_cli(["check", LAB, "--json", tmp_path / "nope" / "r.json"])
+    assert result.code == 2
+    assert "does not exist" in result.stderr
+
+
+def test_failed_run_keeps_previous_results_file(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    out.write_text("previous")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    assert run_cli(["check", bad, "--json", out]).code == 2
+    assert out.read_text() == "previous"
+
+
+def test_two_snapshots_of_one_vcenter_are_rejected() -> None:
+    result = run_cli(["check", LAB, LAB])
+    assert result.code == 2
+    assert "same vCenter (vcsa01.corp.example)" in result.stderr
+
+
+def test_rules_lists_eleven() -> None:
+    result = run_cli(["rules"])
+    assert result.code == 0
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == [f"SA{n:03d}" for n in range(1, 12)]
+    assert lines[0].split()[1] == "static-mac"
+
+
+@pytest.mark.parametrize("name", ["SA008", "sa008", "snapshot-age"])
+def test_explain(name: str) -> None:
+    result = run_cli(["explain", name])
+    assert result.code == 0
+    assert result.stdout.startswith("SA008 snapshot-age: Appliance VM snapshots are short-lived")
+    for heading in (
+        "Why:",
+        "Reference (ScaleArc VM best practices):",
+        "Remediation:",
+        "Options",
+        "max_age: default 24h",
+        "Examples",
+    ):
+        assert heading in result.stdout
+    assert "keep snapshots only briefly" in " ".join(result.stdout.split())
+
+
+def test_explain_unknown_rule() -> None:
+    result = run_cli(["explain", "SA404"])
+    assert result.code == 2
+    assert (
+        result.stderr.strip() == "scalearc-lint: error: no rule 'SA404' (see `scalearc-lint rules`)"
+    )
+
+
+@pytest.mark.parametrize("command", [[], ["check"], ["rules"], ["explain"], ["synth"]])
+def test_help(command: list[str]) -> None:
+    result = run_cli([*command, "--help"])
+    assert result.code == 0
+    assert "usage: scalearc-lint" in result.stdout
+
+
+def test_no_command_is_usage_error() -> None:
+    result = run_cli([])
+    assert result.code == 2
+    assert "required: COMMAND" in result.stderr
+
+
+def test_synth_is_deterministic_and_lintable(tmp_path: Path) -> None:
+    a, b, c = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
+    for path, seed in ((a, "7"), (b, "7"), (c, "8")):
+        result = run_cli(
+            ["synth", "--vms", "600", "--appliances", "30", "--seed", seed, "-o", path]
+        )
+        assert result.code == 0, result.stderr
+    assert a.read_bytes() == b.read_bytes()
+    assert a.read_bytes() != c.read_bytes()
+    document = json.loads(run_cli(["check", a, "--json", "-"]).stdout)
+    assert len(json.loads(a.read_text())["vms"]) == 600
+    assert {r["object"]["id"] for r in document["results"] if r["rule"] == "SA001"}.__len__() == 30
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--vms", "10", "--appliances", "20"], "--appliances 20 is more than --vms 10"),
+        (["--vms", "-1"], "is negative"),
+        (["--vms", "ten"], "'ten' is not a whole number"),
+        (["--vms", "10", "--violation-rate", "2"], "not between 0 and 1"),
+    ],
+)
+def test_synth_bad_arguments(tmp_path: Path, args: list[str], expected: str) -> None:
+    result = run_cli(["synth", *args, "-o", tmp_path / "s.json"])
+    assert result.code == 2
+    assert expected in result.stderr
+    assert not (tmp_path / "s.json").exists()

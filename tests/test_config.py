@@ -1,0 +1,139 @@
+"""The --config file: appliance selection and rule settings, with clear errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from scalearc_lint.config import format_duration, parse_duration
+from tests.conftest import EXAMPLES, run_cli
+
+
+def check_with(tmp_path: Path, config: str, *extra: str) -> tuple[int, str, dict[str, object]]:
+    path = tmp_path / "config.yaml"
+    path.write_text(config)
+    result = run_cli(["check", EXAMPLES / "lab.json", "--config", path, "--json", "-", *extra])
+    document = json.loads(result.stdout) if result.stdout.startswith("{") else {}
+    return result.code, result.stderr, document
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ("colour: red\n", "config.yaml:1: colour: unknown key (known: appliances, rules)"),
+        ("rules:\n  SA999: {}\n", "config.yaml:2: rules.SA999: unknown rule"),
+        (
+            "rules:\n  SA008:\n    max_age: soon\n",
+            "config.yaml:3: rules.SA008.max_age: expected a duration such as 24h",
+        ),
+        ("rules:\n  SA008:\n    maxage: 2d\n", "config.yaml:3: rules.SA008.maxage: unknown option"),
+        (
+            "rules:\n  SA003:\n    strict: maybe\n",
+            "config.yaml:3: rules.SA003.strict: Expected `bool`",
+        ),
+        (
+            "rules:\n  SA001:\n    severity: fatal\n",
+            "config.yaml:3: rules.SA001.severity: expected one",
+        ),
+        ("rules:\n  SA001:\n    enabled: 'no'\n", "rules.SA001.enabled: expected true or false"),
+        ("appliances:\n  by: magic\n", "config.yaml:2: appliances.by: Invalid enum value 'magic'"),
+        ("appliances:\n  role_attr: x\n", "config.yaml:2: appliances.role_attr: unknown key"),
+        ("appliances:\n  by: name\n", "by: name needs a name_pattern"),
+        (
+            "appliances:\n  by: name\n  name_pattern: '(unclosed'\n",
+            "not a valid regular expression",
+        ),
+        ("rules: [SA001]\n", "rules: expected a mapping"),
+        ("key: [unclosed\n", "not valid YAML"),
+        ("- just\n- a list\n", "the config must be a mapping"),
+        ("", "empty file"),
+    ],
+)
+def test_bad_config_is_one_line_exit_2(tmp_path: Path, config: str, expected: str) -> None:
+    code, stderr, _ = check_with(tmp_path, config)
+    assert code == 2
+    assert len(stderr.strip().splitlines()) == 1, stderr
+    assert expected in stderr
+    assert "Traceback" not in stderr
+
+
+def test_rule_options_and_severity_and_disable(tmp_path: Path) -> None:
+    config = (
+        "rules:\n  SA008: {max_age: 7d}\n  static-mac: {severity: info}\n"
+        "  SA010: {enabled: false}\n"
+    )
+    code, _, document = check_with(tmp_path, config)
+    results = document["results"]
+    assert isinstance(results, list)
+    sa008 = {r["object"]["name"]: r["status"] for r in results if r["rule"] == "SA008"}
+    assert sa008["sa-reports-01"] == "pass"  # 5 days < 7 days
+    assert {r["severity"] for r in results if r["rule"] == "SA001"} == {"info"}
+    assert not [r for r in results if r["rule"] == "SA010"]
+    assert code == 1
+
+
+def test_fail_on_threshold(tmp_path: Path) -> None:
+    config = "rules:\n" + "".join(f"  SA{n:03d}: {{severity: info}}\n" for n in range(1, 12))
+    assert check_with(tmp_path, config)[0] == 0
+    assert check_with(tmp_path, config, "--fail-on", "info")[0] == 1
+
+
+def test_select_appliances_by_name_pattern(tmp_path: Path) -> None:
+    config = (
+        "appliances:\n  by: name\n  name_pattern: 'sa-(?P<pair>orders|billing)-0(?P<role>1|2)'\n"
+    )
+    # Roles '1'/'2' are not valid roles: the members are pair members with no valid role.
+    _, _, document = check_with(tmp_path, config)
+    results = document["results"]
+    assert isinstance(results, list)
+    sa011 = {r["object"]["id"]: r for r in results if r["rule"] == "SA011"}
+    assert set(sa011) == {"orders", "billing"}
+    assert "no valid role" in sa011["orders"]["message"]
+
+
+def test_select_appliances_by_folder(tmp_path: Path) -> None:
+    config = "appliances:\n  by: folder\n  folders: [/DC-East/vm/ScaleArc]\n"
+    _, _, document = check_with(tmp_path, config)
+    results = document["results"]
+    assert isinstance(results, list)
+    names = {r["object"]["name"] for r in results if r["rule"] == "SA001"}
+    assert names == {
+        "sa-orders-01",
+        "sa-orders-02",
+        "sa-billing-01",
+        "sa-billing-02",
+        "sa-reports-01",
+        "sa-old-02",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "hours"),
+    [
+        ("24h", 24),
+        ("90m", 1.5),
+        ("2d", 48),
+        ("1d12h", 36),
+        ("PT36H", 36),
+        (3600, 1),
+        ("45s", 0.0125),
+    ],
+)
+def test_parse_duration(text: str | int, hours: float) -> None:
+    assert parse_duration(text).total_seconds() == hours * 3600
+
+
+@pytest.mark.parametrize(("hours", "text"), [(24, "24h"), (36, "36h"), (168, "7d"), (1.5, "1h30m")])
+def test_format_duration_reads_back(hours: float, text: str) -> None:
+    value = timedelta(hours=hours)
+    assert format_duration(value) == text
+    assert parse_duration(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "soon", "-5", "24x", True, -3])
+def test_parse_duration_rejects(text: object) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)

@@ -1,0 +1,187 @@
+"""Rule discovery, validation, isolation of crashing rules, determinism."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from scalearc_lint.engine import discover_rules
+from scalearc_lint.errors import InputError
+from tests.conftest import EXAMPLES, run_cli
+
+RULE_TEMPLATE = """
+from scalearc_lint.rule import Rule, Severity, passed, failed
+
+def check(appliance, inventory, options):
+    {body}
+
+RULE = Rule(
+    id="{rule_id}", name="{name}", title="A test rule", severity=Severity.WARNING,
+    scope="{scope}", rationale="because", reference="a paragraph", remediation="fix it",
+    check=check,
+)
+"""
+
+
+def write_rule(
+    directory: Path,
+    filename: str,
+    *,
+    rule_id: str = "XT001",
+    name: str = "x-test",
+    body: str = "return passed('ok')",
+    scope: str = "appliance",
+) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / filename
+    path.write_text(RULE_TEMPLATE.format(rule_id=rule_id, name=name, body=body, scope=scope))
+    return path
+
+
+def test_builtin_rules_are_the_eleven() -> None:
+    ids = [item.rule.id for item in discover_rules(plugins=False)]
+    assert ids == [f"SA{n:03d}" for n in range(1, 12)]
+
+
+def test_rules_dir_rule_runs(tmp_path: Path) -> None:
+    write_rule(tmp_path / "extra", "x.py", body="return failed(appliance.vm.name + ' is odd')")
+    out = tmp_path / "r.json"
+    result = run_cli(
+        [
+            "check",
+            EXAMPLES / "lab.json",
+            "--rules-dir",
+            tmp_path / "extra",
+            "--json",
+            out,
+            "--fail-on",
+            "never",
+        ]
+    )
+    assert result.code == 0, result.stderr
+    results = json.loads(out.read_text())["results"]
+    extra = [r for r in results if r["rule"] == "XT001"]
+    assert len(extra) == 6
+    assert all(r["status"] == "fail" and r["severity"] == "warning" for r in extra)
+
+
+def test_duplicate_id_names_both_sources(tmp_path: Path) -> None:
+    first = write_rule(tmp_path / "a", "one.py")
+    second = write_rule(tmp_path / "b", "two.py", name="x-other")
+    with pytest.raises(InputError) as info:
+        discover_rules([tmp_path / "a", tmp_path / "b"], plugins=False)
+    message = str(info.value)
+    assert "duplicate rule id XT001" in message
+    assert str(first) in message and str(second) in message
+
+
+def test_duplicate_of_builtin_id_is_rejected(tmp_path: Path) -> None:
+    write_rule(tmp_path, "mine.py", rule_id="SA001", name="my-static-mac")
+    result = run_cli(["rules", "--rules-dir", tmp_path])
+    assert result.code == 2
+    assert "duplicate rule id SA001" in result.stderr
+    assert "sa001_static_mac.py" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "name", "scope", "expected"),
+    [
+        ("sa-12", "x-test", "appliance", "does not match"),
+        ("XT001", "Not Kebab", "appliance", "not kebab-case"),
+        ("XT001", "x-test", "galaxy", "scope 'galaxy'"),
+    ],
+)
+def test_invalid_rule_descriptions_are_rejected(
+    tmp_path: Path, rule_id: str, name: str, scope: str, expected: str
+) -> None:
+    write_rule(tmp_path, "bad.py", rule_id=rule_id, name=name, scope=scope)
+    with pytest.raises(InputError, match=expected):
+        discover_rules([tmp_path], plugins=False)
+
+
+def test_rule_module_that_fails_to_import(tmp_path: Path) -> None:
+    (tmp_path / "broken.py").write_text("import does_not_exist_anywhere\n")
+    result = run_cli(["check", EXAMPLES / "lab.json", "--rules-dir", tmp_path])
+    assert result.code == 2
+    assert "broken.py: rule module failed to import: ModuleNotFoundError" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_module_without_rule(tmp_path: Path) -> None:
+    (tmp_path / "empty.py").write_text("X = 1\n")
+    with pytest.raises(InputError, match="defines no RULE"):
+        discover_rules([tmp_path], plugins=False)
+
+
+def test_missing_rules_dir(tmp_path: Path) -> None:
+    result = run_cli(["check", EXAMPLES / "lab.json", "--rules-dir", tmp_path / "absent"])
+    assert result.code == 2
+    assert "rules directory does not exist" in result.stderr
+
+
+def test_crashing_rule_is_isolated_with_exit_3(tmp_path: Path) -> None:
+    write_rule(tmp_path, "boom.py", body="raise RuntimeError('kaput')")
+    out = tmp_path / "r.json"
+    result = run_cli(["check", EXAMPLES / "lab.json", "--rules-dir", tmp_path, "--json", out])
+    assert result.code == 3, result.stderr
+    document = json.loads(out.read_text())
+    crashed = [r for r in document["results"] if r["rule"] == "XT001"]
+    assert crashed and all(r["status"] == "error" for r in crashed)
+    assert "RuntimeError: kaput" in crashed[0]["message"]
+    baseline = json.loads(run_cli(["check", EXAMPLES / "lab.json", "--json", "-"]).stdout)
+    others = [r for r in document["results"] if r["rule"] != "XT001"]
+    assert others == baseline["results"]
+    assert document["summary"]["error"] == len(crashed)
+
+
+def test_crash_on_one_object_keeps_the_rest(tmp_path: Path) -> None:
+    body = "if appliance.vm.name == 'sa-orders-01': raise KeyError('x')\n    return passed('fine')"
+    write_rule(tmp_path, "partial.py", body=body)
+    result = run_cli(["check", EXAMPLES / "lab.json", "--rules-dir", tmp_path, "--json", "-"])
+    assert result.code == 3
+    statuses = {
+        r["object"]["name"]: r["status"]
+        for r in json.loads(result.stdout)["results"]
+        if r["rule"] == "XT001"
+    }
+    assert statuses.pop("sa-orders-01") == "error"
+    assert set(statuses.values()) == {"pass"}
+
+
+def test_check_returning_garbage_is_an_error_result(tmp_path: Path) -> None:
+    write_rule(tmp_path, "garbage.py", body="return 'yes'")
+    result = run_cli(["check", EXAMPLES / "lab.json", "--rules-dir", tmp_path, "--json", "-"])
+    assert result.code == 3
+    messages = [r["message"] for r in json.loads(result.stdout)["results"] if r["rule"] == "XT001"]
+    assert all("not a Verdict" in m for m in messages)
+
+
+def test_output_is_deterministic(tmp_path: Path) -> None:
+    a = run_cli(["check", EXAMPLES / "lab.json", "--json", "-"]).stdout
+    b = run_cli(["check", EXAMPLES / "lab.json", "--json", "-"]).stdout
+    assert a == b
+    results = json.loads(a)["results"]
+    keys = [
+        (
+            r["object"]["vcenter"],
+            r["rule"],
+            r["object"]["kind"],
+            r["object"]["name"],
+            r["object"]["id"],
+        )
+        for r in results
+    ]
+    assert keys == sorted(keys)
+
+
+def test_check_returning_none_gives_no_result(tmp_path: Path) -> None:
+    source = textwrap.dedent(RULE_TEMPLATE).format(
+        rule_id="XT002", name="x-two", body="return None", scope="pair"
+    )
+    (tmp_path / "pairs.py").write_text(source)
+    result = run_cli(["check", EXAMPLES / "lab.json", "--rules-dir", tmp_path, "--json", "-"])
+    assert result.code == 1
+    assert not [r for r in json.loads(result.stdout)["results"] if r["rule"] == "XT002"]

@@ -1,0 +1,94 @@
+"""Properties over synthetic inventories drawn by scalearc_lint.testing."""
+
+from __future__ import annotations
+
+import msgspec
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scalearc_lint.config import Config
+from scalearc_lint.engine import discover_rules, evaluate
+from scalearc_lint.inventory import Inventory
+from scalearc_lint.loader import decode_snapshot, encode_snapshot
+from scalearc_lint.results import Result, ResultsDocument, SnapshotInfo, Summary, ToolInfo
+from scalearc_lint.rule import Status
+from scalearc_lint.testing import PLANTABLE, SyntheticInventory, hostile_text, inventories, run_rule
+
+RULES = discover_rules(plugins=False)
+
+
+def lint(inv: SyntheticInventory) -> list[Result]:
+    return evaluate([Inventory(inv.snapshot)], RULES, Config())
+
+
+def failing(results: list[Result]) -> set[tuple[str, str]]:
+    return {(r.rule, r.object.id) for r in results if r.status is Status.FAIL}
+
+
+@given(inventories())
+def test_clean_inventory_has_no_failures_unknowns_or_errors(inv: SyntheticInventory) -> None:
+    results = lint(inv)
+    assert [r for r in results if r.status is not Status.PASS] == []
+
+
+@given(inventories(plant=PLANTABLE))
+def test_every_planted_violation_is_found_and_nothing_else(inv: SyntheticInventory) -> None:
+    results = lint(inv)
+    assert failing(results) == inv.expected_failures()
+    assert not [r for r in results if r.status is Status.ERROR]
+
+
+@given(
+    st.sampled_from(PLANTABLE).flatmap(
+        lambda rule: st.tuples(st.just(rule), inventories(plant={rule}))
+    )
+)
+def test_one_planted_violation_is_found_by_its_own_rule(
+    case: tuple[str, SyntheticInventory],
+) -> None:
+    rule, inv = case
+    found = {r.object.id for r in run_rule(rule, inv.snapshot) if r.status is Status.FAIL}
+    assert found == set(inv.planted[rule])
+
+
+@given(inventories(plant=PLANTABLE, names=hostile_text()))
+def test_hostile_names_never_crash_and_round_trip(inv: SyntheticInventory) -> None:
+    results = lint(inv)
+    assert not [r for r in results if r.status is Status.ERROR]
+    assert failing(results) == inv.expected_failures()
+    assert decode_snapshot(encode_snapshot(inv.snapshot)) == inv.snapshot
+    document = ResultsDocument(
+        ToolInfo(),
+        SnapshotInfo("0" * 64, "vc", inv.snapshot.exported_at, inv.snapshot.exported_at),
+        results,
+        Summary.of(results),
+    )
+    again = msgspec.json.decode(msgspec.json.encode(document), type=ResultsDocument)
+    assert again.results == results
+
+
+@given(inventories(plant=PLANTABLE))
+def test_results_are_deterministic(inv: SyntheticInventory) -> None:
+    first = lint(inv)
+    second = evaluate([Inventory(decode_snapshot(encode_snapshot(inv.snapshot)))], RULES, Config())
+    assert first == second
+    assert first == sorted(first, key=Result.sort_key)
+
+
+@given(inventories(plant=PLANTABLE))
+def test_linting_does_not_mutate_the_snapshot(inv: SyntheticInventory) -> None:
+    before = encode_snapshot(inv.snapshot)
+    lint(inv)
+    assert encode_snapshot(inv.snapshot) == before
+
+
+@given(inventories(plant=PLANTABLE))
+def test_every_appliance_and_pair_gets_a_result_per_rule(inv: SyntheticInventory) -> None:
+    inventory = Inventory(inv.snapshot)
+    results = lint(inv)
+    for item in RULES:
+        objects = {r.object.id for r in results if r.rule == item.rule.id}
+        if item.rule.scope == "appliance" and item.rule.id != "SA009":
+            assert objects == set(inventory.appliances)
+        if item.rule.id == "SA011":
+            assert objects == set(inventory.pairs)
