@@ -99,11 +99,11 @@ class Vcsim:
 
     def calls(self) -> list[str]:
         """Every request so far, e.g. ``SOAP RetrievePropertiesEx`` or ``HTTP GET /rest/...``."""
-        return list(self._test_api("/_vcsim/calls")["calls"])
+        return list(self._test_api("/_vcsim/calls")["calls"] or [])
 
     def secrets(self) -> list[str]:
         """Every session cookie and vAPI session id the simulator has handed out or seen."""
-        return list(self._test_api("/_vcsim/calls")["secrets"])
+        return list(self._test_api("/_vcsim/calls")["secrets"] or [])
 
     def set_delay(self, method: str, ms: int) -> None:
         """Make every call of a SOAP method wait ``ms`` milliseconds before it is served."""
@@ -141,11 +141,12 @@ def start_vcsim(
     standalone_host: int = 0,
     pool: int = 0,
     pg: int = 1,
+    password: str | None = None,
     startup_timeout: float = 120.0,
 ) -> Vcsim:
-    """Start a simulator on a free loopback port with a random password; the caller stops it."""
+    """Start a simulator on a free loopback port (random password by default); caller stops it."""
     binary = build_vcsim()
-    password = secrets.token_urlsafe(18)
+    password = password or secrets.token_urlsafe(18)
     workdir = Path(tempfile.mkdtemp(prefix="salint-vcsim-"))
     log_path = workdir / "vcsim.log"
     argv = [

@@ -48,7 +48,10 @@ def register(subparsers: Any) -> None:
         "else prompt)",
     )
     tls = parser.add_mutually_exclusive_group()
-    tls.add_argument("--ca-file", metavar="PEM", help="trust this CA certificate file")
+    tls.add_argument(
+        "--ca-file", action="append", default=[], metavar="PEM",
+        help="trust this CA certificate file (repeatable)",
+    )
     tls.add_argument(
         "--insecure", action="store_true",
         help="do not verify the server's TLS certificate (not recommended)",
@@ -108,7 +111,7 @@ def run_export(args: argparse.Namespace) -> int:
         servers += _servers_from_file(args.servers_file)
     request = ConnectionRequest(
         servers=tuple(servers), user=args.user, password_env=args.password_env,
-        insecure=args.insecure, ca_file=args.ca_file,
+        insecure=args.insecure, ca_files=tuple(args.ca_file),
     )
     prompt = getpass.getpass if sys.stdin.isatty() else None
     connections = resolve_connections(request, os.environ, prompt)

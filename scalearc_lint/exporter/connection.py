@@ -96,7 +96,7 @@ class ConnectionRequest:
     user: str | None = None
     password_env: str | None = None
     insecure: bool = False
-    ca_file: str | None = None
+    ca_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -163,12 +163,10 @@ def resolve_connections(
             raise InputError("empty password")
 
     insecure = request.insecure or (
-        not request.ca_file and _truthy(environ.get("GOVC_INSECURE"))
+        not request.ca_files and _truthy(environ.get("GOVC_INSECURE"))
     )
-    ca_files: tuple[str, ...] = ()
-    if request.ca_file:
-        ca_files = (request.ca_file,)
-    elif not insecure and environ.get("GOVC_TLS_CA_CERTS"):
+    ca_files = request.ca_files
+    if not ca_files and not insecure and environ.get("GOVC_TLS_CA_CERTS"):
         ca_files = tuple(p for p in environ["GOVC_TLS_CA_CERTS"].split(os.pathsep) if p)
     tls = TlsSettings(insecure=insecure, ca_files=ca_files)
     credentials = Credentials(user, password)

@@ -244,6 +244,16 @@ func writeCertificates(dir string) (tls.Certificate, string, error) {
 	return tls.Certificate{Certificate: [][]byte{der, caDER}, PrivateKey: key}, caFile, nil
 }
 
+func randomUUID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		log.Fatal(err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
 func main() {
 	model := simulator.VPX()
 
@@ -280,6 +290,10 @@ func main() {
 	if err != nil {
 		log.Fatalf("vcsim: certificates: %s", err)
 	}
+
+	// Every real vCenter has its own instance UUID; vcsim's is a constant, which
+	// would make two simulators look like one vCenter.
+	model.ServiceContent.About.InstanceUuid = randomUUID()
 
 	// Large inventories: the simulator's VMs need not run anything.
 	model.Autostart = false
