@@ -21,9 +21,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from vcsim_support import Vcsim, running_vcsim  # noqa: E402
+sys.path.insert(0, str(ROOT))
 
 from scalearc_lint.cli import main  # noqa: E402
 from scalearc_lint.exporter import mapping  # noqa: E402
@@ -35,6 +33,7 @@ from scalearc_lint.exporter.connection import (  # noqa: E402
     Session,
     TlsSettings,
 )
+from tests.vcsim_support import Vcsim, running_vcsim  # noqa: E402
 
 PC = vmodl.query.PropertyCollector
 
@@ -45,8 +44,13 @@ def bare_vm_retrieval(session: Session) -> tuple[float, int]:
     start = time.perf_counter()
     view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
     spec = PC.FilterSpec(
-        objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[
-            PC.TraversalSpec(type=vim.view.ContainerView, path="view", skip=False)])],
+        objectSet=[
+            PC.ObjectSpec(
+                obj=view,
+                skip=True,
+                selectSet=[PC.TraversalSpec(type=vim.view.ContainerView, path="view", skip=False)],
+            )
+        ],
         propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=list(mapping.VM_PATHS))],
     )
     pc = content.propertyCollector
@@ -66,8 +70,22 @@ def full_export(sim: Vcsim, out: Path) -> float:
 
     os.environ["SALINT_BENCH_PASSWORD"] = sim.password
     start = time.perf_counter()
-    code = main(["export", "--server", sim.url, "--user", sim.user, "--password-env",
-                 "SALINT_BENCH_PASSWORD", "--ca-file", sim.ca_file, "-q", "-o", str(out)])
+    code = main(
+        [
+            "export",
+            "--server",
+            sim.url,
+            "--user",
+            sim.user,
+            "--password-env",
+            "SALINT_BENCH_PASSWORD",
+            "--ca-file",
+            sim.ca_file,
+            "-q",
+            "-o",
+            str(out),
+        ]
+    )
     elapsed = time.perf_counter() - start
     if code != 0:
         raise SystemExit(f"export failed with exit code {code}")
@@ -84,11 +102,15 @@ def run() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    with running_vcsim(cluster=args.clusters, host=args.hosts, vm=args.vms, standalone_host=0,
-                       startup_timeout=1800) as sim:
+    with running_vcsim(
+        cluster=args.clusters, host=args.hosts, vm=args.vms, standalone_host=0, startup_timeout=1800
+    ) as sim:
         print(f"vcsim up in {time.perf_counter() - started:.1f} s", flush=True)
-        connection = Connection(Server(sim.host, sim.port), Credentials(sim.user, sim.password),
-                                TlsSettings(ca_files=(sim.ca_file,)))
+        connection = Connection(
+            Server(sim.host, sim.port),
+            Credentials(sim.user, sim.password),
+            TlsSettings(ca_files=(sim.ca_file,)),
+        )
         session = Session(connection)
         bare_times, export_times = [], []
         with tempfile.TemporaryDirectory() as tmp:
@@ -97,8 +119,10 @@ def run() -> None:
                 elapsed, count = bare_vm_retrieval(session)
                 bare_times.append(elapsed)
                 export_times.append(full_export(sim, out))
-                print(f"  bare {elapsed:.2f} s ({count} VMs), export {export_times[-1]:.2f} s",
-                      flush=True)
+                print(
+                    f"  bare {elapsed:.2f} s ({count} VMs), export {export_times[-1]:.2f} s",
+                    flush=True,
+                )
             size = out.stat().st_size
         session.logout()
     bare, export = min(bare_times), min(export_times)

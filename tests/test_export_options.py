@@ -47,10 +47,17 @@ def test_govc_variables_fill_what_options_leave_out() -> None:
 
 
 def test_options_win_over_govc_variables() -> None:
-    env = {"GOVC_URL": "vc1", "GOVC_USERNAME": "bob", "GOVC_PASSWORD": "pw1", "MY_PW": "pw2",
-           "GOVC_INSECURE": "1", "GOVC_TLS_CA_CERTS": "/a.pem:/b.pem"}
-    request = ConnectionRequest(servers=("vc2:444",), user="alice", password_env="MY_PW",
-                                ca_files=("/c.pem",))
+    env = {
+        "GOVC_URL": "vc1",
+        "GOVC_USERNAME": "bob",
+        "GOVC_PASSWORD": "pw1",
+        "MY_PW": "pw2",
+        "GOVC_INSECURE": "1",
+        "GOVC_TLS_CA_CERTS": "/a.pem:/b.pem",
+    }
+    request = ConnectionRequest(
+        servers=("vc2:444",), user="alice", password_env="MY_PW", ca_files=("/c.pem",)
+    )
     (conn,) = resolve_connections(request, env, prompt=None)
     assert (conn.server, conn.credentials) == (Server("vc2", 444), Credentials("alice", "pw2"))
     assert (conn.tls.insecure, conn.tls.ca_files) == (False, ("/c.pem",))

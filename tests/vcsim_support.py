@@ -53,7 +53,11 @@ def build_vcsim() -> Path:
         partial = BINARY.with_name("vcsim.partial")
         result = subprocess.run(
             [go, "build", "-o", str(partial), "."],
-            cwd=LAUNCHER_DIR, env=env, capture_output=True, text=True, check=False,
+            cwd=LAUNCHER_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise VcsimError(f"building tests/vcsim failed:\n{result.stderr[-4000:]}")
@@ -150,14 +154,34 @@ def start_vcsim(
     workdir = Path(tempfile.mkdtemp(prefix="salint-vcsim-"))
     log_path = workdir / "vcsim.log"
     argv = [
-        str(binary), "-l", "127.0.0.1:0", "-username", USER, "-cert-dir", str(workdir),
+        str(binary),
+        "-l",
+        "127.0.0.1:0",
+        "-username",
+        USER,
+        "-cert-dir",
+        str(workdir),
         "-exit-on-stdin-eof",
-        "-cluster", str(cluster), "-host", str(host), "-vm", str(vm),
-        "-standalone-host", str(standalone_host), "-pool", str(pool), "-pg", str(pg),
+        "-cluster",
+        str(cluster),
+        "-host",
+        str(host),
+        "-vm",
+        str(vm),
+        "-standalone-host",
+        str(standalone_host),
+        "-pool",
+        str(pool),
+        "-pg",
+        str(pg),
     ]
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
             env={**os.environ, "VCSIM_PASSWORD": password},
         )
     line: list[str] = []

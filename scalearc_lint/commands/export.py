@@ -34,39 +34,52 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument(
-        "--server", action="append", default=[], metavar="HOST|HOST:PORT|URL",
+        "--server",
+        action="append",
+        default=[],
+        metavar="HOST|HOST:PORT|URL",
         help="vCenter to export (repeatable: several are exported concurrently)",
     )
     parser.add_argument(
-        "--servers-file", metavar="FILE",
+        "--servers-file",
+        metavar="FILE",
         help="file listing vCenters, one per line ('#' starts a comment)",
     )
     parser.add_argument("--user", metavar="NAME", help="user name (default: $GOVC_USERNAME)")
     parser.add_argument(
-        "--password-env", metavar="VAR",
+        "--password-env",
+        metavar="VAR",
         help="read the password from this environment variable (default: $GOVC_PASSWORD, "
         "else prompt)",
     )
     tls = parser.add_mutually_exclusive_group()
     tls.add_argument(
-        "--ca-file", action="append", default=[], metavar="PEM",
+        "--ca-file",
+        action="append",
+        default=[],
+        metavar="PEM",
         help="trust this CA certificate file (repeatable)",
     )
     tls.add_argument(
-        "--insecure", action="store_true",
+        "--insecure",
+        action="store_true",
         help="do not verify the server's TLS certificate (not recommended)",
     )
     parser.add_argument(
-        "--events-days", type=_non_negative, default=30, metavar="N",
+        "--events-days",
+        type=_non_negative,
+        default=30,
+        metavar="N",
         help="read migration and revert events of the last N days (default: 30)",
     )
     parser.add_argument(
-        "-o", "--output", required=True, metavar="FILE",
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE",
         help=f"snapshot file to write; with several servers it must contain {PLACEHOLDER}",
     )
-    parser.add_argument(
-        "-q", "--quiet", action="store_true", help="print nothing but errors"
-    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     parser.set_defaults(func=run_export)
 
 
@@ -110,8 +123,11 @@ def run_export(args: argparse.Namespace) -> int:
     if args.servers_file:
         servers += _servers_from_file(args.servers_file)
     request = ConnectionRequest(
-        servers=tuple(servers), user=args.user, password_env=args.password_env,
-        insecure=args.insecure, ca_files=tuple(args.ca_file),
+        servers=tuple(servers),
+        user=args.user,
+        password_env=args.password_env,
+        insecure=args.insecure,
+        ca_files=tuple(args.ca_file),
     )
     prompt = getpass.getpass if sys.stdin.isatty() else None
     connections = resolve_connections(request, os.environ, prompt)
@@ -159,9 +175,7 @@ def _export_all(
 
     def work(index: int, connection: Connection) -> None:
         try:
-            results[index] = export_vcenter(
-                connection, events_days=events_days, progress=progress
-            )
+            results[index] = export_vcenter(connection, events_days=events_days, progress=progress)
         except InputError as exc:
             results[index] = str(exc)
         except Exception as exc:  # one vCenter's surprise must not hide the others' results

@@ -33,12 +33,22 @@ from scalearc_lint.model import (
 )
 
 #: Every SOAP method the exporter may call; none of them changes the inventory.
-READ_ONLY_METHODS = frozenset({
-    "RetrieveServiceContent", "Login", "Logout",
-    "CreateContainerView", "DestroyView",
-    "RetrievePropertiesEx", "ContinueRetrievePropertiesEx", "CancelRetrievePropertiesEx",
-    "CreateCollectorForEvents", "SetCollectorPageSize", "ReadNextEvents", "DestroyCollector",
-})
+READ_ONLY_METHODS = frozenset(
+    {
+        "RetrieveServiceContent",
+        "Login",
+        "Logout",
+        "CreateContainerView",
+        "DestroyView",
+        "RetrievePropertiesEx",
+        "ContinueRetrievePropertiesEx",
+        "CancelRetrievePropertiesEx",
+        "CreateCollectorForEvents",
+        "SetCollectorPageSize",
+        "ReadNextEvents",
+        "DestroyCollector",
+    }
+)
 
 #: How often a lost session is re-established before giving up.
 MAX_RESTARTS = 3
@@ -143,14 +153,21 @@ def _export(session: Session, events_days: int, progress: Progress) -> Snapshot:
 
     def read(kind: str, vim_type: type, paths: tuple[str, ...], **kw: Any) -> list[Retrieved]:
         return retrieve_all(
-            session, vim_type, paths,
-            on_page=lambda n: progress.collected(label, kind, n), **kw,
+            session,
+            vim_type,
+            paths,
+            on_page=lambda n: progress.collected(label, kind, n),
+            **kw,
         )
 
     folders = read("folders", vim.Folder, m.FOLDER_PATHS)
     datacenters = read("datacenters", vim.Datacenter, m.DATACENTER_PATHS)
-    computes = read("clusters", vim.ComputeResource, m.COMPUTE_PATHS,
-                    subtype_paths={vim.ClusterComputeResource: m.CLUSTER_PATHS})
+    computes = read(
+        "clusters",
+        vim.ComputeResource,
+        m.COMPUTE_PATHS,
+        subtype_paths={vim.ClusterComputeResource: m.CLUSTER_PATHS},
+    )
     hosts = read("hosts", vim.HostSystem, m.HOST_PATHS)
     pools = read("resource pools", vim.ResourcePool, m.POOL_PATHS)
     dvswitches = read("switches", vim.DistributedVirtualSwitch, m.DVS_PATHS)
@@ -172,8 +189,14 @@ def _export(session: Session, events_days: int, progress: Progress) -> Snapshot:
     }
     pool_ids = {p.moid for p in pools}
 
-    for kind, items in (("cluster", cluster_items), ("host", hosts), ("resource_pool", pools),
-                        ("dvswitch", dvswitches), ("dv_portgroup", portgroups), ("vm", vms)):
+    for kind, items in (
+        ("cluster", cluster_items),
+        ("host", hosts),
+        ("resource_pool", pools),
+        ("dvswitch", dvswitches),
+        ("dv_portgroup", portgroups),
+        ("vm", vms),
+    ):
         for item in items:
             log.note(kind, item)  # type: ignore[arg-type]
 
@@ -189,8 +212,14 @@ def _export(session: Session, events_days: int, progress: Progress) -> Snapshot:
     snap_vms: dict[str, VirtualMachine] = {}
     for item in vms:
         snap_vms[item.moid] = m.vm_from(
-            item, inventory, pool_owner=pool_owner, clusters=cluster_ids,
-            host_cluster=host_cluster, dvpg_by_key=dvpg_by_key, field_names=field_names, log=log,
+            item,
+            inventory,
+            pool_owner=pool_owner,
+            clusters=cluster_ids,
+            host_cluster=host_cluster,
+            dvpg_by_key=dvpg_by_key,
+            field_names=field_names,
+            log=log,
         )
 
     about = content.about
@@ -223,8 +252,12 @@ def _custom_field_names(session: Session, log: m.UnreadableLog) -> dict[int, str
         return {}
     item = retrieve_one(session, manager, ["field"])
     if item is None or "field" in item.missing:
-        log.add("custom_attributes", None, "definitions",
-                item.missing.get("field", "not readable") if item else "not readable")
+        log.add(
+            "custom_attributes",
+            None,
+            "definitions",
+            item.missing.get("field", "not readable") if item else "not readable",
+        )
         return {}
     return {
         int(f.key): str(f.name)

@@ -137,8 +137,11 @@ def resolve_connections(
                 "use --password-env VAR or the prompt"
             )
 
-    user = request.user or environ.get("GOVC_USERNAME") or url_user or next(
-        (u for _, u, _ in parsed if u), ""
+    user = (
+        request.user
+        or environ.get("GOVC_USERNAME")
+        or url_user
+        or next((u for _, u, _ in parsed if u), "")
     )
     if not user:
         raise InputError("no user name given; use --user NAME (or set GOVC_USERNAME)")
@@ -162,9 +165,7 @@ def resolve_connections(
         if not password:
             raise InputError("empty password")
 
-    insecure = request.insecure or (
-        not request.ca_files and _truthy(environ.get("GOVC_INSECURE"))
-    )
+    insecure = request.insecure or (not request.ca_files and _truthy(environ.get("GOVC_INSECURE")))
     ca_files = request.ca_files
     if not ca_files and not insecure and environ.get("GOVC_TLS_CA_CERTS"):
         ca_files = tuple(p for p in environ["GOVC_TLS_CA_CERTS"].split(os.pathsep) if p)

@@ -44,8 +44,16 @@ from scalearc_lint.model import (
 replace = msgspec.structs.replace
 
 UnreadableKind = Literal[
-    "datacenter", "cluster", "host", "resource_pool", "vm", "dvswitch", "dv_portgroup",
-    "events", "tags", "custom_attributes",
+    "datacenter",
+    "cluster",
+    "host",
+    "resource_pool",
+    "vm",
+    "dvswitch",
+    "dv_portgroup",
+    "events",
+    "tags",
+    "custom_attributes",
 ]
 
 # The property paths read per type. None goes through an array (vcsim panics).
@@ -54,16 +62,31 @@ DATACENTER_PATHS = ("name", "parent")
 COMPUTE_PATHS = ("name", "parent", "host", "resourcePool")
 CLUSTER_PATHS = ("configurationEx",)
 HOST_PATHS = (
-    "name", "parent", "runtime.connectionState", "runtime.inMaintenanceMode",
-    "runtime.powerState", "summary.hardware", "config.network.vswitch",
+    "name",
+    "parent",
+    "runtime.connectionState",
+    "runtime.inMaintenanceMode",
+    "runtime.powerState",
+    "summary.hardware",
+    "config.network.vswitch",
     "config.network.portgroup",
 )
 POOL_PATHS = ("name", "parent", "owner", "config.cpuAllocation", "config.memoryAllocation")
 VM_PATHS = (
-    "name", "parent", "resourcePool", "runtime.powerState", "runtime.host",
-    "config.instanceUuid", "config.template", "config.hardware.numCPU",
-    "config.hardware.memoryMB", "config.cpuAllocation", "config.memoryAllocation",
-    "config.hardware.device", "snapshot", "customValue",
+    "name",
+    "parent",
+    "resourcePool",
+    "runtime.powerState",
+    "runtime.host",
+    "config.instanceUuid",
+    "config.template",
+    "config.hardware.numCPU",
+    "config.hardware.memoryMB",
+    "config.cpuAllocation",
+    "config.memoryAllocation",
+    "config.hardware.device",
+    "snapshot",
+    "customValue",
 )
 DVS_PATHS = ("name", "parent", "uuid", "summary.productInfo")
 DVPG_PATHS = ("name", "key", "config.distributedVirtualSwitch", "config.defaultPortConfig")
@@ -133,8 +156,9 @@ class UnreadableLog:
         """Record every missing property of one object."""
         for path, fault in sorted(item.missing.items()):
             self.entries.append(
-                Unreadable(kind=kind, moid=item.moid, property=_FIELD_OF_PATH.get(path, path),
-                           fault=fault)
+                Unreadable(
+                    kind=kind, moid=item.moid, property=_FIELD_OF_PATH.get(path, path), fault=fault
+                )
             )
 
     def add(self, kind: UnreadableKind, moid_: str | None, prop: str, fault: str) -> None:
@@ -187,8 +211,7 @@ def _ha(config: Any) -> HaConfig:
             restart_priority=restart or info.restartPriority or None,
             isolation_response=isolation or None,
         )
-    return HaConfig(enabled=bool(das.enabled) if das is not None else False,
-                    vm_overrides=overrides)
+    return HaConfig(enabled=bool(das.enabled) if das is not None else False, vm_overrides=overrides)
 
 
 def refs(values: Iterable[Any] | None) -> list[str]:
@@ -200,8 +223,11 @@ def _rules(config: Any) -> list[ClusterRule]:
     rules = []
     for rule in config.rule or ():
         base = ClusterRule(
-            key=int(rule.key or 0), name=rule.name or "", kind="vm-affinity",
-            enabled=bool(rule.enabled), mandatory=bool(rule.mandatory),
+            key=int(rule.key or 0),
+            name=rule.name or "",
+            kind="vm-affinity",
+            enabled=bool(rule.enabled),
+            mandatory=bool(rule.mandatory),
         )
         if isinstance(rule, vim.cluster.AntiAffinityRuleSpec):
             rules.append(replace(base, kind="vm-anti-affinity", vms=refs(rule.vm)))
@@ -210,8 +236,15 @@ def _rules(config: Any) -> list[ClusterRule]:
         elif isinstance(rule, vim.cluster.VmHostRuleInfo):
             affine = rule.affineHostGroupName is not None
             host_group = rule.affineHostGroupName if affine else rule.antiAffineHostGroupName
-            rules.append(replace(base, kind="vm-host", vm_group=rule.vmGroupName,
-                                 host_group=host_group, affine=affine))
+            rules.append(
+                replace(
+                    base,
+                    kind="vm-host",
+                    vm_group=rule.vmGroupName,
+                    host_group=host_group,
+                    affine=affine,
+                )
+            )
     return rules
 
 
@@ -230,8 +263,12 @@ def cluster_from(item: Retrieved, inventory: Inventory) -> Cluster:
     config = item.props.get("configurationEx")
     extra: dict[str, Any] = {}
     if config is not None:
-        extra = {"drs": _drs(config), "ha": _ha(config), "rules": _rules(config),
-                 "groups": _groups(config)}
+        extra = {
+            "drs": _drs(config),
+            "ha": _ha(config),
+            "rules": _rules(config),
+            "groups": _groups(config),
+        }
     return Cluster(
         moid=item.moid,
         name=_name(item),
@@ -306,8 +343,10 @@ def host_from(
     ]
     portgroups = [
         HostPortgroup(
-            name=pg.spec.name, vswitch=pg.spec.vswitchName or "",
-            vlan_id=int(pg.spec.vlanId or 0), spec=host_policy(pg.spec.policy),
+            name=pg.spec.name,
+            vswitch=pg.spec.vswitchName or "",
+            vlan_id=int(pg.spec.vlanId or 0),
+            spec=host_policy(pg.spec.policy),
             computed=host_policy(pg.computedPolicy),
         )
         for pg in props.get("config.network.portgroup") or ()
@@ -391,14 +430,16 @@ def _nics(
             log.add("vm", item.moid, "nics", f"unknown MAC address type {device.addressType!r}")
             address_type = "generated"
         connectable = device.connectable
-        nics.append(Nic(
-            key=int(device.key),
-            address_type=address_type,  # type: ignore[arg-type]
-            backing=_backing(device, dvpg_by_key),
-            label=device.deviceInfo.label if device.deviceInfo is not None else "",
-            mac=(device.macAddress or "").lower(),
-            connected=bool(connectable.connected) if connectable is not None else True,
-        ))
+        nics.append(
+            Nic(
+                key=int(device.key),
+                address_type=address_type,  # type: ignore[arg-type]
+                backing=_backing(device, dvpg_by_key),
+                label=device.deviceInfo.label if device.deviceInfo is not None else "",
+                mac=(device.macAddress or "").lower(),
+                connected=bool(connectable.connected) if connectable is not None else True,
+            )
+        )
     return nics
 
 
@@ -452,7 +493,8 @@ def vm_from(
         name=_name(item),
         datacenter=datacenter,
         instance_uuid=str(props.get("config.instanceUuid") or ""),
-        power_state=power if power in ("poweredOn", "poweredOff", "suspended")  # type: ignore[arg-type]
+        power_state=power
+        if power in ("poweredOn", "poweredOff", "suspended")  # type: ignore[arg-type]
         else "poweredOff",
         template=bool(props.get("config.template")),
         folder=inventory.folder_path(parent),
@@ -465,7 +507,8 @@ def vm_from(
         memory_allocation=allocation(props.get("config.memoryAllocation")),
         nics=_nics(item, dvpg_by_key, log),
         snapshots=_snapshot_tree(snapshot_info.rootSnapshotList or ())
-        if snapshot_info is not None else [],
+        if snapshot_info is not None
+        else [],
         custom_attributes=custom,
     )
 
@@ -521,8 +564,9 @@ def without_dangling_references(snapshot: Snapshot) -> Snapshot:
             c,
             root_pool=c.root_pool if c.root_pool in pools else None,
             hosts=[h for h in c.hosts if h in hosts],
-            drs=replace(c.drs, vm_overrides={
-                v: o for v, o in c.drs.vm_overrides.items() if v in vms}),
+            drs=replace(
+                c.drs, vm_overrides={v: o for v, o in c.drs.vm_overrides.items() if v in vms}
+            ),
             ha=replace(c.ha, vm_overrides={v: o for v, o in c.ha.vm_overrides.items() if v in vms}),
             rules=[replace(r, vms=[v for v in r.vms if v in vms]) for r in c.rules],
             groups=[
@@ -557,7 +601,12 @@ def without_dangling_references(snapshot: Snapshot) -> Snapshot:
     }
     portgroups = {k: p for k, p in snapshot.dv_portgroups.items() if p.dvs in dvswitches}
     return replace(
-        snapshot, hosts=hosts, clusters=clusters, resource_pools=pools, vms=vms,
-        dvswitches=dvswitches, dv_portgroups=portgroups,
+        snapshot,
+        hosts=hosts,
+        clusters=clusters,
+        resource_pools=pools,
+        vms=vms,
+        dvswitches=dvswitches,
+        dv_portgroups=portgroups,
         unreadable=[*snapshot.unreadable, *log.entries],
     )

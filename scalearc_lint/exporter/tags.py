@@ -44,8 +44,9 @@ class _Dialect:
 
 
 _API = _Dialect("/api/session", "/api/cis/tagging", "action", "", wrapped=False)
-_REST = _Dialect("/rest/com/vmware/cis/session", "/rest/com/vmware/cis/tagging", "~action",
-                 "id:", wrapped=True)
+_REST = _Dialect(
+    "/rest/com/vmware/cis/session", "/rest/com/vmware/cis/tagging", "~action", "id:", wrapped=True
+)
 
 
 class _Client:
@@ -140,14 +141,18 @@ def _collect(client: _Client) -> dict[str, list[Tag]]:
     vms_by_tag: dict[str, list[str]] = {}
     for start in range(0, len(tag_ids), TAG_BATCH):
         batch = tag_ids[start : start + TAG_BATCH]
-        attached = client.call(
-            "POST", f"{d.tagging}/tag-association", {"tag_ids": batch},
-            action="list-attached-objects-on-tags",
-        ) or []
+        attached = (
+            client.call(
+                "POST",
+                f"{d.tagging}/tag-association",
+                {"tag_ids": batch},
+                action="list-attached-objects-on-tags",
+            )
+            or []
+        )
         for entry in attached:
             vms = [
-                o["id"] for o in entry.get("object_ids") or ()
-                if o.get("type") == "VirtualMachine"
+                o["id"] for o in entry.get("object_ids") or () if o.get("type") == "VirtualMachine"
             ]
             if vms:
                 vms_by_tag[entry["tag_id"]] = vms
@@ -163,6 +168,4 @@ def _collect(client: _Client) -> dict[str, list[Tag]]:
             ]
         for vm in vms:
             tags_by_vm[vm].append(Tag(category=category_names[category_id], name=tag["name"]))
-    return {
-        vm: sorted(tags, key=lambda t: (t.category, t.name)) for vm, tags in tags_by_vm.items()
-    }
+    return {vm: sorted(tags, key=lambda t: (t.category, t.name)) for vm, tags in tags_by_vm.items()}

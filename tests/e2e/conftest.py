@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from vcsim_support import ROOT, Vcsim, build_vcsim, running_vcsim
 
-from e2e.lab import Lab, seed_lab
 from scalearc_lint.cli import main
+from tests.e2e.lab import Lab, seed_lab
+from tests.vcsim_support import ROOT, Vcsim, build_vcsim, running_vcsim
 
 PASSWORD_ENV = "SALINT_E2E_PASSWORD"
 
@@ -46,8 +46,18 @@ def run_cli(argv: Sequence[str], env: dict[str, str] | None = None) -> CliRun:
 def export_argv(sim: Vcsim, output: Path, *extra: str) -> list[str]:
     """``export`` against ``sim`` with TLS verified and the password from the environment."""
     return [
-        "export", "--server", sim.url, "--user", sim.user, "--password-env", PASSWORD_ENV,
-        "--ca-file", sim.ca_file, "-o", str(output), *extra,
+        "export",
+        "--server",
+        sim.url,
+        "--user",
+        sim.user,
+        "--password-env",
+        PASSWORD_ENV,
+        "--ca-file",
+        sim.ca_file,
+        "-o",
+        str(output),
+        *extra,
     ]
 
 
@@ -61,7 +71,10 @@ def spawn_cli(argv: Sequence[str], env: dict[str, str]) -> subprocess.Popen[str]
     return subprocess.Popen(
         [sys.executable, "-m", "scalearc_lint", *argv],
         env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

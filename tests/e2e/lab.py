@@ -30,9 +30,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyVim.connect
-from vcsim_support import Vcsim
 
 from scalearc_lint.exporter._vmomi import vim
+from tests.vcsim_support import Vcsim
 
 _connect: Any = pyVim.connect
 
@@ -61,7 +61,10 @@ class Lab:
 def connect(sim: Vcsim) -> Any:
     """An admin ServiceInstance on the simulator (TLS verified)."""
     return _connect.SmartConnect(
-        host=sim.host, port=sim.port, user=sim.user, pwd=sim.password,
+        host=sim.host,
+        port=sim.port,
+        user=sim.user,
+        pwd=sim.password,
         sslContext=sim.ssl_context(),
     )
 
@@ -110,17 +113,24 @@ class _Rest:
     def __init__(self, sim: Vcsim) -> None:
         self.conn = http.client.HTTPSConnection(sim.host, sim.port, context=sim.ssl_context())
         token = base64.b64encode(f"{sim.user}:{sim.password}".encode()).decode()
-        self.session = str(self.call("POST", "/com/vmware/cis/session",
-                                     headers={"Authorization": f"Basic {token}"}))
+        self.session = str(
+            self.call(
+                "POST", "/com/vmware/cis/session", headers={"Authorization": f"Basic {token}"}
+            )
+        )
 
-    def call(self, method: str, path: str, body: Any = None,
-             headers: dict[str, str] | None = None) -> Any:
+    def call(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> Any:
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         if getattr(self, "session", ""):
             all_headers["vmware-api-session-id"] = self.session
-        self.conn.request(method, "/rest" + path,
-                          body=json.dumps(body) if body is not None else None,
-                          headers=all_headers)
+        self.conn.request(
+            method,
+            "/rest" + path,
+            body=json.dumps(body) if body is not None else None,
+            headers=all_headers,
+        )
         response = self.conn.getresponse()
         data = response.read()
         if response.status != 200:
@@ -128,8 +138,12 @@ class _Rest:
         return json.loads(data)["value"] if data else None
 
     def category(self, name: str) -> str:
-        spec = {"name": name, "description": "", "cardinality": "SINGLE",
-                "associable_types": ["VirtualMachine"]}
+        spec = {
+            "name": name,
+            "description": "",
+            "cardinality": "SINGLE",
+            "associable_types": ["VirtualMachine"],
+        }
         return str(self.call("POST", "/com/vmware/cis/tagging/category", {"create_spec": spec}))
 
     def tag(self, category: str, name: str) -> str:
@@ -137,8 +151,11 @@ class _Rest:
         return str(self.call("POST", "/com/vmware/cis/tagging/tag", {"create_spec": spec}))
 
     def attach(self, tag: str, vm: str) -> None:
-        self.call("POST", f"/com/vmware/cis/tagging/tag-association/id:{tag}?~action=attach",
-                  {"object_id": {"type": "VirtualMachine", "id": vm}})
+        self.call(
+            "POST",
+            f"/com/vmware/cis/tagging/tag-association/id:{tag}?~action=attach",
+            {"object_id": {"type": "VirtualMachine", "id": vm}},
+        )
 
     def close(self) -> None:
         self.call("DELETE", "/com/vmware/cis/session")
@@ -159,11 +176,20 @@ def post_events(si: Any, lab: Lab) -> None:
         return vim.event.HostEventArgument(host=hosts[lab.hosts[label]], name=label)
 
     migrated = vim.event.DrsVmMigratedEvent(
-        key=0, chainId=0, createdTime=now, userName="", vm=vm_arg("sa-alpha-1"),
-        host=host_arg("H0"), sourceHost=host_arg("H2"),
+        key=0,
+        chainId=0,
+        createdTime=now,
+        userName="",
+        vm=vm_arg("sa-alpha-1"),
+        host=host_arg("H0"),
+        sourceHost=host_arg("H2"),
     )
     reverted = vim.event.EventEx(
-        key=0, chainId=0, createdTime=now, userName="", vm=vm_arg("sa-beta-2"),
+        key=0,
+        chainId=0,
+        createdTime=now,
+        userName="",
+        vm=vm_arg("sa-beta-2"),
         eventTypeId="com.vmware.vc.vm.VmStateRevertedToSnapshot",
     )
     for event in (migrated, reverted):
@@ -186,8 +212,9 @@ def _seed(si: Any, sim: Vcsim) -> Lab:
     hosts = _objects(si, vim.HostSystem)
     vms = _objects(si, vim.VirtualMachine)
     dvs = _objects(si, vim.DistributedVirtualSwitch)[0]
-    dvpg = next(pg for pg in _objects(si, vim.dvs.DistributedVirtualPortgroup)
-                if pg.name == "DC0_DVPG0")
+    dvpg = next(
+        pg for pg in _objects(si, vim.dvs.DistributedVirtualPortgroup) if pg.name == "DC0_DVPG0"
+    )
     assert len(vms) == len(NAMES), f"expected {len(NAMES)} VMs, vcsim made {len(vms)}"
     lab.cluster, lab.dvpg = cluster._moId, dvpg._moId
     lab.hosts = {f"H{i}": h._moId for i, h in enumerate(hosts)}
@@ -201,7 +228,9 @@ def _seed(si: Any, sim: Vcsim) -> Lab:
 
     # A portgroup that does not notify switches.
     no_notify_spec = vim.dvs.DistributedVirtualPortgroup.ConfigSpec(
-        name=NO_NOTIFY_PG, type="earlyBinding", numPorts=16,
+        name=NO_NOTIFY_PG,
+        type="earlyBinding",
+        numPorts=16,
         defaultPortConfig=vim.dvs.VmwareDistributedVirtualSwitch.VmwarePortConfigPolicy(
             uplinkTeamingPolicy=vim.dvs.VmwareDistributedVirtualSwitch.UplinkPortTeamingPolicy(
                 notifySwitches=vim.BoolPolicy(inherited=False, value=False),
@@ -209,8 +238,9 @@ def _seed(si: Any, sim: Vcsim) -> Lab:
         ),
     )
     wait(dvs.AddDVPortgroup_Task(spec=[no_notify_spec]))
-    no_notify = next(pg for pg in _objects(si, vim.dvs.DistributedVirtualPortgroup)
-                     if pg.name == NO_NOTIFY_PG)
+    no_notify = next(
+        pg for pg in _objects(si, vim.dvs.DistributedVirtualPortgroup) if pg.name == NO_NOTIFY_PG
+    )
     lab.no_notify_pg = no_notify._moId
 
     # Placement: the alpha pair apart, the beta pair together on H2.
@@ -220,14 +250,17 @@ def _seed(si: Any, sim: Vcsim) -> Lab:
     # A reserved child pool for the alpha pair; beta stays in the root pool.
     def allocation(reservation: int) -> Any:
         return vim.ResourceAllocationInfo(
-            reservation=reservation, limit=-1, expandableReservation=False,
+            reservation=reservation,
+            limit=-1,
+            expandableReservation=False,
             shares=vim.SharesInfo(level="normal", shares=0),
         )
 
     pool = root.CreateResourcePool(
         name=RESERVED_POOL,
-        spec=vim.ResourceConfigSpec(cpuAllocation=allocation(20000),
-                                    memoryAllocation=allocation(4096)),
+        spec=vim.ResourceConfigSpec(
+            cpuAllocation=allocation(20000), memoryAllocation=allocation(4096)
+        ),
     )
     lab.reserved_pool = pool._moId
     for name in ("sa-alpha-1", "sa-alpha-2"):
@@ -238,9 +271,11 @@ def _seed(si: Any, sim: Vcsim) -> Lab:
     _edit_nic(by_name["sa-alpha-2"], mac=ALPHA_2_MAC)
     _edit_nic(by_name["sa-beta-2"], mac=BETA_2_MAC, backing=_dv_backing(dvs, no_notify))
     _edit_nic(by_name["app-1"], mac=ALPHA_2_MAC)
-    _edit_nic(by_name["app-2"], mac="00:50:56:bb:00:02",
-              backing=vim.vm.device.VirtualEthernetCard.NetworkBackingInfo(
-                  deviceName="VM Network"))
+    _edit_nic(
+        by_name["app-2"],
+        mac="00:50:56:bb:00:02",
+        backing=vim.vm.device.VirtualEthernetCard.NetworkBackingInfo(deviceName="VM Network"),
+    )
     _edit_nic(by_name["app-3"], mac="00:50:56:bb:00:03")
     _edit_nic(by_name["app-4"], mac="00:50:56:bb:00:04")
     lab.beta_1_mac = _edit_nic(by_name["sa-beta-1"])
@@ -270,22 +305,40 @@ def _seed(si: Any, sim: Vcsim) -> Lab:
 
     # DRS: alpha manual by override and kept apart; beta-2 fully automated; no rule for beta.
     spec = vim.cluster.ConfigSpecEx(
-        rulesSpec=[vim.cluster.RuleSpec(operation="add", info=vim.cluster.AntiAffinityRuleSpec(
-            name="alpha-apart", enabled=True, mandatory=False,
-            vm=[by_name["sa-alpha-1"], by_name["sa-alpha-2"]],
-        ))],
+        rulesSpec=[
+            vim.cluster.RuleSpec(
+                operation="add",
+                info=vim.cluster.AntiAffinityRuleSpec(
+                    name="alpha-apart",
+                    enabled=True,
+                    mandatory=False,
+                    vm=[by_name["sa-alpha-1"], by_name["sa-alpha-2"]],
+                ),
+            )
+        ],
         drsVmConfigSpec=[
-            vim.cluster.DrsVmConfigSpec(operation="add", info=vim.cluster.DrsVmConfigInfo(
-                key=by_name[name], enabled=True, behavior=behavior,
-            ))
-            for name, behavior in (("sa-alpha-1", "manual"), ("sa-alpha-2", "manual"),
-                                   ("sa-beta-2", "fullyAutomated"))
+            vim.cluster.DrsVmConfigSpec(
+                operation="add",
+                info=vim.cluster.DrsVmConfigInfo(
+                    key=by_name[name],
+                    enabled=True,
+                    behavior=behavior,
+                ),
+            )
+            for name, behavior in (
+                ("sa-alpha-1", "manual"),
+                ("sa-alpha-2", "manual"),
+                ("sa-beta-2", "fullyAutomated"),
+            )
         ],
     )
     wait(cluster.ReconfigureComputeResource_Task(spec=spec, modify=True))
 
-    wait(by_name["sa-beta-1"].CreateSnapshot_Task(
-        name="before-upgrade", description="lab", memory=False, quiesce=False))
+    wait(
+        by_name["sa-beta-1"].CreateSnapshot_Task(
+            name="before-upgrade", description="lab", memory=False, quiesce=False
+        )
+    )
 
     post_events(si, lab)
     return lab

@@ -9,11 +9,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from vcsim_support import Vcsim, running_vcsim
-
-from e2e.conftest import PASSWORD_ENV, export_argv, run_cli, spawn_cli
-from e2e.lab import connect
 from scalearc_lint.loader import load_snapshot
+from tests.e2e.conftest import PASSWORD_ENV, export_argv, run_cli, spawn_cli
+from tests.e2e.lab import connect
+from tests.vcsim_support import Vcsim, running_vcsim
 
 OLD_SNAPSHOT = b'{"previous": "snapshot"}'
 
@@ -86,8 +85,17 @@ def test_insecure_works_and_warns(vcsim: Vcsim, tmp_path: Path) -> None:
 def test_unreachable_server(tmp_path: Path) -> None:
     port = _free_port()
     run = run_cli(
-        ["export", "--server", f"127.0.0.1:{port}", "--user", "u", "--password-env",
-         PASSWORD_ENV, "-o", str(tmp_path / "snap.json")],
+        [
+            "export",
+            "--server",
+            f"127.0.0.1:{port}",
+            "--user",
+            "u",
+            "--password-env",
+            PASSWORD_ENV,
+            "-o",
+            str(tmp_path / "snap.json"),
+        ],
         {PASSWORD_ENV: "pw"},
     )
     assert run.code == 2
@@ -96,8 +104,19 @@ def test_unreachable_server(tmp_path: Path) -> None:
 
 
 def test_no_password_and_no_terminal(vcsim: Vcsim, tmp_path: Path) -> None:
-    run = run_cli(["export", "--server", vcsim.url, "--user", vcsim.user,
-                   "--ca-file", vcsim.ca_file, "-o", str(tmp_path / "snap.json")])
+    run = run_cli(
+        [
+            "export",
+            "--server",
+            vcsim.url,
+            "--user",
+            vcsim.user,
+            "--ca-file",
+            vcsim.ca_file,
+            "-o",
+            str(tmp_path / "snap.json"),
+        ]
+    )
     assert run.code == 2
     assert "--password-env" in _one_error_line(run.stderr)
 
@@ -112,10 +131,15 @@ def test_password_in_server_url_is_refused(vcsim: Vcsim, tmp_path: Path) -> None
 
 def test_govc_environment_variables(vcsim: Vcsim, tmp_path: Path) -> None:
     out = tmp_path / "snap.json"
-    run = run_cli(["export", "-o", str(out)], {
-        "GOVC_URL": vcsim.url, "GOVC_USERNAME": vcsim.user, "GOVC_PASSWORD": vcsim.password,
-        "GOVC_TLS_CA_CERTS": vcsim.ca_file,
-    })
+    run = run_cli(
+        ["export", "-o", str(out)],
+        {
+            "GOVC_URL": vcsim.url,
+            "GOVC_USERNAME": vcsim.user,
+            "GOVC_PASSWORD": vcsim.password,
+            "GOVC_TLS_CA_CERTS": vcsim.ca_file,
+        },
+    )
     assert run.code == 0, run.stderr
     assert load_snapshot(out).snapshot.source.vcenter == f"127.0.0.1:{vcsim.port}"
 

@@ -7,10 +7,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from e2e.conftest import LabExport, run_cli
-from e2e.lab import ALPHA_1_MAC, ALPHA_2_MAC, BETA_2_MAC, NO_NOTIFY_PG, PAIR, RESERVED_POOL, ROLE
 from scalearc_lint.exporter import READ_ONLY_METHODS
 from scalearc_lint.loader import load_snapshot
+from tests.e2e.conftest import LabExport, run_cli
+from tests.e2e.lab import (
+    ALPHA_1_MAC,
+    ALPHA_2_MAC,
+    BETA_2_MAC,
+    NO_NOTIFY_PG,
+    PAIR,
+    RESERVED_POOL,
+    ROLE,
+)
 
 
 def _snapshot(lab_export: LabExport) -> dict[str, Any]:
@@ -42,10 +50,12 @@ def test_appliances_carry_their_custom_attributes_and_tags(lab_export: LabExport
     assert _vm(lab_export, "sa-alpha-1")["custom_attributes"] == {ROLE: "primary", PAIR: "alpha"}
     assert _vm(lab_export, "sa-alpha-2")["custom_attributes"] == {ROLE: "secondary", PAIR: "alpha"}
     assert _vm(lab_export, "sa-beta-1")["tags"] == [
-        {"category": PAIR, "name": "beta"}, {"category": ROLE, "name": "primary"}
+        {"category": PAIR, "name": "beta"},
+        {"category": ROLE, "name": "primary"},
     ]
     assert _vm(lab_export, "sa-beta-2")["tags"] == [
-        {"category": PAIR, "name": "beta"}, {"category": ROLE, "name": "secondary"}
+        {"category": PAIR, "name": "beta"},
+        {"category": ROLE, "name": "secondary"},
     ]
     assert "tags" not in _vm(lab_export, "app-1")
     assert "custom_attributes" not in _vm(lab_export, "app-1")
@@ -61,10 +71,13 @@ def test_vnics_keep_mac_address_type_and_backing(lab_export: LabExport) -> None:
     assert nic("sa-alpha-1")["mac"] == ALPHA_1_MAC
     assert nic("sa-alpha-1")["address_type"] == "manual"
     assert nic("sa-alpha-1")["backing"] == {
-        "kind": "distributed", "network": "DC0_DVPG0", "portgroup": lab.dvpg
+        "kind": "distributed",
+        "network": "DC0_DVPG0",
+        "portgroup": lab.dvpg,
     }
     assert (nic("sa-beta-1")["address_type"], nic("sa-beta-1")["mac"]) == (
-        "generated", lab.beta_1_mac
+        "generated",
+        lab.beta_1_mac,
     )
     assert nic("sa-beta-2")["mac"] == BETA_2_MAC
     assert nic("sa-beta-2")["backing"]["portgroup"] == lab.no_notify_pg
@@ -81,7 +94,9 @@ def test_placement_pools_and_drs_settings(lab_export: LabExport) -> None:
     lab = lab_export.lab
     snap = _snapshot(lab_export)
     assert [_vm(lab_export, n)["host"] for n in ("sa-alpha-1", "sa-alpha-2", "sa-beta-1")] == [
-        lab.hosts["H0"], lab.hosts["H1"], lab.hosts["H2"]
+        lab.hosts["H0"],
+        lab.hosts["H1"],
+        lab.hosts["H2"],
     ]
     assert _vm(lab_export, "sa-beta-2")["host"] == lab.hosts["H2"]
     assert _vm(lab_export, "sa-alpha-1")["resource_pool"] == lab.reserved_pool
@@ -89,7 +104,9 @@ def test_placement_pools_and_drs_settings(lab_export: LabExport) -> None:
 
     pool = snap["resource_pools"][lab.reserved_pool]
     assert (pool["name"], pool["parent"], pool["owner"]) == (
-        RESERVED_POOL, lab.root_pool, lab.cluster
+        RESERVED_POOL,
+        lab.root_pool,
+        lab.cluster,
     )
     assert pool["cpu"]["reservation"] == 20000
     assert pool["memory"]["reservation"] == 4096
@@ -123,9 +140,7 @@ def test_snapshot_tree_and_events(lab_export: LabExport) -> None:
         ("revert", lab.vms["sa-beta-2"], None),
     ]
     migration = events["items"][0]
-    assert (migration["source_host"], migration["dest_host"]) == (
-        lab.hosts["H2"], lab.hosts["H0"]
-    )
+    assert (migration["source_host"], migration["dest_host"]) == (lab.hosts["H2"], lab.hosts["H0"])
 
 
 def _check(lab_export: LabExport, tmp_path: Path) -> dict[str, Any]:
@@ -133,8 +148,9 @@ def _check(lab_export: LabExport, tmp_path: Path) -> dict[str, Any]:
     # vcsim stamps snapshots "now": judge their age two days later.
     as_of = (exported_at + timedelta(days=2)).isoformat()
     results = tmp_path / "results.json"
-    run = run_cli(["check", str(lab_export.snapshot_path), "--json", str(results),
-                   "--as-of", as_of])
+    run = run_cli(
+        ["check", str(lab_export.snapshot_path), "--json", str(results), "--as-of", as_of]
+    )
     assert run.code == 1, run.stderr
     document: dict[str, Any] = json.loads(results.read_text())
     return document

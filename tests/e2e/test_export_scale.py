@@ -9,10 +9,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from vcsim_support import ROOT, Vcsim, running_vcsim
-
-from e2e.conftest import PASSWORD_ENV, export, export_argv, run_cli
 from scalearc_lint.loader import load_snapshot
+from tests.e2e.conftest import PASSWORD_ENV, export, export_argv, run_cli
+from tests.vcsim_support import ROOT, Vcsim, running_vcsim
 
 
 def _export_calls(sim: Vcsim, out: Path) -> Counter[str]:
@@ -41,8 +40,9 @@ def test_one_failing_vcenter_does_not_stop_the_others(vcsim: Vcsim, tmp_path: Pa
         pattern = tmp_path / "snap-{vcenter}.json"
         servers = tmp_path / "servers.txt"
         servers.write_text(f"# lab vCenters\n{other.url}\n")
-        argv = export_argv(vcsim, pattern, "--servers-file", str(servers),
-                           "--ca-file", other.ca_file)
+        argv = export_argv(
+            vcsim, pattern, "--servers-file", str(servers), "--ca-file", other.ca_file
+        )
         run = run_cli(argv, {PASSWORD_ENV: vcsim.password})
         # The second vCenter rejects the first one's password: the first is still written.
         assert run.code == 2
@@ -54,21 +54,35 @@ def test_one_failing_vcenter_does_not_stop_the_others(vcsim: Vcsim, tmp_path: Pa
 
 def test_several_vcenters_with_one_login_and_one_check(tmp_path: Path) -> None:
     password = "shared-sso-password"
-    with running_vcsim(vm=2, password=password) as one, \
-            running_vcsim(vm=3, password=password) as two:
+    with (
+        running_vcsim(vm=2, password=password) as one,
+        running_vcsim(vm=3, password=password) as two,
+    ):
         pattern = tmp_path / "snap-{vcenter}.json"
         run = run_cli(
-            ["export", "--server", one.url, "--server", two.url, "--user", one.user,
-             "--password-env", "PW", "--ca-file", one.ca_file, "--ca-file", two.ca_file,
-             "-o", str(pattern)],
+            [
+                "export",
+                "--server",
+                one.url,
+                "--server",
+                two.url,
+                "--user",
+                one.user,
+                "--password-env",
+                "PW",
+                "--ca-file",
+                one.ca_file,
+                "--ca-file",
+                two.ca_file,
+                "-o",
+                str(pattern),
+            ],
             {"PW": password},
         )
         assert run.code == 0, run.stderr
     files = [tmp_path / f"snap-127.0.0.1_{sim.port}.json" for sim in (one, two)]
     sources = [load_snapshot(f).snapshot for f in files]
-    assert [s.source.vcenter for s in sources] == [
-        f"127.0.0.1:{one.port}", f"127.0.0.1:{two.port}"
-    ]
+    assert [s.source.vcenter for s in sources] == [f"127.0.0.1:{one.port}", f"127.0.0.1:{two.port}"]
     assert len(sources[0].vms) < len(sources[1].vms)
     check = run_cli(["check", *map(str, files), "--json", str(tmp_path / "results.json")])
     assert check.code in (0, 1), check.stderr
@@ -78,10 +92,11 @@ def test_progress_bar_only_on_a_terminal(vcsim: Vcsim, tmp_path: Path) -> None:
     controller, terminal = pty.openpty()
     try:
         child = subprocess.Popen(
-            [sys.executable, "-m", "scalearc_lint",
-             *export_argv(vcsim, tmp_path / "snap.json")],
+            [sys.executable, "-m", "scalearc_lint", *export_argv(vcsim, tmp_path / "snap.json")],
             env={**os.environ, "PYTHONPATH": str(ROOT), PASSWORD_ENV: vcsim.password},
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=terminal,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
         )
         os.close(terminal)
         shown = b""
