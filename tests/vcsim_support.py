@@ -50,18 +50,19 @@ def build_vcsim() -> Path:
         env = {**os.environ, "GOPATH": GOPATH, "GO111MODULE": "off"}
         if "HOME" not in env and "GOCACHE" not in env:
             env["GOCACHE"] = str(Path(tempfile.gettempdir()) / "scalearc-lint-gocache")
-        partial = BINARY.with_name("vcsim.partial")
-        result = subprocess.run(
-            [go, "build", "-o", str(partial), "."],
-            cwd=LAUNCHER_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise VcsimError(f"building tests/vcsim failed:\n{result.stderr[-4000:]}")
-        partial.replace(BINARY)
+        with tempfile.TemporaryDirectory(prefix="salint-vcsim-build-") as tmp:
+            partial = Path(tmp) / "vcsim"
+            result = subprocess.run(
+                [go, "build", "-o", str(partial), "."],
+                cwd=LAUNCHER_DIR,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if result.returncode != 0:
+                raise VcsimError(f"building tests/vcsim failed:\n{result.stderr[-4000:]}")
+            shutil.move(partial, BINARY)
         return BINARY
 
 
