@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 import msgspec
 
@@ -37,24 +37,13 @@ from scalearc_lint.model import (
     Snapshot,
     StandardSwitch,
     Unreadable,
+    UnreadableKind,
     VirtualMachine,
     VmSnapshot,
 )
 
 replace = msgspec.structs.replace
 
-UnreadableKind = Literal[
-    "datacenter",
-    "cluster",
-    "host",
-    "resource_pool",
-    "vm",
-    "dvswitch",
-    "dv_portgroup",
-    "events",
-    "tags",
-    "custom_attributes",
-]
 
 # The property paths read per type. None goes through an array (vcsim panics).
 FOLDER_PATHS = ("name", "parent")
