@@ -289,6 +289,20 @@ class EventLog(_Model, frozen=True):
     items: list[Event] = []
 
 
+UnreadableKind = Literal[
+    "datacenter",
+    "cluster",
+    "host",
+    "resource_pool",
+    "vm",
+    "dvswitch",
+    "dv_portgroup",
+    "events",
+    "tags",
+    "custom_attributes",
+]
+
+
 class Unreadable(_Model, frozen=True):
     """Something the exporter could not read, so rules report ``unknown`` instead of ``pass``.
 
@@ -297,18 +311,7 @@ class Unreadable(_Model, frozen=True):
     an empty ``moid`` means every object of that kind.
     """
 
-    kind: Literal[
-        "datacenter",
-        "cluster",
-        "host",
-        "resource_pool",
-        "vm",
-        "dvswitch",
-        "dv_portgroup",
-        "events",
-        "tags",
-        "custom_attributes",
-    ]
+    kind: UnreadableKind
     moid: str | None = None
     property: str = ""
     fault: str = ""

@@ -1,0 +1,136 @@
+"""Benchmark: a whole ``export`` of a 10,000-VM vcsim against one bare VM retrieval.
+
+    PYTHONPATH=. python benchmarks/export_vcsim.py [--clusters 10 --hosts 8 --vms 1000]
+
+Starts vcsim with ``-cluster 10 -host 8 -vm 1000`` (10,000 VMs, no standalone
+host), then, in the same run and alternating, times (a) one bare
+``RetrievePropertiesEx`` of the exporter's VM property paths through a
+ContainerView, and (b) the whole ``scalearc-lint export`` command (login, every
+type, custom fields, tags, events, mapping, JSON, atomic write). It prints the
+best time of each and their ratio; the target is a ratio of at most 1.5.
+Not a timed test: numbers depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from scalearc_lint.cli import main  # noqa: E402
+from scalearc_lint.exporter import mapping  # noqa: E402
+from scalearc_lint.exporter._vmomi import vim, vmodl  # noqa: E402
+from scalearc_lint.exporter.connection import (  # noqa: E402
+    Connection,
+    Credentials,
+    Server,
+    Session,
+    TlsSettings,
+)
+from tests.vcsim_support import Vcsim, running_vcsim  # noqa: E402
+
+PC = vmodl.query.PropertyCollector
+
+
+def bare_vm_retrieval(session: Session) -> tuple[float, int]:
+    """Seconds for one view + RetrievePropertiesEx (+ continuations) of the VM paths."""
+    content = session.content
+    start = time.perf_counter()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+    spec = PC.FilterSpec(
+        objectSet=[
+            PC.ObjectSpec(
+                obj=view,
+                skip=True,
+                selectSet=[PC.TraversalSpec(type=vim.view.ContainerView, path="view", skip=False)],
+            )
+        ],
+        propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=list(mapping.VM_PATHS))],
+    )
+    pc = content.propertyCollector
+    result: Any = pc.RetrievePropertiesEx(specSet=[spec], options=PC.RetrieveOptions())
+    count = 0
+    while result is not None:
+        count += len(result.objects)
+        result = pc.ContinueRetrievePropertiesEx(token=result.token) if result.token else None
+    elapsed = time.perf_counter() - start
+    view.DestroyView()
+    return elapsed, count
+
+
+def full_export(sim: Vcsim, out: Path) -> float:
+    """Seconds for the whole export command, in this process."""
+    import os
+
+    os.environ["SALINT_BENCH_PASSWORD"] = sim.password
+    start = time.perf_counter()
+    code = main(
+        [
+            "export",
+            "--server",
+            sim.url,
+            "--user",
+            sim.user,
+            "--password-env",
+            "SALINT_BENCH_PASSWORD",
+            "--ca-file",
+            sim.ca_file,
+            "-q",
+            "-o",
+            str(out),
+        ]
+    )
+    elapsed = time.perf_counter() - start
+    if code != 0:
+        raise SystemExit(f"export failed with exit code {code}")
+    return elapsed
+
+
+def run() -> None:
+    """Parse options, start vcsim, measure, print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clusters", type=int, default=10)
+    parser.add_argument("--hosts", type=int, default=8)
+    parser.add_argument("--vms", type=int, default=1000, help="VMs per cluster")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    with running_vcsim(
+        cluster=args.clusters, host=args.hosts, vm=args.vms, standalone_host=0, startup_timeout=1800
+    ) as sim:
+        print(f"vcsim up in {time.perf_counter() - started:.1f} s", flush=True)
+        connection = Connection(
+            Server(sim.host, sim.port),
+            Credentials(sim.user, sim.password),
+            TlsSettings(ca_files=(sim.ca_file,)),
+        )
+        session = Session(connection)
+        bare_times, export_times = [], []
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "snapshot.json"
+            for _ in range(args.rounds):
+                elapsed, count = bare_vm_retrieval(session)
+                bare_times.append(elapsed)
+                export_times.append(full_export(sim, out))
+                print(
+                    f"  bare {elapsed:.2f} s ({count} VMs), export {export_times[-1]:.2f} s",
+                    flush=True,
+                )
+            size = out.stat().st_size
+        session.logout()
+    bare, export = min(bare_times), min(export_times)
+    print(f"VMs: {count}; snapshot: {size / 1e6:.1f} MB")
+    print(f"bare RetrievePropertiesEx of VM properties: {bare:.2f} s (best of {args.rounds})")
+    print(f"full export: {export:.2f} s (best of {args.rounds})")
+    print(f"ratio: {export / bare:.2f} (target <= 1.5)")
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,194 @@
+"""``scalearc-lint export``: read one or more vCenters into snapshot files."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from scalearc_lint.atomic import write_atomic
+from scalearc_lint.errors import InputError
+from scalearc_lint.exporter import Progress, export_vcenter
+from scalearc_lint.exporter.connection import Connection, ConnectionRequest, resolve_connections
+from scalearc_lint.exporter.progress import TerminalProgress
+from scalearc_lint.loader import encode_snapshot
+from scalearc_lint.model import Snapshot
+
+PLACEHOLDER = "{vcenter}"
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``export`` subcommand."""
+    parser = subparsers.add_parser(
+        "export",
+        help="export vCenter inventories to snapshot files",
+        description=(
+            "Read a vCenter inventory (read-only) into a snapshot file for `check`. "
+            "Also reads govc's GOVC_URL, GOVC_USERNAME, GOVC_PASSWORD, GOVC_INSECURE and "
+            "GOVC_TLS_CA_CERTS; options win. The password comes from --password-env, "
+            "GOVC_PASSWORD or a prompt, never from the command line."
+        ),
+    )
+    parser.add_argument(
+        "--server",
+        action="append",
+        default=[],
+        metavar="HOST|HOST:PORT|URL",
+        help="vCenter to export (repeatable: several are exported concurrently)",
+    )
+    parser.add_argument(
+        "--servers-file",
+        metavar="FILE",
+        help="file listing vCenters, one per line ('#' starts a comment)",
+    )
+    parser.add_argument("--user", metavar="NAME", help="user name (default: $GOVC_USERNAME)")
+    parser.add_argument(
+        "--password-env",
+        metavar="VAR",
+        help="read the password from this environment variable (default: $GOVC_PASSWORD, "
+        "else prompt)",
+    )
+    tls = parser.add_mutually_exclusive_group()
+    tls.add_argument(
+        "--ca-file",
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="trust this CA certificate file (repeatable)",
+    )
+    tls.add_argument(
+        "--insecure",
+        action="store_true",
+        help="do not verify the server's TLS certificate (not recommended)",
+    )
+    parser.add_argument(
+        "--events-days",
+        type=_non_negative,
+        default=30,
+        metavar="N",
+        help="read migration and revert events of the last N days (default: 30)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE",
+        help=f"snapshot file to write; with several servers it must contain {PLACEHOLDER}",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    parser.set_defaults(func=run_export)
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _servers_from_file(path: str) -> list[str]:
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(f"--servers-file {path}: cannot read: {exc.strerror or exc}") from None
+    servers = [line.split("#", 1)[0].strip() for line in lines]
+    servers = [s for s in servers if s]
+    if not servers:
+        raise InputError(f"--servers-file {path}: lists no server")
+    return servers
+
+
+def output_path(template: str, connection: Connection, several: bool) -> str:
+    """Where one vCenter's snapshot goes."""
+    if PLACEHOLDER in template:
+        return template.replace(PLACEHOLDER, connection.server.label.replace(":", "_"))
+    if several:
+        raise InputError(
+            f"-o {template}: several servers need one file each; put {PLACEHOLDER} in the "
+            f"name, e.g. -o snapshot-{PLACEHOLDER}.json"
+        )
+    return template
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Run ``export``."""
+    servers = list(args.server)
+    if args.servers_file:
+        servers += _servers_from_file(args.servers_file)
+    request = ConnectionRequest(
+        servers=tuple(servers),
+        user=args.user,
+        password_env=args.password_env,
+        insecure=args.insecure,
+        ca_files=tuple(args.ca_file),
+    )
+    prompt = getpass.getpass if sys.stdin.isatty() else None
+    connections = resolve_connections(request, os.environ, prompt)
+    several = len(connections) > 1
+    paths = [output_path(args.output, c, several) for c in connections]
+    if connections[0].tls.insecure:
+        print(
+            "scalearc-lint: warning: TLS certificates are not verified (--insecure); "
+            "anyone on the network path can pose as the vCenter",
+            file=sys.stderr,
+        )
+    terminal = sys.stderr.isatty() and not args.quiet
+    progress = TerminalProgress(sys.stderr) if terminal else None
+    try:
+        results = _export_all(connections, args.events_days, progress)
+    finally:
+        if progress is not None:
+            progress.finish()
+
+    problems = []
+    for connection, path, result in zip(connections, paths, results, strict=True):
+        if isinstance(result, Snapshot):
+            write_atomic(path, encode_snapshot(result))
+            if terminal:
+                print(
+                    f"{connection.server.label}: wrote {path} ({len(result.vms)} VMs, "
+                    f"{len(result.hosts)} hosts, {len(result.events.items)} events)",
+                    file=sys.stderr,
+                )
+        else:
+            problems.append(result)
+    if problems:
+        raise InputError("; ".join(problems))
+    return 0
+
+
+def _export_all(
+    connections: list[Connection], events_days: int, progress: Progress | None
+) -> list[Snapshot | str]:
+    """Export every vCenter (concurrently when several); a failure is its one-line message."""
+    if len(connections) == 1:
+        return [export_vcenter(connections[0], events_days=events_days, progress=progress)]
+
+    results: list[Snapshot | str] = ["not finished"] * len(connections)
+
+    def work(index: int, connection: Connection) -> None:
+        try:
+            results[index] = export_vcenter(connection, events_days=events_days, progress=progress)
+        except InputError as exc:
+            results[index] = str(exc)
+        except Exception as exc:  # one vCenter's surprise must not hide the others' results
+            results[index] = f"{connection.server.label}: internal error: {type(exc).__name__}"
+
+    # Daemon threads, so Ctrl-C ends the run at once (nothing is written then).
+    threads = [
+        threading.Thread(target=work, args=(i, c), name=c.server.label, daemon=True)
+        for i, c in enumerate(connections)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(0.2)
+    return results

@@ -1,0 +1,136 @@
+"""Migration and revert-to-snapshot events, read page by page from an event history collector.
+
+The collector is always destroyed afterwards (vCenter keeps a limited number
+per session). Events are also filtered by time here, because vcsim ignores the
+filter's time range.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from scalearc_lint.exporter._vmomi import vim, vmodl
+from scalearc_lint.exporter.collect import SessionLost, moid
+from scalearc_lint.exporter.connection import NETWORK_ERRORS, Session, translate_faults
+from scalearc_lint.model import Event, EventKind, EventLog
+
+#: Events per ReadNextEvents call (the API's maximum page size).
+EVENT_PAGE = 1000
+
+REVERT_EVENT_ID = "com.vmware.vc.vm.VmStateRevertedToSnapshot"
+
+#: Event classes (most specific first: DrsVmMigratedEvent is a VmMigratedEvent) and their kind.
+_KINDS: tuple[tuple[Any, EventKind], ...] = (
+    (vim.event.DrsVmMigratedEvent, "drs-migrate"),
+    (vim.event.VmBeingHotMigratedEvent, "hot-migrate"),
+    (vim.event.VmMigratedEvent, "migrate"),
+    (vim.event.VmRelocatedEvent, "relocate"),
+)
+
+#: What the collector is asked for. "EventEx" is needed for vcsim, which matches
+#: only class names; vCenter also matches the extended event type id.
+EVENT_TYPE_IDS = [
+    "VmMigratedEvent",
+    "DrsVmMigratedEvent",
+    "VmRelocatedEvent",
+    "VmBeingHotMigratedEvent",
+    REVERT_EVENT_ID,
+    "EventEx",
+]
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _type_name(value: Any) -> str:
+    """pyVmomi turns a ``vmodl.TypeName`` into a type; get its WSDL name back."""
+    return value if isinstance(value, str) else str(getattr(value, "_wsdlName", ""))
+
+
+def _host(arg: Any) -> str | None:
+    return moid(arg.host) if arg is not None else None
+
+
+def event_from_vim(raw: Any) -> Event | None:
+    """The model's view of one pyVmomi event, or None when it is not of interest."""
+    kind: EventKind | None = None
+    type_name = type(raw).__name__.split(".")[-1]
+    for cls, candidate in _KINDS:
+        if isinstance(raw, cls):
+            kind = candidate
+            break
+    if kind is None:
+        if isinstance(raw, vim.event.EventEx) and raw.eventTypeId == REVERT_EVENT_ID:
+            kind, type_name = "revert", REVERT_EVENT_ID
+        else:
+            return None
+
+    vm_arg = raw.vm
+    vm = moid(vm_arg.vm) if vm_arg is not None else None
+    is_ex = isinstance(raw, vim.event.EventEx)
+    if vm is None and is_ex and _type_name(raw.objectType) == "VirtualMachine":
+        vm = raw.objectId or None
+    live: bool | None = None
+    source = dest = None
+    if kind == "hot-migrate":
+        live, source, dest = True, _host(raw.host), _host(raw.destHost)
+    elif kind in ("migrate", "drs-migrate", "relocate"):
+        source, dest = _host(raw.sourceHost), _host(raw.host)
+        if kind == "drs-migrate":
+            live = True  # DRS only ever migrates running VMs with vMotion
+    return Event(
+        key=int(raw.key),
+        type=type_name,
+        kind=kind,
+        created=_aware(raw.createdTime),
+        vm=vm,
+        vm_name=(vm_arg.name or "") if vm_arg is not None else "",
+        live=live,
+        source_host=source,
+        dest_host=dest,
+        user=raw.userName or "",
+        message=raw.fullFormattedMessage or "",
+    )
+
+
+def collect_events(session: Session, now: datetime, days: int) -> EventLog:
+    """Read the events of the last ``days`` days; the collector is destroyed afterwards."""
+    start = now - timedelta(days=days)
+    manager = session.content.eventManager
+    event_filter = vim.event.EventFilterSpec(
+        eventTypeId=EVENT_TYPE_IDS,
+        time=vim.event.EventFilterSpec.ByTime(beginTime=start, endTime=now),
+    )
+    server = session.connection.server
+    items: dict[int, Event] = {}
+    try:
+        with translate_faults(server):
+            collector = manager.CreateCollectorForEvents(filter=event_filter)
+            try:
+                # vcsim serves only the latest page; vCenter pages past it anyway.
+                collector.SetCollectorPageSize(maxCount=EVENT_PAGE)
+                while True:
+                    page = collector.ReadNextEvents(maxCount=EVENT_PAGE)
+                    if not page:
+                        break
+                    for raw in page:
+                        event = event_from_vim(raw)
+                        if event is not None and start <= event.created <= now + timedelta(
+                            minutes=5
+                        ):
+                            items[event.key] = event
+            finally:
+                try:
+                    collector.DestroyCollector()
+                except (vmodl.MethodFault, *NETWORK_ERRORS):
+                    pass
+    except vim.fault.NotAuthenticated:
+        raise SessionLost("events") from None
+    return EventLog(
+        collected=True,
+        window_start=start,
+        window_end=now,
+        items=[items[key] for key in sorted(items)],
+    )

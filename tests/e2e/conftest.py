@@ -1,0 +1,114 @@
+"""Fixtures for the end-to-end tests: a built vcsim, running simulators, the seeded lab."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from scalearc_lint.cli import main
+from tests.e2e.lab import Lab, seed_lab
+from tests.vcsim_support import ROOT, Vcsim, build_vcsim, running_vcsim
+
+PASSWORD_ENV = "SALINT_E2E_PASSWORD"
+
+
+@dataclass
+class CliRun:
+    """What one CLI run returned and printed."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(argv: Sequence[str], env: dict[str, str] | None = None) -> CliRun:
+    """Run the CLI in this process with extra environment variables."""
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in (env or {}).items():
+            mp.setenv(key, value)
+        for key in list(os.environ):
+            if key.startswith("GOVC_") and key not in (env or {}):
+                mp.delenv(key)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(argv))
+    return CliRun(code, out.getvalue(), err.getvalue())
+
+
+def export_argv(sim: Vcsim, output: Path, *extra: str) -> list[str]:
+    """``export`` against ``sim`` with TLS verified and the password from the environment."""
+    return [
+        "export",
+        "--server",
+        sim.url,
+        "--user",
+        sim.user,
+        "--password-env",
+        PASSWORD_ENV,
+        "--ca-file",
+        sim.ca_file,
+        "-o",
+        str(output),
+        *extra,
+    ]
+
+
+def export(sim: Vcsim, output: Path, *extra: str) -> CliRun:
+    """Run ``export`` in-process against ``sim``."""
+    return run_cli(export_argv(sim, output, *extra), {PASSWORD_ENV: sim.password})
+
+
+def spawn_cli(argv: Sequence[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start the CLI as a child process (for signals and crashes), output piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "scalearc_lint", *argv],
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def vcsim_binary() -> Path:
+    """The launcher, built once per session (a build failure fails the tests)."""
+    return build_vcsim()
+
+
+@pytest.fixture
+def vcsim(vcsim_binary: Path) -> Iterator[Vcsim]:
+    """A small fresh simulator for one test."""
+    with running_vcsim() as sim:
+        yield sim
+
+
+@dataclass
+class LabExport:
+    """The seeded lab, its simulator, and one export of it."""
+
+    sim: Vcsim
+    lab: Lab
+    snapshot_path: Path
+    run: CliRun
+    calls: list[str]
+
+
+@pytest.fixture(scope="module")
+def lab_export(vcsim_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabExport]:
+    """The ScaleArc lab seeded in vcsim and exported once."""
+    with running_vcsim(cluster=1, host=3, vm=8) as sim:
+        lab = seed_lab(sim)
+        before = len(sim.calls())
+        path = tmp_path_factory.mktemp("lab") / "snapshot.json"
+        run = export(sim, path)
+        assert run.code == 0, run.stderr
+        yield LabExport(sim, lab, path, run, sim.calls()[before:])

@@ -1,0 +1,117 @@
+"""Round trips that do not grow per VM, several vCenters at once, and the terminal progress."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from scalearc_lint.loader import load_snapshot
+from tests.e2e.conftest import PASSWORD_ENV, export, export_argv, run_cli
+from tests.vcsim_support import ROOT, Vcsim, running_vcsim
+
+
+def _export_calls(sim: Vcsim, out: Path) -> Counter[str]:
+    before = len(sim.calls())
+    run = export(sim, out)
+    assert run.code == 0, run.stderr
+    return Counter(sim.calls()[before:])
+
+
+def test_round_trips_do_not_grow_with_the_number_of_vms(tmp_path: Path) -> None:
+    with running_vcsim(host=2, vm=2) as small, running_vcsim(host=2, vm=150) as large:
+        small_calls = _export_calls(small, tmp_path / "small.json")
+        large_calls = _export_calls(large, tmp_path / "large.json")
+    assert len(load_snapshot(tmp_path / "large.json").snapshot.vms) > 30 * len(
+        load_snapshot(tmp_path / "small.json").snapshot.vms
+    )
+    assert large_calls == small_calls
+    # One view and one retrieval per type (+1 for the custom field definitions).
+    assert small_calls["SOAP RetrievePropertiesEx"] == small_calls["SOAP CreateContainerView"] + 1
+    assert sum(small_calls.values()) < 40, small_calls
+
+
+def test_one_failing_vcenter_does_not_stop_the_others(vcsim: Vcsim, tmp_path: Path) -> None:
+    with running_vcsim(vm=3) as other:
+        assert other.password != vcsim.password
+        pattern = tmp_path / "snap-{vcenter}.json"
+        servers = tmp_path / "servers.txt"
+        servers.write_text(f"# lab vCenters\n{other.url}\n")
+        argv = export_argv(
+            vcsim, pattern, "--servers-file", str(servers), "--ca-file", other.ca_file
+        )
+        run = run_cli(argv, {PASSWORD_ENV: vcsim.password})
+        # The second vCenter rejects the first one's password: the first is still written.
+        assert run.code == 2
+        assert f"127.0.0.1:{other.port}: login" in run.stderr
+        first = tmp_path / f"snap-127.0.0.1_{vcsim.port}.json"
+        assert load_snapshot(first).snapshot.source.vcenter == f"127.0.0.1:{vcsim.port}"
+        assert not (tmp_path / f"snap-127.0.0.1_{other.port}.json").exists()
+
+
+def test_several_vcenters_with_one_login_and_one_check(tmp_path: Path) -> None:
+    password = "shared-sso-password"
+    with (
+        running_vcsim(vm=2, password=password) as one,
+        running_vcsim(vm=3, password=password) as two,
+    ):
+        pattern = tmp_path / "snap-{vcenter}.json"
+        run = run_cli(
+            [
+                "export",
+                "--server",
+                one.url,
+                "--server",
+                two.url,
+                "--user",
+                one.user,
+                "--password-env",
+                "PW",
+                "--ca-file",
+                one.ca_file,
+                "--ca-file",
+                two.ca_file,
+                "-o",
+                str(pattern),
+            ],
+            {"PW": password},
+        )
+        assert run.code == 0, run.stderr
+    files = [tmp_path / f"snap-127.0.0.1_{sim.port}.json" for sim in (one, two)]
+    sources = [load_snapshot(f).snapshot for f in files]
+    assert [s.source.vcenter for s in sources] == [f"127.0.0.1:{one.port}", f"127.0.0.1:{two.port}"]
+    assert len(sources[0].vms) < len(sources[1].vms)
+    check = run_cli(["check", *map(str, files), "--json", str(tmp_path / "results.json")])
+    assert check.code in (0, 1), check.stderr
+
+
+def test_progress_bar_only_on_a_terminal(vcsim: Vcsim, tmp_path: Path) -> None:
+    controller, terminal = pty.openpty()
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "scalearc_lint", *export_argv(vcsim, tmp_path / "snap.json")],
+            env={**os.environ, "PYTHONPATH": str(ROOT), PASSWORD_ENV: vcsim.password},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+        )
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert child.wait(timeout=60) == 0
+    finally:
+        os.close(controller)
+    text = shown.decode()
+    assert "exporting" in text and "vms" in text and "hosts" in text
+    assert "wrote" in text
+    assert vcsim.password not in text
