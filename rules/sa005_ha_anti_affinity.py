@@ -32,7 +32,7 @@ def check(pair: Pair, inventory: Inventory, options: NoOptions) -> Verdict | Non
     cluster = inventory.cluster(next(iter(cluster_ids)))
     if cluster is None:
         return unknown("the pair's cluster is not in the snapshot")
-    if inventory.unreadable("cluster", cluster.moid, "rules"):
+    if inventory.unreadable("cluster", cluster.moid, "configuration"):
         return unknown(f"the rules of cluster {cluster.name} could not be read")
     members = {m.vm.moid for m in pair.members}
     covering = [r for r in cluster.rules if r.kind == "vm-anti-affinity" and members <= set(r.vms)]
@@ -96,6 +96,17 @@ RULE = Rule(
                 "pairs": {"p1": {"anti_affinity": "disabled"}},
             },
             {"p1": Status.FAIL},
+        ),
+        Example(
+            "cluster configuration not readable",
+            {
+                "appliances": {
+                    "sa-p": {"role": "primary", "pair": "p1"},
+                    "sa-s": {"role": "secondary", "pair": "p1"},
+                },
+                "unreadable": [{"kind": "cluster", "cluster": "cl-1", "property": "configuration"}],
+            },
+            {"p1": Status.UNKNOWN},
         ),
     ),
 )

@@ -48,7 +48,7 @@ def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Ver
     cluster = inventory.cluster(vm.cluster)
     if cluster is None:
         return passed("not in a cluster; DRS does not apply")
-    if inventory.unreadable("cluster", cluster.moid, "drs"):
+    if inventory.unreadable("cluster", cluster.moid, "configuration"):
         return unknown(f"the DRS configuration of cluster {cluster.name} could not be read")
     acts, behavior, source = effective_drs_behavior(cluster, vm.moid)
     if not acts:
@@ -99,6 +99,14 @@ RULE = Rule(
                 "clusters": {"cl-1": {"drs_default": "manual"}},
             },
             {"sa-1": Status.FAIL},
+        ),
+        Example(
+            "cluster configuration not readable",
+            {
+                "appliances": {"sa-1": {}},
+                "unreadable": [{"kind": "cluster", "cluster": "cl-1", "property": "configuration"}],
+            },
+            {"sa-1": Status.UNKNOWN},
         ),
     ),
 )

@@ -307,7 +307,8 @@ class Unreadable(_Model, frozen=True):
     """Something the exporter could not read, so rules report ``unknown`` instead of ``pass``.
 
     ``property`` is the name of the model field that is missing or incomplete
-    (``nics``, ``snapshots``, ``portgroups``, ``policy``, ``drs``, ``rules``...);
+    (``nics``, ``snapshots``, ``portgroups``, ``policy``...; a cluster's ``configuration``
+    covers its DRS and HA settings, overrides, rules and groups);
     an empty ``moid`` means every object of that kind.
     """
 

@@ -25,7 +25,8 @@ Keys (all optional)::
     pairs: {p1: {anti_affinity: false | disabled}}
     events: [{vm: sa-1, kind: drs-migrate, live: true, age: 2h}]
     events_collected: true
-    unreadable: [{kind: vm, vm: sa-1, property: nics}]
+    unreadable: [{kind: vm, vm: sa-1, property: nics},
+                 {kind: cluster, cluster: cl-1, property: configuration}]
 """
 
 from __future__ import annotations
@@ -169,6 +170,6 @@ def build(sketch: Mapping[str, Any]) -> Snapshot:
         )
     b.events_collected = sketch.get("events_collected", True)
     for gap in sketch.get("unreadable", []):
-        target = names[gap["vm"]] if "vm" in gap else None
+        target = names[gap["vm"]] if "vm" in gap else clusters.get(gap.get("cluster", ""))
         b.mark_unreadable(gap.get("kind", "vm"), target, gap.get("property", ""), "NoPermission")
     return b.build()

@@ -88,7 +88,7 @@ _FIELD_OF_PATH = {
     "config.network.vswitch": "vswitches",
     "config.network.portgroup": "portgroups",
     "config.defaultPortConfig": "policy",
-    "configurationEx": "drs",
+    "configurationEx": "configuration",
     "config.cpuAllocation": "cpu",
     "config.memoryAllocation": "memory",
 }
