@@ -38,6 +38,15 @@ LAB_SKETCH: Mapping[str, Any] = {
     "vms": {"web-1": {"host": "esx-2"}},
 }
 
+#: One pair on a two-host cluster: maintenance of either host cannot keep it apart.
+TWO_HOST_PAIR: Mapping[str, Any] = {
+    "hosts": 2,
+    "appliances": {
+        "sa-p": {"role": "primary", "pair": "p1"},
+        "sa-s": {"role": "secondary", "pair": "p1"},
+    },
+}
+
 
 @pytest.fixture
 def lab() -> Snapshot:

@@ -16,7 +16,7 @@ from scalearc_lint.inventory import Inventory
 from scalearc_lint.model import Snapshot
 from scalearc_lint.plan import PlanRun, apply_plan, load_plan
 from scalearc_lint.sketch import build
-from tests.audit.conftest import LAB_SKETCH, StepList, host_of, vm_moid
+from tests.audit.conftest import LAB_SKETCH, TWO_HOST_PAIR, StepList, host_of, vm_moid
 
 AT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 WriteYaml = Callable[[str, Any], Path]
@@ -161,15 +161,7 @@ def test_maintenance_evacuates_running_vms_keeping_pairs_apart(
 def test_maintenance_reports_a_pair_that_can_no_longer_be_kept_apart(
     write_yaml: WriteYaml,
 ) -> None:
-    snapshot = build(
-        {
-            "hosts": 2,
-            "appliances": {
-                "sa-p": {"role": "primary", "pair": "p1"},
-                "sa-s": {"role": "secondary", "pair": "p1"},
-            },
-        }
-    )
+    snapshot = build(TWO_HOST_PAIR)
     run = applied(snapshot, write_yaml, [{"maintenance": "esx-1"}])
     assert host_of(run.final, "sa-p") == host_of(run.final, "sa-s") == "esx-2"
     assert run.outcomes[0].not_kept_apart == ("pair p1",)

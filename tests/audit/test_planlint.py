@@ -16,7 +16,7 @@ from scalearc_lint.planlint import PLAN_RULE_IDS, PLAN_RULES, lint_plan
 from scalearc_lint.results import Result
 from scalearc_lint.rule import Status
 from scalearc_lint.sketch import build
-from tests.audit.conftest import StepList, vm_moid
+from tests.audit.conftest import TWO_HOST_PAIR, StepList, vm_moid
 
 AT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 RULES = discover_rules(plugins=False)
@@ -172,15 +172,7 @@ def test_snapshot_removed_before_the_end_passes(lab: Snapshot, write_yaml: Write
 
 
 def test_maintenance_without_a_host_to_keep_the_pair_apart_fails(write_yaml: WriteYaml) -> None:
-    snapshot = build(
-        {
-            "hosts": 2,
-            "appliances": {
-                "sa-p": {"role": "primary", "pair": "p1"},
-                "sa-s": {"role": "secondary", "pair": "p1"},
-            },
-        }
-    )
+    snapshot = build(TWO_HOST_PAIR)
     results = lint(snapshot, write_yaml, [{"maintenance": "esx-2"}])
     finding = next(r for r in results if r.rule == "PLAN006")
     assert finding.status is Status.FAIL
