@@ -117,7 +117,7 @@ def new_failures(results: Iterable[Result]) -> list[Result]:
 def fixed(document: ResultsDocument) -> list[Result]:
     """Baseline findings that are gone or pass now."""
     comparison = document.comparison
-    gone = comparison.gone if comparison is not None else []
+    gone = comparison.gone if isinstance(comparison, Comparison) else []
     return [r for r in document.results if r.baseline == "resolved"] + list(gone)
 
 
@@ -131,7 +131,7 @@ def exit_code_new(results: Sequence[Result], fail_on: Severity | None) -> int:
 def comparison_text(document: ResultsDocument) -> str:
     """A few console lines: counts, then each new failure and each resolved finding."""
     comparison = document.comparison
-    if comparison is None:
+    if not isinstance(comparison, Comparison):
         return ""
     whatif = comparison.source == WHATIF_SOURCE
     broken, mended = ("broken", "fixed") if whatif else ("new", "resolved")

@@ -47,8 +47,9 @@ class Result(msgspec.Struct, frozen=True):
     object: ObjectRef
     message: str
     waiver: WaiverRef | None = None
-    #: Set only when the run was compared with a baseline; see ``scalearc_lint.baseline``.
-    baseline: BaselineState | None = None
+    #: Only when the run was compared with a baseline (``scalearc_lint.baseline``); left out
+    #: of the JSON otherwise, so the DESIGN.md contract is unchanged for plain runs.
+    baseline: BaselineState | msgspec.UnsetType = msgspec.UNSET
 
     def sort_key(self) -> tuple[str, str, str, str, str]:
         """Deterministic order: vCenter, rule, object kind, name, id."""
@@ -141,8 +142,8 @@ class ResultsDocument(msgspec.Struct, frozen=True):
     summary: Summary
     rules: list[RuleInfo] = []
     snapshots: list[SnapshotInfo] = []
-    #: Present when compared with a baseline (additive to the DESIGN.md contract).
-    comparison: Comparison | None = None
+    #: Only when compared with a baseline (additive to the DESIGN.md contract).
+    comparison: Comparison | msgspec.UnsetType = msgspec.UNSET
 
 
 def sorted_results(results: Iterable[Result]) -> list[Result]:

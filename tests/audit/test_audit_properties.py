@@ -18,6 +18,7 @@ from scalearc_lint.errors import InputError
 from scalearc_lint.loader import encode_snapshot
 from scalearc_lint.plan import apply_plan, load_plan
 from scalearc_lint.results import (
+    Comparison,
     ObjectRef,
     Result,
     ResultsDocument,
@@ -111,7 +112,7 @@ def test_diff_of_a_result_set_with_itself_is_all_persisting(items: list[Result])
     document = as_document(items)
     out = compare(document, document, source="same")
     assert all(r.baseline == "persisting" for r in out.results)
-    assert out.comparison is not None
+    assert isinstance(out.comparison, Comparison)
     assert (out.comparison.new, out.comparison.resolved, out.comparison.gone) == (0, 0, [])
     assert out.comparison.persisting == len(items)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from scalearc_lint.baseline import compare, exit_code_new
+from scalearc_lint.results import Comparison
 from scalearc_lint.rule import Severity, Status
 from tests.audit.test_waivers import document, result
 
@@ -33,7 +34,7 @@ def test_new_failure_resolved_and_gone() -> None:
         "ok": "persisting",
         "broke": "new",
     }
-    assert out.comparison is not None
+    assert isinstance(out.comparison, Comparison)
     assert [r.object.name for r in out.comparison.gone] == ["deleted"]
     assert out.comparison.gone[0].baseline == "resolved"
     assert (out.comparison.new, out.comparison.persisting, out.comparison.resolved) == (1, 1, 2)
@@ -69,3 +70,9 @@ def test_comparison_survives_the_json_round_trip() -> None:
     assert raw["results"][0]["baseline"] == "new"
     assert raw["comparison"]["gone"][0]["baseline"] == "resolved"
     assert raw["results"][0]["waiver"] is None
+
+
+def test_plain_results_have_no_comparison_fields() -> None:
+    raw = msgspec.json.decode(msgspec.json.encode(document(result())))
+    assert "comparison" not in raw
+    assert set(raw["results"][0]) == {"rule", "status", "severity", "object", "message", "waiver"}

@@ -14,17 +14,14 @@ from tests.audit.conftest import EXAMPLES, Ran
 Cli = Callable[..., Ran]
 WriteYaml = Callable[[str, Any], Path]
 LAB = EXAMPLES / "lab.json"
-needs_lab = pytest.mark.skipif(not LAB.exists(), reason="examples/lab.json not on this branch yet")
 
 
-@needs_lab
 def test_example_good_plan_passes(cli: Cli) -> None:
     ran = cli("whatif", LAB, "--plan", EXAMPLES / "plan-good.yaml", "-q")
     assert ran.code == 0, ran.out + ran.err
     assert "0 broken" in ran.out
 
 
-@needs_lab
 def test_example_bad_plan_fails_naming_the_steps(cli: Cli, tmp_path: Path) -> None:
     out = tmp_path / "whatif.json"
     ran = cli("whatif", LAB, "--plan", EXAMPLES / "plan-bad.yaml", "--json", out)
@@ -47,7 +44,6 @@ def test_example_bad_plan_fails_naming_the_steps(cli: Cli, tmp_path: Path) -> No
     assert doc["comparison"]["source"].startswith("current state")
 
 
-@needs_lab
 def test_example_waivers_waive_and_report_the_expired_one(cli: Cli, tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     ran = cli("check", LAB, "--waivers", EXAMPLES / "waivers.yaml", "--json", out)
