@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Literal
 
 import msgspec
 
@@ -21,6 +22,10 @@ class ObjectRef(msgspec.Struct, frozen=True, omit_defaults=True):
     vcenter: str = ""
     #: The VM's instance UUID, stable across renames (baselines match on it).
     instance_uuid: str = ""
+
+
+#: Where a result stands against a baseline run (``check --baseline``, ``whatif``, ``diff``).
+BaselineState = Literal["new", "persisting", "resolved"]
 
 
 class WaiverRef(msgspec.Struct, frozen=True):
@@ -42,6 +47,9 @@ class Result(msgspec.Struct, frozen=True):
     object: ObjectRef
     message: str
     waiver: WaiverRef | None = None
+    #: Only when the run was compared with a baseline (``scalearc_lint.baseline``); left out
+    #: of the JSON otherwise, so the DESIGN.md contract is unchanged for plain runs.
+    baseline: BaselineState | msgspec.UnsetType = msgspec.UNSET
 
     def sort_key(self) -> tuple[str, str, str, str, str]:
         """Deterministic order: vCenter, rule, object kind, name, id."""
@@ -111,6 +119,20 @@ class RuleInfo(msgspec.Struct, frozen=True):
         )
 
 
+class Comparison(msgspec.Struct, frozen=True):
+    """How a run's results compare with a baseline run (counts of ``Result.baseline``)."""
+
+    #: The baseline results file, or ``current state`` for ``whatif``.
+    source: str
+    #: The snapshot the baseline run judged.
+    baseline: SnapshotInfo
+    new: int = 0
+    persisting: int = 0
+    resolved: int = 0
+    #: Baseline findings whose rule and object have no result at all now (object gone).
+    gone: list[Result] = []
+
+
 class ResultsDocument(msgspec.Struct, frozen=True):
     """The ``--json`` output; ``snapshots`` lists every input when several were checked."""
 
@@ -120,6 +142,8 @@ class ResultsDocument(msgspec.Struct, frozen=True):
     summary: Summary
     rules: list[RuleInfo] = []
     snapshots: list[SnapshotInfo] = []
+    #: Only when compared with a baseline (additive to the DESIGN.md contract).
+    comparison: Comparison | msgspec.UnsetType = msgspec.UNSET
 
 
 def sorted_results(results: Iterable[Result]) -> list[Result]:

@@ -62,7 +62,7 @@ def _construct(node: yaml.Node, at: YamlPath, lines: dict[YamlPath, int], path: 
             key_line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
                 raise InputError(f"{path}:{key_line}: mapping keys must be plain text")
-            key = str(_scalar(key_node))
+            key = str(_scalar(key_node, path))
             if key in result:
                 raise InputError(f"{path}:{key_line}: duplicate key {key!r}")
             lines[(*at, key)] = key_line
@@ -70,12 +70,16 @@ def _construct(node: yaml.Node, at: YamlPath, lines: dict[YamlPath, int], path: 
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, (*at, i), lines, path) for i, item in enumerate(node.value)]
-    return _scalar(node)
+    return _scalar(node, path)
 
 
-def _scalar(node: yaml.Node) -> Any:
+def _scalar(node: yaml.Node, path: str) -> Any:
     loader = yaml.SafeLoader("")
     try:
         return loader.construct_object(node, deep=True)
+    except (ValueError, yaml.YAMLError) as exc:
+        # e.g. an impossible date such as 2026-13-01, which PyYAML parses as a timestamp.
+        line = node.start_mark.line + 1
+        raise InputError(f"{path}:{line}: cannot read {node.value!r}: {exc}") from None
     finally:
         loader.dispose()

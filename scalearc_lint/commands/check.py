@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from scalearc_lint.atomic import write_atomic
+from scalearc_lint.baseline import comparison_text, exit_code_new
+from scalearc_lint.commands.review import add_baseline_options, lint_check
 from scalearc_lint.console import render_console
-from scalearc_lint.results import encode_document, exit_code
+from scalearc_lint.results import ResultsDocument, encode_document, exit_code
 from scalearc_lint.rule import Severity
-from scalearc_lint.run import load_inputs, run
+from scalearc_lint.run import RunInputs, load_inputs
 
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 
@@ -37,6 +40,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         help="exit 1 when a failure has this severity or higher (default: error)",
     )
     parser.add_argument("--json", metavar="FILE", help="write JSON results ('-' for stdout)")
+    parser.add_argument(
+        "--waivers", metavar="FILE", help="YAML waivers: rule, object, reason, owner, expires"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the summary table")
 
 
@@ -54,15 +60,19 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("snapshots", nargs="+", metavar="SNAPSHOT", help="snapshot JSON file(s)")
     add_run_options(parser)
+    add_baseline_options(parser)
     parser.set_defaults(func=run_check)
 
 
-def run_check(args: argparse.Namespace) -> int:
-    """Run ``check``."""
+def run_check(
+    args: argparse.Namespace,
+    lint: Callable[[RunInputs, argparse.Namespace], ResultsDocument] = lint_check,
+) -> int:
+    """Run ``check`` (``whatif`` passes its own ``lint``; the outputs are the same)."""
     inputs = load_inputs(
         args.snapshots, config_path=args.config, rules_dirs=args.rules_dir, as_of=args.as_of
     )
-    document = run(inputs)
+    document = lint(inputs, args)
     to_stdout = args.json == "-"
     if args.json and not to_stdout:
         write_atomic(args.json, encode_document(document))
@@ -70,4 +80,7 @@ def run_check(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(encode_document(document))
     else:
         render_console(document, sys.stdout, quiet=args.quiet)
+        sys.stdout.write(comparison_text(document))
+    if args.fail_on_new:
+        return exit_code_new(document.results, fail_on(args.fail_on))
     return exit_code(document.results, fail_on(args.fail_on))

@@ -1,0 +1,74 @@
+"""``scalearc-lint diff OLD.json NEW.json``: compare two ``--json`` results files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import jinja2
+
+from scalearc_lint.atomic import write_atomic
+from scalearc_lint.baseline import compare, comparison_text, exit_code_new, fixed, load_results
+from scalearc_lint.commands.check import FAIL_ON_CHOICES, fail_on
+from scalearc_lint.resources import templates_dir
+from scalearc_lint.results import ResultsDocument, encode_document
+
+TEMPLATE = "diff.html.j2"
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``diff`` subcommand."""
+    parser = subparsers.add_parser(
+        "diff",
+        help="compare two results files",
+        description=(
+            "Mark each result of NEW as new, persisting or resolved against OLD (matched by "
+            "vCenter, rule and VM instance UUID or pair id, so renames are not new). "
+            "Exit 1 when NEW has new failures at/above --fail-on."
+        ),
+    )
+    parser.add_argument("old", metavar="OLD.json", help="the earlier --json results")
+    parser.add_argument("new", metavar="NEW.json", help="the later --json results")
+    parser.add_argument("--json", metavar="FILE", help="write NEW, marked, as JSON ('-': stdout)")
+    parser.add_argument("--html", metavar="FILE", help="write the comparison as HTML")
+    parser.add_argument(
+        "--fail-on",
+        choices=FAIL_ON_CHOICES,
+        default="error",
+        help="exit 1 when a new failure has this severity or higher (default: error)",
+    )
+    parser.set_defaults(func=run_diff)
+
+
+def render_diff_html(document: ResultsDocument) -> str:
+    """The comparison as one self-contained, autoescaped HTML page."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    new = [r for r in document.results if r.baseline == "new" and r.status.value != "pass"]
+    persisting = [
+        r for r in document.results if r.baseline == "persisting" and r.status.value != "pass"
+    ]
+    return env.get_template(TEMPLATE).render(
+        document=document, new=new, persisting=persisting, resolved=fixed(document)
+    )
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    """Compare, print, write."""
+    old, new = load_results(args.old), load_results(args.new)
+    document = compare(new, old, source=args.old)
+    if args.json == "-":
+        sys.stdout.buffer.write(encode_document(document))
+    else:
+        if args.json:
+            write_atomic(args.json, encode_document(document))
+        sys.stdout.write(comparison_text(document))
+    if args.html:
+        write_atomic(args.html, render_diff_html(document).encode())
+    return exit_code_new(document.results, fail_on(args.fail_on))

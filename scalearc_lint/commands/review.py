@@ -1,0 +1,43 @@
+"""Waivers and baselines for the linting commands (``check``, ``whatif``): options and steps."""
+
+from __future__ import annotations
+
+import argparse
+
+from scalearc_lint.baseline import compare, load_results
+from scalearc_lint.planlint import PLAN_RULE_IDS
+from scalearc_lint.results import ResultsDocument
+from scalearc_lint.run import RunInputs, run
+from scalearc_lint.waivers import Waiver, apply_waivers, load_waivers
+
+
+def add_baseline_options(parser: argparse.ArgumentParser) -> None:
+    """``--baseline`` and ``--fail-on-new`` (check only; whatif's baseline is the current state)."""
+    parser.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="a previous --json results file: mark each result new / persisting / resolved",
+    )
+    parser.add_argument(
+        "--fail-on-new",
+        action="store_true",
+        help="with --baseline: exit 1 only for new failures at/above --fail-on",
+    )
+
+
+def run_waivers(args: argparse.Namespace, inputs: RunInputs) -> list[Waiver]:
+    """The ``--waivers`` file, validated against the loaded rules (and the plan rules)."""
+    if not args.waivers:
+        return []
+    known = {item.rule.id for item in inputs.rules} | PLAN_RULE_IDS
+    return load_waivers(args.waivers, known)
+
+
+def lint_check(inputs: RunInputs, args: argparse.Namespace) -> ResultsDocument:
+    """``check``: run the rules, apply waivers, compare with the baseline if one is given."""
+    waivers = run_waivers(args, inputs)
+    baseline = load_results(args.baseline) if args.baseline else None
+    document = apply_waivers(run(inputs), waivers)
+    if baseline is not None:
+        document = compare(document, baseline, source=args.baseline)
+    return document

@@ -1,0 +1,67 @@
+"""``scalearc-lint whatif SNAPSHOT --plan PLAN.yaml``: lint the planned state and the plan."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import msgspec
+
+from scalearc_lint.baseline import WHATIF_SOURCE, compare
+from scalearc_lint.commands.check import add_run_options, run_check
+from scalearc_lint.commands.review import run_waivers
+from scalearc_lint.inventory import Inventory
+from scalearc_lint.plan import apply_plan, load_plan
+from scalearc_lint.planlint import PLAN_RULES, lint_plan
+from scalearc_lint.results import ResultsDocument, Summary, sorted_results
+from scalearc_lint.run import RunInputs, inventories, run
+from scalearc_lint.waivers import apply_waivers
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``whatif`` subcommand."""
+    parser = subparsers.add_parser(
+        "whatif",
+        help="lint a planned change before making it",
+        description=(
+            "Apply a plan (YAML: migrations, maintenance, switchovers, snapshots, DRS overrides, "
+            "anti-affinity rules, power) to a snapshot in memory, lint the planned state and the "
+            "plan's steps (PLAN001-PLAN006), and report what the plan would newly break or fix. "
+            "Exit 1 only for failures the plan introduces (at/above --fail-on)."
+        ),
+    )
+    parser.add_argument("snapshots", nargs=1, metavar="SNAPSHOT", help="snapshot JSON file")
+    parser.add_argument("--plan", required=True, metavar="PLAN", help="plan YAML file")
+    add_run_options(parser)
+    parser.set_defaults(func=run_whatif, fail_on_new=True)
+
+
+def run_whatif(args: argparse.Namespace) -> int:
+    """Run ``whatif``: ``check``'s outputs for the planned state, compared with the current."""
+    return run_check(args, lint=lint_whatif)
+
+
+def lint_whatif(inputs: RunInputs, args: argparse.Namespace) -> ResultsDocument:
+    """The planned state's results plus plan findings, marked against the current state."""
+    plan = load_plan(args.plan)
+    waivers = run_waivers(args, inputs)
+    (loaded,) = inputs.snapshots
+    (current_inventory,) = inventories(inputs)
+    as_of = current_inventory.as_of
+    selection = inputs.config.selection
+    planned_run = apply_plan(loaded.snapshot, plan, selection=selection, at=as_of)
+    current = apply_waivers(run(inputs, [current_inventory]), waivers)
+    planned_inventory = Inventory(planned_run.final, as_of=as_of, selection=selection)
+    planned = run(inputs, [planned_inventory])
+    findings = lint_plan(
+        planned_run, selection=selection, as_of=as_of, rules=inputs.rules, config=inputs.config
+    )
+    results = sorted_results([*planned.results, *findings])
+    planned = msgspec.structs.replace(
+        planned,
+        snapshot=msgspec.structs.replace(planned.snapshot, path=f"{loaded.path} + {plan.path}"),
+        results=results,
+        summary=Summary.of(results),
+        rules=[*planned.rules, *PLAN_RULES],
+    )
+    return compare(apply_waivers(planned, waivers), current, source=WHATIF_SOURCE)

@@ -1,0 +1,624 @@
+"""What-if plans: a YAML list of planned changes, applied in memory to a snapshot.
+
+A plan file (``scalearc-lint whatif SNAPSHOT --plan PLAN.yaml``)::
+
+    description: Firmware upgrade of esx-1     # optional, free text
+    vcenter: vcenter.lab.example              # optional; must be the snapshot's vCenter
+    steps:                                    # applied in order
+      - migrate: sa-alpha-2                   # VM: name, moid or instance UUID
+        to: esx-3                             # host: name or moid
+        mode: live                            # live (vMotion, VM running) | cold (VM off)
+        pool: scalearc                        # optional resource pool (name or moid)
+      - switchover: alpha                     # HA pair id: primary and secondary swap roles
+      - maintenance: esx-1                    # enter maintenance: running VMs are evacuated
+      - exit_maintenance: esx-1
+      - power_off: sa-alpha-1
+      - power_on: sa-alpha-1
+      - take_snapshot: sa-alpha-1
+        name: before-upgrade                  # optional
+      - remove_snapshot: sa-alpha-1
+        name: before-upgrade                  # optional; without it, every snapshot
+      - drs_override: sa-alpha-1
+        behavior: manual                      # manual | partiallyAutomated | fullyAutomated
+                                              # | disabled | inherit (remove the override)
+      - add_anti_affinity: scalearc-alpha-apart
+        vms: [sa-alpha-1, sa-alpha-2]
+        enabled: true                         # optional, default true
+      - remove_anti_affinity: scalearc-alpha-apart
+        cluster: cl-1                         # optional, when several clusters have the name
+
+Every step may also carry ``note:`` (free text). A step that cannot happen (an
+unknown VM or host, a live migration of a powered-off VM, a cold migration of a
+running one, a host already in maintenance...) is a plan error: exit 2 naming
+the file and line of the step.
+
+Semantics worth knowing:
+
+- ``migrate`` to a host of another cluster moves the VM into that cluster's root
+  pool (unless ``pool`` says otherwise) and out of the old cluster's DRS
+  overrides, rules and groups, as vCenter does.
+- ``maintenance`` moves every powered-on VM of the host by live migration, as
+  DRS does; a VM goes to the host of its cluster (connected, not in maintenance)
+  where no VM sharing an enabled anti-affinity rule with it, and no member of its
+  own HA pair, runs; among those the one running the fewest VMs, then by name.
+  When no such host is left the VM goes to the least-loaded host anyway, and the
+  step reports the pair (or rule) that could no longer be kept apart. Powered-off
+  VMs stay registered on the host.
+- ``switchover`` swaps the roles where the appliance selection reads them: the
+  role custom attribute if set, else the tag in the role category. A selection
+  by name cannot express a switchover and is a plan error.
+- ``take_snapshot`` creates the snapshot at the run's as-of time.
+
+Applying a plan never changes the snapshot it is given: each step derives a new
+frozen snapshot (``msgspec.structs.replace``); :class:`PlanRun` keeps every
+intermediate state for the change-plan lint (:mod:`scalearc_lint.planlint`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from scalearc_lint.appliances import ApplianceSelection, Role
+from scalearc_lint.errors import InputError
+from scalearc_lint.inventory import Inventory
+from scalearc_lint.model import (
+    Cluster,
+    ClusterRule,
+    DrsVmOverride,
+    Host,
+    ResourcePool,
+    Snapshot,
+    Tag,
+    VirtualMachine,
+    VmSnapshot,
+)
+from scalearc_lint.yamlfile import YamlDocument, YamlPath, load_yaml
+
+_TOP_LEVEL_KEYS = ("description", "vcenter", "steps")
+_COMMON_KEYS = ("note",)
+#: Operation -> (required parameters, optional parameters), besides the operation key itself.
+OPERATIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "migrate": (("to", "mode"), ("pool",)),
+    "maintenance": ((), ()),
+    "exit_maintenance": ((), ()),
+    "power_off": ((), ()),
+    "power_on": ((), ()),
+    "take_snapshot": ((), ("name",)),
+    "remove_snapshot": ((), ("name",)),
+    "switchover": ((), ()),
+    "drs_override": (("behavior",), ()),
+    "add_anti_affinity": (("vms",), ("enabled",)),
+    "remove_anti_affinity": ((), ("cluster",)),
+}
+MIGRATION_MODES = ("live", "cold")
+DRS_SETTINGS = ("manual", "partiallyAutomated", "fullyAutomated", "disabled", "inherit")
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One planned change: ``op`` applied to ``target`` with ``params``, at a file and line."""
+
+    index: int
+    op: str
+    target: Any
+    params: Mapping[str, Any]
+    doc: YamlDocument = field(repr=False, compare=False)
+
+    @property
+    def at(self) -> YamlPath:
+        """The step's path in the plan document."""
+        return ("steps", self.index - 1)
+
+    @property
+    def location(self) -> str:
+        """``file:line`` of the step."""
+        return self.doc.where(self.at)
+
+    def where(self, key: str | None = None) -> str:
+        """``file:line`` of one of the step's keys (or of the step)."""
+        return self.doc.where((*self.at, key) if key else self.at)
+
+    @property
+    def summary(self) -> str:
+        """A short human description: ``migrate sa-1 to esx-2 (live)``."""
+        p = {k: v for k, v in self.params.items() if k not in _COMMON_KEYS}
+        text = f"{self.op} {_flat(self.target)}"
+        if self.op == "migrate":
+            text += f" to {p.pop('to')} ({p.pop('mode')})"
+        extra = ", ".join(f"{k} {_flat(v)}" for k, v in p.items())
+        return f"{text}, {extra}" if extra else text
+
+    def error(self, message: str, key: str | None = None) -> InputError:
+        """A plan error naming this step."""
+        return InputError(f"{self.where(key)}: step {self.index} ({self.op}): {message}")
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_flat(v) for v in value) + "]"
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A validated plan file (names not yet resolved against a snapshot)."""
+
+    path: str
+    description: str
+    vcenter: str | None
+    steps: tuple[Step, ...]
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read and validate the shape of a plan file; every problem names file and line."""
+    doc = load_yaml(path, what="plan")
+    data = doc.data
+    if not isinstance(data, dict):
+        raise InputError(f"{doc.where(())}: a plan is a mapping with keys description, steps")
+    for key in data:
+        if key not in _TOP_LEVEL_KEYS:
+            raise InputError(
+                f"{doc.where((key,))}: unknown key {key!r} (known: {', '.join(_TOP_LEVEL_KEYS)})"
+            )
+    raw_steps = data.get("steps")
+    if not isinstance(raw_steps, list) or not raw_steps:
+        raise InputError(f"{doc.where(('steps',))}: steps: expected a non-empty list of steps")
+    for key in ("description", "vcenter"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise InputError(f"{doc.where((key,))}: {key}: expected text")
+    steps = tuple(_step(doc, i, raw) for i, raw in enumerate(raw_steps))
+    return Plan(doc.path, data.get("description") or "", data.get("vcenter"), steps)
+
+
+def _step(doc: YamlDocument, i: int, raw: Any) -> Step:
+    where = doc.where(("steps", i))
+    known_ops = ", ".join(OPERATIONS)
+    if not isinstance(raw, dict):
+        raise InputError(f"{where}: step {i + 1}: expected a mapping such as {{migrate: VM, ...}}")
+    ops = [key for key in raw if key in OPERATIONS]
+    if len(ops) != 1:
+        found = f"several ({', '.join(ops)})" if ops else "none"
+        raise InputError(
+            f"{where}: step {i + 1}: expected exactly one operation key, found {found} "
+            f"(operations: {known_ops})"
+        )
+    op = ops[0]
+    required, optional = OPERATIONS[op]
+    allowed = {op, *required, *optional, *_COMMON_KEYS}
+    for key in raw:
+        if key not in allowed:
+            raise InputError(
+                f"{doc.where(('steps', i, key))}: step {i + 1} ({op}): unknown key {key!r} "
+                f"(allowed: {', '.join(sorted(allowed))})"
+            )
+    for key in (op, *required):
+        if raw.get(key) is None or raw.get(key) == "":
+            raise InputError(f"{where}: step {i + 1} ({op}): missing {key!r}")
+    params = {k: v for k, v in raw.items() if k != op}
+    step = Step(i + 1, op, raw[op], params, doc)
+    _check_values(step)
+    return step
+
+
+def _check_values(step: Step) -> None:
+    p = step.params
+    if step.op == "add_anti_affinity":
+        vms = p["vms"]
+        if not isinstance(vms, list) or len(vms) < 2:
+            raise step.error("vms: expected a list of at least two VMs", "vms")
+        if not isinstance(p.get("enabled", True), bool):
+            raise step.error("enabled: expected true or false", "enabled")
+    elif isinstance(step.target, list | dict | bool):
+        raise step.error(f"{step.op}: expected one name", step.op)
+    if step.op == "migrate" and p["mode"] not in MIGRATION_MODES:
+        raise step.error(f"mode: expected live or cold, got {p['mode']!r}", "mode")
+    if step.op == "drs_override" and p["behavior"] not in DRS_SETTINGS:
+        raise step.error(
+            f"behavior: expected one of {', '.join(DRS_SETTINGS)}, got {p['behavior']!r}",
+            "behavior",
+        )
+
+
+# -- applying ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A VM changing host in a step."""
+
+    vm: str
+    source: str | None
+    dest: str
+    live: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StepOutcome:
+    """One step with the states before and after it and what it did."""
+
+    step: Step
+    before: Snapshot
+    after: Snapshot
+    moves: tuple[Move, ...] = ()
+    #: Maintenance only: what could no longer be kept apart (pair ids, rule names).
+    not_kept_apart: tuple[str, ...] = ()
+    #: take_snapshot only: (VM moid, snapshot moid).
+    taken: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRun:
+    """A plan applied to a snapshot: every step's outcome and the final state."""
+
+    plan: Plan
+    initial: Snapshot
+    outcomes: tuple[StepOutcome, ...]
+
+    @property
+    def final(self) -> Snapshot:
+        """The planned state."""
+        return self.outcomes[-1].after if self.outcomes else self.initial
+
+
+def apply_plan(
+    snapshot: Snapshot, plan: Plan, *, selection: ApplianceSelection, at: datetime
+) -> PlanRun:
+    """Apply every step in order; ``snapshot`` is left as it was."""
+    if plan.vcenter is not None and plan.vcenter != snapshot.source.vcenter:
+        raise InputError(
+            f"{plan.steps[0].doc.where(('vcenter',))}: plan is for vCenter {plan.vcenter!r}, "
+            f"the snapshot is of {snapshot.source.vcenter!r}"
+        )
+    outcomes: list[StepOutcome] = []
+    state = snapshot
+    for step in plan.steps:
+        outcome = _APPLY[step.op](_Context(step, state, selection, at))
+        outcomes.append(outcome)
+        state = outcome.after
+    return PlanRun(plan, snapshot, tuple(outcomes))
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    step: Step
+    state: Snapshot
+    selection: ApplianceSelection
+    at: datetime
+
+    def vm(self, ref: Any, key: str | None = None) -> VirtualMachine:
+        """The VM named by moid, instance UUID or (unique) name."""
+        text = str(ref)
+        vms = self.state.vms
+        if text in vms:
+            return vms[text]
+        found = [vm for vm in vms.values() if text in (vm.name, vm.instance_uuid)]
+        if len(found) > 1:
+            moids = ", ".join(sorted(vm.moid for vm in found))
+            raise self.step.error(f"{text!r} names several VMs ({moids}); use a moid", key)
+        if not found:
+            raise self.step.error(f"no VM {text!r} in the snapshot", key or self.step.op)
+        return found[0]
+
+    def host(self, ref: Any, key: str | None = None) -> Host:
+        """The host named by moid or (unique) name."""
+        text = str(ref)
+        hosts = self.state.hosts
+        found = [hosts[text]] if text in hosts else [h for h in hosts.values() if h.name == text]
+        if len(found) != 1:
+            what = "several hosts" if found else "no host"
+            raise self.step.error(f"{what} {text!r} in the snapshot", key or self.step.op)
+        return found[0]
+
+    def cluster_of(self, vm: VirtualMachine) -> Cluster:
+        """The VM's cluster, or a plan error."""
+        cluster = self.state.clusters.get(vm.cluster or "")
+        if cluster is None:
+            raise self.step.error(f"{vm.name} is not in a cluster")
+        return cluster
+
+    def done(self, after: Snapshot, **facts: Any) -> StepOutcome:
+        """The outcome of this step."""
+        return StepOutcome(self.step, self.state, after, **facts)
+
+
+def _with_vm(state: Snapshot, vm: VirtualMachine) -> Snapshot:
+    return msgspec.structs.replace(state, vms={**state.vms, vm.moid: vm})
+
+
+def _with_cluster(state: Snapshot, cluster: Cluster) -> Snapshot:
+    return msgspec.structs.replace(state, clusters={**state.clusters, cluster.moid: cluster})
+
+
+def _with_host(state: Snapshot, host: Host) -> Snapshot:
+    return msgspec.structs.replace(state, hosts={**state.hosts, host.moid: host})
+
+
+def _usable(host: Host) -> bool:
+    return host.connection_state == "connected" and not host.in_maintenance
+
+
+def _migrate(ctx: _Context) -> StepOutcome:
+    step = ctx.step
+    vm = ctx.vm(step.target)
+    dest = ctx.host(step.params["to"], "to")
+    live = step.params["mode"] == "live"
+    if not _usable(dest):
+        raise step.error(f"host {dest.name} is in maintenance or not connected", "to")
+    if vm.host == dest.moid:
+        raise step.error(f"{vm.name} already runs on {dest.name} at this step", "to")
+    if live and vm.power_state != "poweredOn":
+        raise step.error(
+            f"{vm.name} is {vm.power_state} at this step; a live migration needs it running "
+            "(use mode: cold)",
+            "mode",
+        )
+    if not live and vm.power_state == "poweredOn":
+        raise step.error(
+            f"{vm.name} is running at this step; power it off first (a power_off step) "
+            "for a cold migration",
+            "mode",
+        )
+    after = _place(ctx.state, vm, dest, pool=_pool(ctx, dest))
+    return ctx.done(after, moves=(Move(vm.moid, vm.host, dest.moid, live),))
+
+
+def _pool(ctx: _Context, dest: Host) -> str | None:
+    ref = ctx.step.params.get("pool")
+    if ref is None:
+        return None
+    pools = ctx.state.resource_pools
+    text = str(ref)
+    owner = dest.cluster or dest.moid
+    found: list[ResourcePool] = (
+        [pools[text]] if text in pools else [p for p in pools.values() if p.name == text]
+    )
+    found = [p for p in found if p.owner == owner]
+    if len(found) != 1:
+        what = "several pools" if found else "no pool"
+        raise ctx.step.error(f"{what} {text!r} where {dest.name} is", "pool")
+    return found[0].moid
+
+
+def _place(state: Snapshot, vm: VirtualMachine, dest: Host, *, pool: str | None) -> Snapshot:
+    """``vm`` on ``dest``; leaving its cluster drops it from that cluster's DRS settings."""
+    cluster = state.clusters.get(dest.cluster or "")
+    if dest.cluster != vm.cluster:
+        old = state.clusters.get(vm.cluster or "")
+        if old is not None:
+            state = _with_cluster(state, _without_vm(old, vm.moid))
+        pool = pool or (cluster.root_pool if cluster is not None else None)
+    moved = msgspec.structs.replace(
+        vm, host=dest.moid, cluster=dest.cluster, resource_pool=pool or vm.resource_pool
+    )
+    return _with_vm(state, moved)
+
+
+def _without_vm(cluster: Cluster, vm: str) -> Cluster:
+    drs = msgspec.structs.replace(
+        cluster.drs, vm_overrides={k: v for k, v in cluster.drs.vm_overrides.items() if k != vm}
+    )
+    ha = msgspec.structs.replace(
+        cluster.ha, vm_overrides={k: v for k, v in cluster.ha.vm_overrides.items() if k != vm}
+    )
+    rules = [msgspec.structs.replace(r, vms=[m for m in r.vms if m != vm]) for r in cluster.rules]
+    groups = [
+        msgspec.structs.replace(g, members=[m for m in g.members if m != vm or g.kind == "host"])
+        for g in cluster.groups
+    ]
+    return msgspec.structs.replace(cluster, drs=drs, ha=ha, rules=rules, groups=groups)
+
+
+def _maintenance(ctx: _Context) -> StepOutcome:
+    step = ctx.step
+    host = ctx.host(step.target)
+    if host.in_maintenance:
+        raise step.error(f"host {host.name} is already in maintenance at this step")
+    state = _with_host(ctx.state, msgspec.structs.replace(host, in_maintenance=True))
+    running = sorted(
+        (vm for vm in state.vms.values() if vm.host == host.moid and vm.power_state == "poweredOn"),
+        key=lambda vm: vm.moid,
+    )
+    cluster = state.clusters.get(host.cluster or "")
+    candidates = [
+        state.hosts[m] for m in (cluster.hosts if cluster else []) if _usable(state.hosts[m])
+    ]
+    if running and not candidates:
+        raise step.error(
+            f"no other usable host in the cluster of {host.name} takes its "
+            f"{len(running)} running VM(s)"
+        )
+    apart = _apart_from(state, ctx.selection)
+    moves: list[Move] = []
+    not_kept: list[str] = []
+    for vm in running:
+        load = Counter(v.host for v in state.vms.values() if v.power_state == "poweredOn")
+        taken = {state.vms[other].host: why for other, why in apart.get(vm.moid, {}).items()}
+        ranked = sorted(candidates, key=lambda h: (h.moid in taken, load[h.moid], h.name))
+        dest = ranked[0]
+        if dest.moid in taken:
+            not_kept.append(taken[dest.moid])
+        state = _place(state, vm, dest, pool=None)
+        moves.append(Move(vm.moid, host.moid, dest.moid, True))
+    return ctx.done(state, moves=tuple(moves), not_kept_apart=tuple(dict.fromkeys(not_kept)))
+
+
+def _apart_from(state: Snapshot, selection: ApplianceSelection) -> dict[str, dict[str, str]]:
+    """VM -> {VM it must not share a host with: why (``pair p1`` / ``rule r``)}."""
+    apart: dict[str, dict[str, str]] = {}
+
+    def keep(members: Iterable[str], why: str) -> None:
+        ms = [m for m in members if m in state.vms]
+        for a in ms:
+            for b in ms:
+                if a != b:
+                    apart.setdefault(a, {}).setdefault(b, why)
+
+    for pair in Inventory(state, selection=selection).pairs.values():
+        if not pair.orphan:
+            keep((m.vm.moid for m in pair.members), f"pair {pair.id}")
+    for cluster in state.clusters.values():
+        for rule in cluster.rules:
+            if rule.kind == "vm-anti-affinity" and rule.enabled:
+                keep(rule.vms, f"anti-affinity rule {rule.name}")
+    return apart
+
+
+def _exit_maintenance(ctx: _Context) -> StepOutcome:
+    host = ctx.host(ctx.step.target)
+    if not host.in_maintenance:
+        raise ctx.step.error(f"host {host.name} is not in maintenance at this step")
+    return ctx.done(_with_host(ctx.state, msgspec.structs.replace(host, in_maintenance=False)))
+
+
+def _power(on: bool) -> Callable[[_Context], StepOutcome]:
+    wanted = "poweredOn" if on else "poweredOff"
+
+    def apply(ctx: _Context) -> StepOutcome:
+        vm = ctx.vm(ctx.step.target)
+        if vm.power_state == wanted:
+            raise ctx.step.error(f"{vm.name} is already {wanted} at this step")
+        host = ctx.state.hosts.get(vm.host or "")
+        if on and (host is None or not _usable(host)):
+            raise ctx.step.error(f"{vm.name} has no usable host (in maintenance, not connected)")
+        return ctx.done(_with_vm(ctx.state, msgspec.structs.replace(vm, power_state=wanted)))
+
+    return apply
+
+
+def _take_snapshot(ctx: _Context) -> StepOutcome:
+    vm = ctx.vm(ctx.step.target)
+    moid = f"snapshot-whatif-{ctx.step.index}"
+    name = str(ctx.step.params.get("name") or f"whatif step {ctx.step.index}")
+    node = VmSnapshot(moid=moid, name=name, created=ctx.at)
+    after = _with_vm(ctx.state, msgspec.structs.replace(vm, snapshots=[*vm.snapshots, node]))
+    return ctx.done(after, taken=(vm.moid, moid))
+
+
+def _remove_snapshot(ctx: _Context) -> StepOutcome:
+    vm = ctx.vm(ctx.step.target)
+    name = ctx.step.params.get("name")
+    if name is None:
+        if not vm.snapshots:
+            raise ctx.step.error(f"{vm.name} has no snapshot at this step")
+        return ctx.done(_with_vm(ctx.state, msgspec.structs.replace(vm, snapshots=[])))
+    kept = _drop_named(vm.snapshots, str(name))
+    if kept == vm.snapshots:
+        raise ctx.step.error(f"{vm.name} has no snapshot named {name!r} at this step", "name")
+    return ctx.done(_with_vm(ctx.state, msgspec.structs.replace(vm, snapshots=kept)))
+
+
+def _drop_named(nodes: list[VmSnapshot], name: str) -> list[VmSnapshot]:
+    """The tree without nodes called ``name``; their children move up, as vSphere does."""
+    out: list[VmSnapshot] = []
+    for node in nodes:
+        children = _drop_named(node.children, name)
+        if node.name == name:
+            out.extend(children)
+        else:
+            out.append(msgspec.structs.replace(node, children=children))
+    return out
+
+
+def _switchover(ctx: _Context) -> StepOutcome:
+    step = ctx.step
+    selection = ctx.selection
+    if selection.by == "name":
+        raise step.error(
+            "appliances are selected by name, so roles cannot change; "
+            "a switchover needs roles in custom attributes or tags"
+        )
+    pair = Inventory(ctx.state, selection=selection).pairs.get(str(step.target))
+    roles = sorted(str(m.role) for m in pair.members) if pair is not None else []
+    if pair is None or roles != ["primary", "secondary"]:
+        found = ", ".join(roles) if roles else "no members"
+        raise step.error(f"pair {step.target!r} needs one primary and one secondary ({found})")
+    state = ctx.state
+    for member in pair.members:
+        new_role = Role.SECONDARY if member.role is Role.PRIMARY else Role.PRIMARY
+        state = _with_vm(state, _set_role(member.vm, selection.role_attribute, new_role))
+    return ctx.done(state)
+
+
+def _set_role(vm: VirtualMachine, attribute: str, role: Role) -> VirtualMachine:
+    """Write ``role`` where identification reads it: the attribute if set, else the tag."""
+    current = vm.custom_attributes.get(attribute)
+    if current is not None and current.strip():
+        return msgspec.structs.replace(
+            vm, custom_attributes={**vm.custom_attributes, attribute: role.value}
+        )
+    tags = [t for t in vm.tags if t.category != attribute]
+    return msgspec.structs.replace(vm, tags=[*tags, Tag(category=attribute, name=role.value)])
+
+
+def _drs_override(ctx: _Context) -> StepOutcome:
+    vm = ctx.vm(ctx.step.target)
+    cluster = ctx.cluster_of(vm)
+    setting = ctx.step.params["behavior"]
+    overrides = {k: v for k, v in cluster.drs.vm_overrides.items() if k != vm.moid}
+    if setting == "disabled":
+        overrides[vm.moid] = DrsVmOverride(enabled=False)
+    elif setting != "inherit":
+        overrides[vm.moid] = DrsVmOverride(behavior=setting)
+    drs = msgspec.structs.replace(cluster.drs, vm_overrides=dict(sorted(overrides.items())))
+    return ctx.done(_with_cluster(ctx.state, msgspec.structs.replace(cluster, drs=drs)))
+
+
+def _add_anti_affinity(ctx: _Context) -> StepOutcome:
+    step = ctx.step
+    vms = [ctx.vm(ref, "vms") for ref in step.params["vms"]]
+    clusters = {vm.cluster for vm in vms}
+    if len(clusters) != 1:
+        raise step.error("the VMs of one anti-affinity rule must be in one cluster", "vms")
+    cluster = ctx.cluster_of(vms[0])
+    name = str(step.target)
+    if any(r.name == name for r in cluster.rules):
+        raise step.error(f"cluster {cluster.name} already has a rule named {name!r}")
+    rule = ClusterRule(
+        key=max((r.key for r in cluster.rules), default=0) + 1,
+        name=name,
+        kind="vm-anti-affinity",
+        enabled=step.params.get("enabled", True),
+        vms=[vm.moid for vm in vms],
+    )
+    after = msgspec.structs.replace(cluster, rules=[*cluster.rules, rule])
+    return ctx.done(_with_cluster(ctx.state, after))
+
+
+def _remove_anti_affinity(ctx: _Context) -> StepOutcome:
+    step = ctx.step
+    name = str(step.target)
+    wanted = step.params.get("cluster")
+    holders = [
+        c
+        for c in ctx.state.clusters.values()
+        if (wanted is None or str(wanted) in (c.moid, c.name))
+        and any(r.name == name and r.kind == "vm-anti-affinity" for r in c.rules)
+    ]
+    if len(holders) != 1:
+        what = "several clusters have" if holders else "no cluster has"
+        raise step.error(f"{what} an anti-affinity rule named {name!r}")
+    cluster = holders[0]
+    rules = [r for r in cluster.rules if not (r.name == name and r.kind == "vm-anti-affinity")]
+    return ctx.done(_with_cluster(ctx.state, msgspec.structs.replace(cluster, rules=rules)))
+
+
+_APPLY: dict[str, Callable[[_Context], StepOutcome]] = {
+    "migrate": _migrate,
+    "maintenance": _maintenance,
+    "exit_maintenance": _exit_maintenance,
+    "power_off": _power(on=False),
+    "power_on": _power(on=True),
+    "take_snapshot": _take_snapshot,
+    "remove_snapshot": _remove_snapshot,
+    "switchover": _switchover,
+    "drs_override": _drs_override,
+    "add_anti_affinity": _add_anti_affinity,
+    "remove_anti_affinity": _remove_anti_affinity,
+}
