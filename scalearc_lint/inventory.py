@@ -150,14 +150,26 @@ class Inventory:
         return [h for h in (self.host(m) for m in moids) if h is not None]
 
     @cached_property
-    def nics_by_mac(self) -> Mapping[str, list[NicRef]]:
-        """Every vNIC in the inventory by normalised MAC address."""
-        self.index_builds["nics_by_mac"] += 1
-        index: dict[str, list[NicRef]] = defaultdict(list)
+    def nics_by_appliance_mac(self) -> Mapping[str, list[NicRef]]:
+        """Every vNIC in the inventory whose MAC an appliance vNIC also has, by normalised MAC.
+
+        Only appliance MACs are ever looked up, so only their users are kept: one pass
+        over all vNICs, but no entry (and no garbage) for the 99% that belong to no
+        appliance. The appliance's own vNIC is in its list too.
+        """
+        self.index_builds["nics_by_appliance_mac"] += 1
+        index: dict[str, list[NicRef]] = {
+            normalise_mac(nic.mac): []
+            for appliance in self.appliances.values()
+            for nic in appliance.vm.nics
+            if nic.mac
+        }
         for vm in self.snapshot.vms.values():
             for nic in vm.nics:
                 if nic.mac:
-                    index[normalise_mac(nic.mac)].append(NicRef(vm, nic.key, nic.label))
+                    refs = index.get(normalise_mac(nic.mac))
+                    if refs is not None:
+                        refs.append(NicRef(vm, nic.key, nic.label))
         return index
 
     @cached_property
