@@ -11,6 +11,7 @@ from functools import cached_property
 from scalearc_lint.appliances import ApplianceSelection, Identifier, Role
 from scalearc_lint.model import (
     Cluster,
+    ClusterRule,
     DistributedPortgroup,
     Host,
     ResourcePool,
@@ -180,6 +181,22 @@ class Inventory:
         for appliance in self.appliances.values():
             if appliance.vm.resource_pool is not None:
                 index[appliance.vm.resource_pool].append(appliance)
+        return index
+
+    @cached_property
+    def anti_affinity_rules_by_vm(self) -> Mapping[str, list[tuple[str, ClusterRule]]]:
+        """(cluster moid, rule) of every VM-VM anti-affinity rule listing the VM, in rule order.
+
+        Lets a pair find the rules that cover it without scanning every rule of its
+        cluster, which would be quadratic in the pairs of one cluster.
+        """
+        self.index_builds["anti_affinity_rules_by_vm"] += 1
+        index: dict[str, list[tuple[str, ClusterRule]]] = defaultdict(list)
+        for moid, cluster in self.snapshot.clusters.items():
+            for rule in cluster.rules:
+                if rule.kind == "vm-anti-affinity":
+                    for vm_moid in dict.fromkeys(rule.vms):
+                        index[vm_moid].append((moid, rule))
         return index
 
     @cached_property
