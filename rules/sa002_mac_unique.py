@@ -32,7 +32,7 @@ def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Ver
             continue
         others = [
             ref
-            for ref in inventory.nics_by_mac.get(normalise_mac(nic.mac), [])
+            for ref in inventory.nics_by_appliance_mac.get(normalise_mac(nic.mac), [])
             if not (ref.vm.moid == vm.moid and ref.nic_key == nic.key)
         ]
         if others:

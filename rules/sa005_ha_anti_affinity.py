@@ -35,7 +35,11 @@ def check(pair: Pair, inventory: Inventory, options: NoOptions) -> Verdict | Non
     if inventory.unreadable("cluster", cluster.moid, "configuration"):
         return unknown(f"the rules of cluster {cluster.name} could not be read")
     members = {m.vm.moid for m in pair.members}
-    covering = [r for r in cluster.rules if r.kind == "vm-anti-affinity" and members <= set(r.vms)]
+    covering = [
+        rule
+        for owner, rule in inventory.anti_affinity_rules_by_vm.get(pair.members[0].vm.moid, [])
+        if owner == cluster.moid and members <= set(rule.vms)
+    ]
     enabled = [r for r in covering if r.enabled]
     if enabled:
         note = "" if cluster.drs.enabled else " (DRS is off in this cluster, so it is not enforced)"

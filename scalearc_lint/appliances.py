@@ -107,8 +107,9 @@ class Identifier:
         value = vm.custom_attributes.get(name)
         if value is not None and value.strip():
             return value.strip()
-        tags = sorted(tag.name.strip() for tag in vm.tags if tag.category == name)
-        return tags[0] if tags else None
+        # min(), not sorted()[0]: this runs for every VM, and nearly all have no such tag.
+        tags = [tag.name.strip() for tag in vm.tags if tag.category == name]
+        return min(tags) if tags else None
 
 
 def _role(raw: str | None) -> Role | None:

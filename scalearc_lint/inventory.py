@@ -11,6 +11,7 @@ from functools import cached_property
 from scalearc_lint.appliances import ApplianceSelection, Identifier, Role
 from scalearc_lint.model import (
     Cluster,
+    ClusterRule,
     DistributedPortgroup,
     Host,
     ResourcePool,
@@ -150,14 +151,26 @@ class Inventory:
         return [h for h in (self.host(m) for m in moids) if h is not None]
 
     @cached_property
-    def nics_by_mac(self) -> Mapping[str, list[NicRef]]:
-        """Every vNIC in the inventory by normalised MAC address."""
-        self.index_builds["nics_by_mac"] += 1
-        index: dict[str, list[NicRef]] = defaultdict(list)
+    def nics_by_appliance_mac(self) -> Mapping[str, list[NicRef]]:
+        """Every vNIC in the inventory whose MAC an appliance vNIC also has, by normalised MAC.
+
+        Only appliance MACs are ever looked up, so only their users are kept: one pass
+        over all vNICs, but no entry (and no garbage) for the 99% that belong to no
+        appliance. The appliance's own vNIC is in its list too.
+        """
+        self.index_builds["nics_by_appliance_mac"] += 1
+        index: dict[str, list[NicRef]] = {
+            normalise_mac(nic.mac): []
+            for appliance in self.appliances.values()
+            for nic in appliance.vm.nics
+            if nic.mac
+        }
         for vm in self.snapshot.vms.values():
             for nic in vm.nics:
                 if nic.mac:
-                    index[normalise_mac(nic.mac)].append(NicRef(vm, nic.key, nic.label))
+                    refs = index.get(normalise_mac(nic.mac))
+                    if refs is not None:
+                        refs.append(NicRef(vm, nic.key, nic.label))
         return index
 
     @cached_property
@@ -168,6 +181,22 @@ class Inventory:
         for appliance in self.appliances.values():
             if appliance.vm.resource_pool is not None:
                 index[appliance.vm.resource_pool].append(appliance)
+        return index
+
+    @cached_property
+    def anti_affinity_rules_by_vm(self) -> Mapping[str, list[tuple[str, ClusterRule]]]:
+        """(cluster moid, rule) of every VM-VM anti-affinity rule listing the VM, in rule order.
+
+        Lets a pair find the rules that cover it without scanning every rule of its
+        cluster, which would be quadratic in the pairs of one cluster.
+        """
+        self.index_builds["anti_affinity_rules_by_vm"] += 1
+        index: dict[str, list[tuple[str, ClusterRule]]] = defaultdict(list)
+        for moid, cluster in self.snapshot.clusters.items():
+            for rule in cluster.rules:
+                if rule.kind == "vm-anti-affinity":
+                    for vm_moid in dict.fromkeys(rule.vms):
+                        index[vm_moid].append((moid, rule))
         return index
 
     @cached_property

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +55,8 @@ def read_input_file(path: str | Path, *, what: str) -> bytes:
 def decode_snapshot(data: bytes, path: str | Path = "<snapshot>") -> Snapshot:
     """Decode snapshot JSON bytes into a validated Snapshot, or raise InputError."""
     try:
-        snapshot = _DECODER.decode(data)
+        with _collector_paused():
+            snapshot = _DECODER.decode(data)
     except msgspec.ValidationError as exc:
         raise InputError(f"{path}: {_diagnose(data, exc)}") from None
     except msgspec.DecodeError as exc:
@@ -64,6 +67,24 @@ def decode_snapshot(data: bytes, path: str | Path = "<snapshot>") -> Snapshot:
     if problem is not None:
         raise InputError(f"{path}: {problem}")
     return snapshot
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Keep the cyclic garbage collector out of a decode (it would rescan the growing tree).
+
+    Decoding allocates millions of container objects; every few hundred of them the
+    collector would walk the ever larger set of survivors, which costs several times
+    the decode itself. Decoded JSON holds no reference cycles, so nothing is lost:
+    reference counting still frees all of it.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _json_problem(exc: msgspec.DecodeError) -> str:

@@ -3,6 +3,12 @@
 The same ``(vms, appliances, seed)`` always gives the same bytes. Appliances
 come mostly in HA pairs (a few standalone); about ``violation_rate`` of them
 get one planted violation, so a run has failures to report.
+
+The ordinary VMs carry what a production inventory does, so a benchmark reads
+and walks realistic data: one or two vNICs, the odd snapshot chain, custom
+attributes and tags of other categories, a few templates and DRS overrides,
+VM/host groups, and a migration event for about a fifth of them. That texture
+comes from a second random stream, so it never changes the appliances.
 """
 
 from __future__ import annotations
@@ -11,11 +17,17 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
+import msgspec
+
 from scalearc_lint.builder import InventoryBuilder
-from scalearc_lint.model import NetworkPolicy, Snapshot, Tag
+from scalearc_lint.model import NetworkPolicy, Snapshot, Tag, VmSnapshot
 
 VMS_PER_HOST = 30
 HOSTS_PER_CLUSTER = 16
+#: Host portgroups besides the VM networks, as on a typical ESXi host.
+VMKERNEL_PORTGROUPS = ("Management Network", "vMotion", "vSAN")
+ENVIRONMENTS = ("prod", "staging", "test", "dev")
+BACKUP_POLICIES = ("daily", "weekly", "none")
 VIOLATIONS = (
     "SA001",
     "SA002",
@@ -46,6 +58,7 @@ def synthesize(spec: SynthSpec) -> Snapshot:
     if spec.appliances > spec.vms:
         raise ValueError("appliances cannot outnumber VMs")
     rng = random.Random(spec.seed)
+    texture = random.Random(f"{spec.seed}:texture")
     b = InventoryBuilder(vcenter=spec.vcenter)
     n_hosts = max(2, -(-spec.vms // VMS_PER_HOST))
     n_clusters = max(1, -(-n_hosts // HOSTS_PER_CLUSTER))
@@ -66,6 +79,8 @@ def synthesize(spec: SynthSpec) -> Snapshot:
         cluster = clusters[h % n_clusters]
         host = b.host(f"esx-{h + 1:05d}.synth.example", cluster)
         hosts_by_cluster[cluster].append(host)
+        for name in VMKERNEL_PORTGROUPS:
+            b.standard_portgroup(host, name, vswitch="vSwitch1" if name == "vSAN" else "vSwitch0")
         b.standard_portgroup(host, "VM Network")
         b.standard_portgroup(host, "scalearc-net")
     demand: dict[str, list[int]] = {c: [0, 0] for c in clusters}
@@ -150,6 +165,7 @@ def synthesize(spec: SynthSpec) -> Snapshot:
     for cluster, (cpu, memory) in demand.items():
         b.set_pool_reservation(pools[cluster], cpu=cpu, memory=memory)
     duplicate_targets = [vm for fault, vm in planted if fault == "SA002"]
+    license_groups: dict[str, list[str]] = {c: [] for c in clusters}
     for i in range(spec.vms - counter):
         cluster = clusters[i % n_clusters]
         host = rng.choice(hosts_by_cluster[cluster])
@@ -174,15 +190,40 @@ def synthesize(spec: SynthSpec) -> Snapshot:
             b.vm_snapshot(f"snap-{k}", timedelta(hours=rng.randint(1, 2000)))
             for k in range((rng.random() < 0.05 and rng.randint(1, 3)) or 0)
         ]
+        power_state = "poweredOn" if rng.random() < 0.9 else "poweredOff"
+        template = texture.random() < 0.01
+        app = f"app-{texture.randrange(1, 400):03d}"
         vm = b.vm(
             f"vm-{i + 1:06d}",
             host,
             nics=nics,
             num_cpu=rng.choice((1, 2, 4, 8)),
             memory_mb=rng.choice((2048, 4096, 8192, 16384)),
-            snapshots=snapshots,
-            power_state="poweredOn" if rng.random() < 0.9 else "poweredOff",
+            snapshots=_chain(snapshots),
+            power_state="poweredOff" if template else power_state,
+            template=template,
+            folder=f"/dc-synth/vm/{app}",
+            custom_attributes=(
+                {
+                    "owner": f"team-{texture.randrange(1, 60):02d}",
+                    "backup-policy": texture.choice(BACKUP_POLICIES),
+                }
+                if texture.random() < 0.6
+                else {}
+            ),
+            tags=(
+                [
+                    Tag(category="environment", name=texture.choice(ENVIRONMENTS)),
+                    Tag(category="application", name=app),
+                ]
+                if texture.random() < 0.5
+                else []
+            ),
         )
+        if texture.random() < 0.01:
+            b.drs_override(cluster, vm, behavior=texture.choice(("manual", "partiallyAutomated")))
+        if texture.random() < 0.02:
+            license_groups[cluster].append(vm)
         if rng.random() < 0.2:
             b.event(
                 rng.choice(("drs-migrate", "relocate", "hot-migrate")),
@@ -190,4 +231,15 @@ def synthesize(spec: SynthSpec) -> Snapshot:
                 age=timedelta(hours=rng.randint(1, 700)),
                 live=rng.choice((True, False, None)),
             )
+    for cluster, members in license_groups.items():
+        if members:
+            b.vm_group(cluster, "licensed-vms", members)
     return b.build()
+
+
+def _chain(nodes: list[VmSnapshot]) -> list[VmSnapshot]:
+    """Snapshots as vSphere keeps them: a chain, each newer one a child of the one before."""
+    chain: list[VmSnapshot] = []
+    for node in sorted(nodes, key=lambda n: n.created, reverse=True):
+        chain = [msgspec.structs.replace(node, children=chain)]
+    return chain

@@ -1,0 +1,374 @@
+"""Scale benchmark: lint synthetic inventories and compare with reading the file.
+
+For every size, ``synth`` writes a deterministic snapshot (1% of the VMs are
+appliances, mostly in HA pairs), then each of these runs in a fresh subprocess,
+interleaved and repeated so that machine noise hits all of them alike:
+
+  (a) ``json.load`` of the file with the standard library, nothing else;
+  (b) ``check`` writing every output it supports (console, --json, and
+      --junit/--sarif/--html when this checkout has them);
+  (c) ``check --json`` only.
+
+Wall time, CPU time and peak RSS (``wait4`` rusage of that one child) are
+reported as medians, with (b) and (c) as ratios to (a), and checked against the
+targets of issue 5. Run ``python benchmarks/run.py --help``; docs/benchmarks.md
+has the latest figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_SIZES = (10_000, 45_000, 150_000)
+APPLIANCE_SHARE = 0.01
+#: check's optional report flags, and the file suffix each writes.
+REPORT_FLAGS = {"--junit": "junit.xml", "--sarif": "sarif.json", "--html": "report.html"}
+#: Targets from issue 5, checked at the largest size.
+WALL_TARGET = 1.5
+RSS_TARGET = 1.0
+LINEARITY_TARGET = 1.2
+
+JSON_LOAD = "import json, sys\nwith open(sys.argv[1], encoding='utf-8') as f:\n    json.load(f)\n"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One subprocess run."""
+
+    wall_s: float
+    cpu_s: float
+    max_rss_kb: int
+    exit_code: int
+
+
+@dataclass
+class Case:
+    """One thing measured at one size: its command and its samples."""
+
+    name: str
+    argv: list[str]
+    ok_codes: tuple[int, ...] = (0,)
+    samples: list[Sample] = field(default_factory=list)
+
+    def median(self, attribute: str) -> float:
+        """Median of one Sample attribute over the repeats."""
+        return statistics.median(float(getattr(s, attribute)) for s in self.samples)
+
+
+def child_env() -> dict[str, str]:
+    """The environment of every child: this checkout first on the path, no debug switches."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCALEARC_LINT_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def spawn(argv: list[str], stderr_path: Path) -> Sample:
+    """Run ``argv`` (stdout discarded) and measure it alone, via the rusage of its wait4."""
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, str(stderr_path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
+    ]
+    start = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, child_env(), file_actions=actions)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    return Sample(
+        wall_s=wall,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        max_rss_kb=usage.ru_maxrss,  # kilobytes on Linux
+        exit_code=os.waitstatus_to_exitcode(status),
+    )
+
+
+def cli(*args: str | int | Path) -> list[str]:
+    """argv for ``python -m scalearc_lint ARGS``."""
+    return [sys.executable, "-m", "scalearc_lint", *map(str, args)]
+
+
+def supported_report_flags() -> list[str]:
+    """The report flags this checkout's ``check`` accepts (the reports branch adds them)."""
+    text = subprocess.run(
+        cli("check", "--help"), capture_output=True, text=True, env=child_env(), check=True
+    ).stdout
+    return [flag for flag in REPORT_FLAGS if re.search(rf"{flag}\b", text)]
+
+
+def synthesize(vms: int, seed: int, directory: Path) -> Path:
+    """Write the deterministic snapshot for ``vms`` VMs (regenerated every run: no stale data)."""
+    path = directory / f"synth-{vms}-seed{seed}.json"
+    appliances = max(2, round(vms * APPLIANCE_SHARE))
+    subprocess.run(
+        cli("synth", "--vms", vms, "--appliances", appliances, "--seed", seed, "-o", path),
+        env=child_env(),
+        check=True,
+    )
+    return path
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def cases_for(snapshot: Path, out: Path, flags: list[str]) -> list[Case]:
+    """The three measured commands for one snapshot; outputs go under ``out``."""
+    every = ["--json", str(out / "all.json")]
+    for flag in flags:
+        every += [flag, str(out / f"all.{REPORT_FLAGS[flag]}")]
+    # A synthetic inventory has planted failures: exit 1 is the expected outcome.
+    return [
+        Case("json_load", [sys.executable, "-c", JSON_LOAD, str(snapshot)]),
+        Case("check_all", cli("check", snapshot, *every), ok_codes=(0, 1)),
+        Case("check_json", cli("check", snapshot, "--json", out / "only.json"), ok_codes=(0, 1)),
+    ]
+
+
+def run_vcsim(requested: bool) -> dict[str, Any]:
+    """The exporter's vcsim benchmark, when asked for and runnable; else why it was skipped."""
+    script = REPO / "benchmarks" / "export_vcsim.py"
+    if not requested:
+        return {"status": "skipped", "note": "not requested (use --with-vcsim)"}
+    if not script.exists():
+        return {"status": "skipped", "note": "benchmarks/export_vcsim.py is not in this checkout"}
+    launcher = REPO / "tests" / "vcsim"
+    if not (launcher / "vcsim").exists() and shutil.which("go") is None:
+        return {
+            "status": "skipped",
+            "note": "vcsim is not built (tests/vcsim/vcsim) and cannot be: no `go` "
+            "(install golang-go and golang-github-vmware-govmomi-dev)",
+        }
+    print("export_vcsim.py (10,000 vcsim VMs) ...", file=sys.stderr)
+    argv = [sys.executable, str(script)]
+    start = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, text=True, env=child_env(), check=False)
+    report: dict[str, Any] = {
+        "status": "ran" if proc.returncode == 0 else "failed",
+        "command": argv[1:],
+        "wall_s": time.perf_counter() - start,
+        "exit_code": proc.returncode,
+        # The script prints its figures ("full export: 3.10 s ...", "ratio: 1.21 ...").
+        "output": proc.stdout.splitlines(),
+    }
+    if proc.returncode != 0:
+        report["stderr_tail"] = proc.stderr[-2000:]
+    return report
+
+
+def ratio(case: Case, base: Case, attribute: str) -> float:
+    """Median of ``case`` over median of ``base``."""
+    return case.median(attribute) / base.median(attribute)
+
+
+def _cell(size: dict[str, Any], name: str) -> str:
+    """One table cell: median wall time and peak RSS, and the ratios to json.load."""
+    m = size["median"][name]
+    text = f"{m['wall_s']:.2f} s · {m['max_rss_kb'] / 1024:.0f} MB"
+    if name == "json_load":
+        return text
+    r = size["ratio"][name]
+    return (
+        f"{m['wall_s']:.2f} s ({r['wall_s']:.2f}x) · "
+        f"{m['max_rss_kb'] / 1024:.0f} MB ({r['max_rss_kb']:.2f}x)"
+    )
+
+
+def table(sizes: list[dict[str, Any]]) -> str:
+    """The figures as a Markdown table (medians; "x" marks a ratio to json.load)."""
+    lines = [
+        "| VMs | file | (a) json.load | (b) check, all outputs | (c) check --json |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {s['vms']:,} | {s['file_bytes'] / 1e6:.0f} MB | {_cell(s, 'json_load')} | "
+        f"{_cell(s, 'check_all')} | {_cell(s, 'check_json')} |"
+        for s in sizes
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def targets(sizes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Issue 5's targets, judged on (b) at the largest and smallest sizes measured."""
+    big, small = sizes[-1], sizes[0]
+    wall = big["ratio"]["check_all"]["wall_s"]
+    rss = big["ratio"]["check_all"]["max_rss_kb"]
+    linear = wall / small["ratio"]["check_all"]["wall_s"]
+    growth = big["median"]["check_all"]["wall_s"] / small["median"]["check_all"]["wall_s"]
+    return {
+        "at_vms": big["vms"],
+        # Informational: (a) itself grows faster than linearly, so also say how (b) grows.
+        "check_all_growth": {"vms": big["vms"] / small["vms"], "wall_s": growth},
+        "wall_ratio": {"value": wall, "target": WALL_TARGET, "met": wall <= WALL_TARGET},
+        "rss_ratio": {"value": rss, "target": RSS_TARGET, "met": rss <= RSS_TARGET},
+        "linearity": {
+            "value": linear,
+            "target": LINEARITY_TARGET,
+            "met": linear <= LINEARITY_TARGET,
+            "between_vms": [small["vms"], big["vms"]],
+        },
+    }
+
+
+def git_describe() -> str:
+    """The commit measured (with ``-dirty`` when the tree has changes)."""
+    result = subprocess.run(
+        ["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() or "unknown"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: [int(n.replace("_", "")) for n in text.split(",")],
+        default=list(DEFAULT_SIZES),
+        metavar="N,N,...",
+        help="inventory sizes in VMs (default 10000,45000,150000)",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each case (default 3)")
+    parser.add_argument("--seed", type=int, default=1, help="synth seed (default 1)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "scalearc-lint-bench",
+        help="where snapshots and outputs go (default: $TMPDIR/scalearc-lint-bench)",
+    )
+    parser.add_argument("--output", type=Path, help="results JSON (default: WORKDIR/results.json)")
+    parser.add_argument(
+        "--with-vcsim",
+        action="store_true",
+        help="also run benchmarks/export_vcsim.py (the exporter against 10,000 vcsim VMs)",
+    )
+    args = parser.parse_args(argv)
+    if args.repeat < 1 or not args.sizes or min(args.sizes) < 2:
+        parser.error("--repeat must be >= 1 and every size >= 2")
+    args.sizes = sorted(set(args.sizes))
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Generate, measure, print the table, write the results JSON; 1 when a target is missed."""
+    args = parse_args(argv)
+    workdir: Path = args.workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    flags = supported_report_flags()
+    missing = [f for f in REPORT_FLAGS if f not in flags]
+    print(f"(b) runs check with --json {' '.join(flags)}".rstrip(), file=sys.stderr)
+    if missing:
+        print(f"    this checkout's check has no {' '.join(missing)} yet", file=sys.stderr)
+
+    measured: list[tuple[int, Path, list[Case]]] = []
+    for vms in args.sizes:
+        print(f"synth {vms:,} VMs ...", file=sys.stderr)
+        snapshot = synthesize(vms, args.seed, workdir)
+        out = workdir / f"out-{vms}"
+        out.mkdir(exist_ok=True)
+        measured.append((vms, snapshot, cases_for(snapshot, out, flags)))
+
+    # One unrecorded round at the smallest size: compiles bytecode, loads shared libraries.
+    for case in measured[0][2]:
+        spawn(case.argv, workdir / f"warmup-{case.name}.stderr")
+    for round_ in range(args.repeat):
+        for vms, _, cases in measured:
+            # Rotate the order each round so no case always runs first (cold cache, turbo).
+            shift = round_ % len(cases)
+            for case in cases[shift:] + cases[:shift]:
+                sample = spawn(case.argv, workdir / f"{case.name}-{vms}.stderr")
+                if sample.exit_code not in case.ok_codes:
+                    err = (workdir / f"{case.name}-{vms}.stderr").read_text(errors="replace")
+                    print(f"{case.name} at {vms} VMs exited {sample.exit_code}:\n{err}")
+                    return 2
+                case.samples.append(sample)
+                print(
+                    f"  [{round_ + 1}/{args.repeat}] {vms:>7,} {case.name:10} "
+                    f"{sample.wall_s:6.2f} s {sample.max_rss_kb / 1024:6.0f} MB",
+                    file=sys.stderr,
+                )
+
+    sizes: list[dict[str, Any]] = []
+    for vms, snapshot, cases in measured:
+        by_name = {c.name: c for c in cases}
+        base = by_name["json_load"]
+        metrics = ("wall_s", "cpu_s", "max_rss_kb")
+        out = snapshot.parent / f"out-{vms}"
+        sizes.append(
+            {
+                "vms": vms,
+                "appliances": max(2, round(vms * APPLIANCE_SHARE)),
+                "file_bytes": snapshot.stat().st_size,
+                "sha256": sha256(snapshot),
+                "commands": {c.name: c.argv[1:] for c in cases},
+                "samples": {c.name: [asdict(s) for s in c.samples] for c in cases},
+                "median": {c.name: {m: c.median(m) for m in metrics} for c in cases},
+                "ratio": {
+                    c.name: {m: ratio(c, base, m) for m in metrics} for c in cases if c is not base
+                },
+                "output_bytes": {p.name: p.stat().st_size for p in sorted(out.iterdir())},
+            }
+        )
+    result = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": git_describe(),
+        "python": platform.python_version(),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "repeat": args.repeat,
+        "seed": args.seed,
+        "report_flags": flags,
+        "sizes": sizes,
+        "targets": targets(sizes),
+        "vcsim": run_vcsim(args.with_vcsim),
+    }
+    output: Path = args.output or workdir / "results.json"
+    output.write_text(json.dumps(result, indent=2) + "\n")
+
+    print(table(sizes))
+    t = result["targets"]
+    print(f"Targets at {t['at_vms']:,} VMs, (b) against (a), medians of {args.repeat}:")
+    for key, label in (
+        ("wall_ratio", "wall time"),
+        ("rss_ratio", "peak RSS"),
+        ("linearity", f"wall ratio at {sizes[-1]['vms']:,} / at {sizes[0]['vms']:,}"),
+    ):
+        verdict = "met" if t[key]["met"] else "MISSED"
+        print(f"  {label}: {t[key]['value']:.2f} (target <= {t[key]['target']}) {verdict}")
+    g = t["check_all_growth"]
+    print(f"  (b) itself: {g['vms']:.1f}x the VMs took {g['wall_s']:.1f}x the wall time")
+    vcsim = result["vcsim"]
+    print(f"vcsim export benchmark: {vcsim['status']}", end="")
+    print(f" ({vcsim['note']})" if "note" in vcsim else ":")
+    for line in vcsim.get("output", []):
+        print(f"  {line}")
+    if vcsim["status"] == "failed":
+        print(vcsim["stderr_tail"])
+    print(f"results: {output}")
+    return 0 if all(t[k]["met"] for k in ("wall_ratio", "rss_ratio", "linearity")) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
