@@ -4,14 +4,23 @@ Applies to active appliances (primary, standalone). DRS migrations and hot
 migrations are live by definition; a plain migrate/relocate event whose record
 does not tell live from cold makes the result ``unknown`` rather than ``pass``.
 
+Roles are today's: events carry none. A primary's vMotion that its partner's
+own later vMotion follows matches the vendor's procedure for moving a pair
+(move the secondary, switch over, move the new secondary), in which today's
+primary was moved while it was still secondary; that case is ``unknown``
+(the switchover cannot be seen in vCenter events), not ``fail``.
+
 PASS: events were exported and show no migration of the appliance.
 FAIL: an event shows a live migration (vMotion) of it.
-UNKNOWN: events were not exported, or only migrations of unknown kind were seen.
+UNKNOWN: events were not exported, only migrations of unknown kind were seen, or
+the migrations fit the pair-move procedure.
 """
 
 from __future__ import annotations
 
+from scalearc_lint.appliances import Role
 from scalearc_lint.inventory import Appliance, Inventory
+from scalearc_lint.model import Event
 from scalearc_lint.rule import (
     Example,
     NoOptions,
@@ -28,6 +37,30 @@ MIGRATIONS = {"migrate", "relocate", "hot-migrate", "drs-migrate"}
 ALWAYS_LIVE = {"hot-migrate", "drs-migrate"}
 
 
+def _is_live(event: Event) -> bool:
+    return event.live is True or event.kind in ALWAYS_LIVE
+
+
+def _fits_pair_move_procedure(
+    appliance: Appliance, inventory: Inventory, live: list[Event]
+) -> bool:
+    """Whether every live move of this primary was followed by a live move of its partner."""
+    if appliance.role is not Role.PRIMARY or appliance.pair is None:
+        return False
+    pair = inventory.pairs.get(appliance.pair)
+    if pair is None:
+        return False
+    items = inventory.snapshot.events.items
+    partner_moves = [
+        items[i].created
+        for member in pair.members
+        if member.vm.moid != appliance.vm.moid
+        for i in inventory.events_by_vm.get(member.vm.moid, [])
+        if items[i].kind in MIGRATIONS and _is_live(items[i])
+    ]
+    return all(any(t > event.created for t in partner_moves) for event in live)
+
+
 def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Verdict | None:
     """Fail on a live migration event of an active appliance."""
     if not appliance.active:
@@ -37,7 +70,14 @@ def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Ver
         return unknown("events were not exported, so migrations cannot be ruled out")
     events = [log.items[i] for i in inventory.events_by_vm.get(appliance.vm.moid, [])]
     migrations = [e for e in events if e.kind in MIGRATIONS]
-    live = [e for e in migrations if e.live is True or e.kind in ALWAYS_LIVE]
+    live = [e for e in migrations if _is_live(e)]
+    if live and _fits_pair_move_procedure(appliance, inventory, live):
+        listed = ", ".join(f"{e.type} at {e.created.isoformat()}" for e in live[:5])
+        return unknown(
+            f"vMotion(s) at {listed}, each followed by a vMotion of its HA partner: this fits "
+            "moving the pair by the procedure (secondary, switchover, new secondary); confirm "
+            "the switchover came between them"
+        )
     if live:
         listed = ", ".join(f"{e.type} at {e.created.isoformat()}" for e in live[:5])
         return failed(
@@ -102,6 +142,34 @@ RULE = Rule(
             "events not exported",
             {"appliances": {"sa-1": {}}, "events_collected": False},
             {"sa-1": Status.UNKNOWN},
+        ),
+        Example(
+            "today's primary was moved as secondary, then its partner: the pair-move procedure",
+            {
+                "appliances": {
+                    "sa-p": {"role": "primary", "pair": "p1"},
+                    "sa-s": {"role": "secondary", "pair": "p1"},
+                },
+                "events": [
+                    {"vm": "sa-p", "kind": "hot-migrate", "live": True, "age": "5h"},
+                    {"vm": "sa-s", "kind": "hot-migrate", "live": True, "age": "4h"},
+                ],
+            },
+            {"sa-p": Status.UNKNOWN},
+        ),
+        Example(
+            "the primary moved after its partner: no procedure explains it",
+            {
+                "appliances": {
+                    "sa-p": {"role": "primary", "pair": "p1"},
+                    "sa-s": {"role": "secondary", "pair": "p1"},
+                },
+                "events": [
+                    {"vm": "sa-s", "kind": "hot-migrate", "live": True, "age": "5h"},
+                    {"vm": "sa-p", "kind": "hot-migrate", "live": True, "age": "4h"},
+                ],
+            },
+            {"sa-p": Status.FAIL},
         ),
     ),
 )
