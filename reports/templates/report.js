@@ -166,13 +166,24 @@
   groupList.forEach(function (g) {
     g.more.addEventListener("click", function () { g.limit += NEXT_PAGE; draw(g); });
   });
-  document.querySelectorAll("#placement button.card").forEach(function (button) {
-    button.addEventListener("click", function () {
-      search.value = button.dataset.q;
-      form.querySelectorAll("input[name=status]").forEach(function (box) { box.checked = true; });
-      apply();
-      document.getElementById("results").scrollIntoView();
-    });
+  // One listener for every appliance card (there may be tens of thousands).
+  function searchFor(card) {
+    search.value = card.dataset.q;
+    form.querySelectorAll("input[name=status]").forEach(function (box) { box.checked = true; });
+    apply();
+    document.getElementById("results").scrollIntoView();
+  }
+  var placement = document.getElementById("placement");
+  placement.addEventListener("click", function (event) {
+    var card = event.target.closest(".card");
+    if (card) searchFor(card);
+  });
+  placement.addEventListener("keydown", function (event) {
+    var card = event.target.closest(".card");
+    if (card && (event.key === "Enter" || event.key === " ")) {
+      event.preventDefault();
+      searchFor(card);
+    }
   });
   apply();
   document.body.dataset.ready = "1";
