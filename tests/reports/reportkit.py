@@ -1,20 +1,23 @@
-"""Helpers for the report tests: schemas beside the clone, linted labs, hand-made results.
-
-A module of its own (not conftest) so test modules import it by a name no other conftest
-shadows.
-"""
+"""Helpers for the report tests: the schemas beside the clone and their validators, an HTML
+parser, linted labs and hand-made results."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
+import xmlschema
+from jsonschema.protocols import Validator
+from jsonschema.validators import validator_for
 
 from scalearc_lint.inventory import Inventory
 from scalearc_lint.loader import encode_snapshot
@@ -49,6 +52,77 @@ def schema_path(name: str) -> Path:
             pytrace=False,
         )
     return path
+
+
+@cache
+def junit_schema() -> xmlschema.XMLSchema:
+    """The Jenkins xUnit plugin's schema."""
+    return xmlschema.XMLSchema(str(schema_path("junit-jenkins.xsd")))
+
+
+@cache
+def sarif_validator() -> Validator:
+    """A validator for the SARIF 2.1.0 schema (draft-07)."""
+    schema = json.loads(schema_path("sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    cls = validator_for(schema)
+    cls.check_schema(schema)
+    validator: Validator = cls(schema)
+    return validator
+
+
+def validate_sarif(data: bytes) -> dict[str, Any]:
+    """Parse and validate a SARIF log; every schema error is listed on failure."""
+    log: dict[str, Any] = json.loads(data)
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in sarif_validator().iter_errors(log)]
+    assert not errors, errors
+    return log
+
+
+class HtmlPage(HTMLParser):
+    """Every start tag with its attributes, and the text of each script element."""
+
+    def __init__(self, markup: bytes) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.scripts: list[str] = []
+        self.styles: list[str] = []
+        self.text: list[str] = []
+        self._in: str | None = None
+        self.feed(markup.decode("utf-8"))
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag in ("script", "style"):
+            self._in = tag
+            (self.scripts if tag == "script" else self.styles).append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._in:
+            self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in == "script":
+            self.scripts[-1] += data
+        elif self._in == "style":
+            self.styles[-1] += data
+        else:
+            self.text.append(data)
+
+    def all(self, tag: str) -> list[dict[str, str | None]]:
+        """The attributes of every ``tag`` element."""
+        return [attrs for name, attrs in self.tags if name == tag]
+
+    def data(self) -> dict[str, Any]:
+        """The embedded results table."""
+        script_tags = [attrs for name, attrs in self.tags if name == "script"]
+        [script] = [
+            text
+            for attrs, text in zip(script_tags, self.scripts, strict=True)
+            if attrs.get("id") == "report-data"
+        ]
+        parsed: dict[str, Any] = json.loads(script)
+        return parsed
 
 
 @dataclass(frozen=True)

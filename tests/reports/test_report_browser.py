@@ -7,10 +7,9 @@ import os
 import shutil
 from pathlib import Path
 
-from conftest import OpenedReport, ReportOpener
-from reportkit import HOSTILE_NAMES, lab
-
 from scalearc_lint.reports import html
+from tests.reports.conftest import OpenedReport, ReportOpener
+from tests.reports.reportkit import HOSTILE_NAMES, lab
 
 
 def lab_report(tmp_path: Path, open_report: ReportOpener) -> OpenedReport:

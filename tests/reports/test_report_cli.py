@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from reportkit import LAB_SKETCH
 
 from scalearc_lint.cli import main
 from scalearc_lint.loader import encode_snapshot
 from scalearc_lint.sketch import build
+from tests.reports.reportkit import LAB_SKETCH
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 
 import pytest
-from reportkit import lab, make_document, make_result, make_rule
 
 from scalearc_lint.console import render_console
 from scalearc_lint.rule import Status
+from tests.reports.reportkit import lab, make_document, make_result, make_rule
 
 
 class Terminal(io.StringIO):

@@ -9,19 +9,26 @@ import tempfile
 from pathlib import Path
 
 import junitparser
-import xmlschema
-from conftest import ReportOpener
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reportkit import HOSTILE_NAMES, lint, make_document, make_result, make_rule, schema_path, waive
 from sarif import loader as sarif_loader
-from test_report_html import Page
-from test_report_sarif import validate
 
 from scalearc_lint.console import render_console
 from scalearc_lint.reports import html, junit, sarif
 from scalearc_lint.results import ResultsDocument, decode_document, encode_document
 from scalearc_lint.rule import Status
+from tests.reports.conftest import ReportOpener
+from tests.reports.reportkit import (
+    HOSTILE_NAMES,
+    HtmlPage,
+    junit_schema,
+    lint,
+    make_document,
+    make_result,
+    make_rule,
+    validate_sarif,
+    waive,
+)
 
 FIXED = [
     *HOSTILE_NAMES,
@@ -105,7 +112,7 @@ def test_html_placement_of_hostile_appliance_names(names: list[str]) -> None:
         for i, name in enumerate(names)
     }
     linted = lint({"appliances": appliances})
-    page = Page(html.render(linted.document, linted.inventories))
+    page = HtmlPage(html.render(linted.document, linted.inventories))
     assert_no_foreign_markup(page)
     cards = [a.get("data-q") or "" for a in page.all("li") if "card" in (a.get("class") or "")]
     assert sorted(cards) == sorted(names)
@@ -139,7 +146,7 @@ def test_chromium_shows_hostile_names_as_text(
 
 def check_junit(document: ResultsDocument, directory: Path) -> None:
     data = junit.render(document)
-    xmlschema.XMLSchema(str(schema_path("junit-jenkins.xsd"))).validate(data.decode())
+    junit_schema().validate(data.decode())
     path = directory / "report.xml"
     path.write_bytes(data)
     cases = [case for suite in junitparser.JUnitXml.fromfile(str(path)) for case in suite]
@@ -150,7 +157,7 @@ def check_junit(document: ResultsDocument, directory: Path) -> None:
 
 def check_sarif(document: ResultsDocument, directory: Path) -> None:
     data = sarif.render(document)
-    log = validate(data)
+    log = validate_sarif(data)
     names = [r["locations"][0]["logicalLocations"][0]["name"] for r in log["runs"][0]["results"]]
     reported = (Status.FAIL, Status.WAIVED, Status.UNKNOWN)
     assert names == [r.object.name for r in document.results if r.status in reported]
@@ -159,14 +166,14 @@ def check_sarif(document: ResultsDocument, directory: Path) -> None:
     assert sarif_loader.load_sarif_file(str(path)).get_result_count() == len(names)
 
 
-def assert_no_foreign_markup(page: Page) -> None:
+def assert_no_foreign_markup(page: HtmlPage) -> None:
     assert [name for name, _ in page.tags].count("script") == 2
     assert page.all("img") == []
     assert not any(k.startswith("on") for _, attrs in page.tags for k in attrs)
 
 
 def check_html(document: ResultsDocument) -> None:
-    page = Page(html.render(document))
+    page = HtmlPage(html.render(document))
     assert_no_foreign_markup(page)
     data = page.data()
     names = [data["strings"][row[4]] for row in data["results"]]

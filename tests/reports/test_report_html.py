@@ -6,60 +6,18 @@ import base64
 import hashlib
 import json
 import re
-from html.parser import HTMLParser
-from typing import Any
-
-from reportkit import HOSTILE_NAMES, LAB_SKETCH, lab, lint, make_document, make_result
 
 from scalearc_lint.reports import html
 from scalearc_lint.rule import Status
-
-
-class Page(HTMLParser):
-    """Every start tag with its attributes, and the text of each script element."""
-
-    def __init__(self, markup: bytes) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.scripts: list[str] = []
-        self.styles: list[str] = []
-        self.text: list[str] = []
-        self._in: str | None = None
-        self.feed(markup.decode("utf-8"))
-        self.close()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-        if tag in ("script", "style"):
-            self._in = tag
-            (self.scripts if tag == "script" else self.styles).append("")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == self._in:
-            self._in = None
-
-    def handle_data(self, data: str) -> None:
-        if self._in == "script":
-            self.scripts[-1] += data
-        elif self._in == "style":
-            self.styles[-1] += data
-        else:
-            self.text.append(data)
-
-    def all(self, tag: str) -> list[dict[str, str | None]]:
-        """The attributes of every ``tag`` element."""
-        return [attrs for name, attrs in self.tags if name == tag]
-
-    def data(self) -> dict[str, Any]:
-        """The embedded results table."""
-        script_tags = [attrs for name, attrs in self.tags if name == "script"]
-        [script] = [
-            text
-            for attrs, text in zip(script_tags, self.scripts, strict=True)
-            if attrs.get("id") == "report-data"
-        ]
-        parsed: dict[str, Any] = json.loads(script)
-        return parsed
+from tests.reports.reportkit import (
+    HOSTILE_NAMES,
+    LAB_SKETCH,
+    HtmlPage,
+    lab,
+    lint,
+    make_document,
+    make_result,
+)
 
 
 def csp_hash(text: str) -> str:
@@ -68,7 +26,7 @@ def csp_hash(text: str) -> str:
 
 def test_page_is_self_contained_and_its_csp_allows_only_its_own_script_and_style() -> None:
     linted = lab()
-    page = Page(html.render(linted.document, linted.inventories))
+    page = HtmlPage(html.render(linted.document, linted.inventories))
     for tag, attrs in page.tags:
         for attribute in ("src", "href", "action", "srcset", "poster", "data"):
             assert attribute not in attrs, (tag, attrs)
@@ -87,7 +45,7 @@ def test_page_is_self_contained_and_its_csp_allows_only_its_own_script_and_style
 
 def test_header_shows_vcenter_times_snapshot_hash_and_tool_version() -> None:
     linted = lab()
-    text = " ".join(Page(html.render(linted.document, linted.inventories)).text)
+    text = " ".join(HtmlPage(html.render(linted.document, linted.inventories)).text)
     snapshot = linted.document.snapshot
     for expected in (
         snapshot.vcenter,
@@ -101,7 +59,7 @@ def test_header_shows_vcenter_times_snapshot_hash_and_tool_version() -> None:
 
 def test_hostile_names_are_text_not_markup() -> None:
     linted = lab()
-    page = Page(html.render(linted.document, linted.inventories))
+    page = HtmlPage(html.render(linted.document, linted.inventories))
     assert [name for name, _ in page.tags].count("script") == 2
     assert page.all("img") == []
     assert not any(k.startswith("on") for _, attrs in page.tags for k in attrs)
@@ -114,7 +72,7 @@ def test_hostile_names_are_text_not_markup() -> None:
 
 def test_embedded_data_holds_every_result_with_its_waiver() -> None:
     document = lab().document
-    data = Page(html.render(document)).data()
+    data = HtmlPage(html.render(document)).data()
     strings = data["strings"]
     rows = [[strings[i] for i in row[:8]] for row in data["results"]]
     assert rows == [
@@ -141,7 +99,7 @@ def test_embedded_data_holds_every_result_with_its_waiver() -> None:
 
 def test_placement_marks_both_members_of_a_pair_on_one_host() -> None:
     linted = lab()
-    page = Page(html.render(linted.document, linted.inventories))
+    page = HtmlPage(html.render(linted.document, linted.inventories))
     cards = [a for a in page.all("li") if "card" in (a.get("class") or "").split()]
     assert {c["data-q"] for c in cards} == set(LAB_SKETCH["appliances"])
     shared = {c["data-q"] for c in cards if "shares" in (c.get("class") or "").split()}
@@ -152,7 +110,7 @@ def test_placement_marks_both_members_of_a_pair_on_one_host() -> None:
 
 def test_placement_card_shows_the_worst_result_of_the_appliance_and_its_pair() -> None:
     linted = lab()
-    page = Page(html.render(linted.document, linted.inventories))
+    page = HtmlPage(html.render(linted.document, linted.inventories))
     status = {
         a["data-q"]: next(c[3:] for c in (a.get("class") or "").split() if c.startswith("st-"))
         for a in page.all("li")

@@ -5,23 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import junitparser
-import xmlschema
-from reportkit import (
+
+from scalearc_lint.reports import junit
+from scalearc_lint.rule import Status
+from tests.reports.reportkit import (
     HOSTILE_NAMES,
+    junit_schema,
     lab,
     make_document,
     make_result,
     make_rule,
-    schema_path,
 )
-
-from scalearc_lint.reports import junit
-from scalearc_lint.rule import Status
-
-
-def junit_schema() -> xmlschema.XMLSchema:
-    """The Jenkins xUnit plugin's schema."""
-    return xmlschema.XMLSchema(str(schema_path("junit-jenkins.xsd")))
 
 
 def read_back(data: bytes, tmp_path: Path) -> junitparser.JUnitXml:

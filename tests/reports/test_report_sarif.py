@@ -2,42 +2,26 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-from functools import cache
 from pathlib import Path
-from typing import Any
 
-from jsonschema.protocols import Validator
-from jsonschema.validators import validator_for
-from reportkit import HOSTILE_NAMES, lab, make_document, make_result, make_rule, schema_path
 from sarif import loader as sarif_loader
 
 from scalearc_lint.reports import sarif
 from scalearc_lint.rule import Severity, Status
-
-
-@cache
-def sarif_validator() -> Validator:
-    """A validator for the SARIF 2.1.0 schema (draft-07)."""
-    schema = json.loads(schema_path("sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
-    cls = validator_for(schema)
-    cls.check_schema(schema)
-    validator: Validator = cls(schema)
-    return validator
-
-
-def validate(data: bytes) -> dict[str, Any]:
-    """Parse and validate a SARIF log; every schema error is listed on failure."""
-    log: dict[str, Any] = json.loads(data)
-    errors = [f"{list(e.absolute_path)}: {e.message}" for e in sarif_validator().iter_errors(log)]
-    assert not errors, errors
-    return log
+from tests.reports.reportkit import (
+    HOSTILE_NAMES,
+    lab,
+    make_document,
+    make_result,
+    make_rule,
+    validate_sarif,
+)
 
 
 def test_lab_log_is_valid_sarif_2_1_0() -> None:
-    log = validate(sarif.render(lab().document))
+    log = validate_sarif(sarif.render(lab().document))
     assert log["version"] == "2.1.0"
     assert len(log["runs"]) == 1
 
@@ -62,7 +46,7 @@ def test_sarif_tools_reads_every_non_passing_result(tmp_path: Path) -> None:
 
 def test_rules_carry_help_with_rationale_reference_and_remediation() -> None:
     document = lab().document
-    rules = validate(sarif.render(document))["runs"][0]["tool"]["driver"]["rules"]
+    rules = validate_sarif(sarif.render(document))["runs"][0]["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == [r.id for r in document.rules]
     level = {"error": "error", "warning": "warning", "info": "note"}
     for descriptor, info in zip(rules, document.rules, strict=True):
@@ -73,7 +57,7 @@ def test_rules_carry_help_with_rationale_reference_and_remediation() -> None:
 
 def test_results_have_level_message_and_logical_location() -> None:
     document = lab().document
-    results = validate(sarif.render(document))["runs"][0]["results"]
+    results = validate_sarif(sarif.render(document))["runs"][0]["results"]
     sa004 = next(r for r in results if r["ruleId"] == "SA004")
     assert sa004["level"] == "error"
     assert sa004["kind"] == "fail"
@@ -84,7 +68,7 @@ def test_results_have_level_message_and_logical_location() -> None:
 
 
 def test_waived_result_is_suppressed_with_the_waiver() -> None:
-    results = validate(sarif.render(lab().document))["runs"][0]["results"]
+    results = validate_sarif(sarif.render(lab().document))["runs"][0]["results"]
     waived = [r for r in results if "suppressions" in r]
     assert len(waived) == 1
     suppression = waived[0]["suppressions"][0]
@@ -95,7 +79,7 @@ def test_waived_result_is_suppressed_with_the_waiver() -> None:
 
 
 def test_unknown_is_a_review_note_and_a_crash_fails_the_invocation() -> None:
-    run = validate(sarif.render(lab().document))["runs"][0]
+    run = validate_sarif(sarif.render(lab().document))["runs"][0]
     unknown = [r for r in run["results"] if r["properties"]["status"] == "unknown"]
     assert [(r["kind"], r["level"]) for r in unknown] == [("review", "note")]
     invocation = run["invocations"][0]
@@ -107,7 +91,7 @@ def test_unknown_is_a_review_note_and_a_crash_fails_the_invocation() -> None:
 
 def test_passing_results_are_left_out() -> None:
     document = make_document([make_result("sa-1", Status.PASS)], [make_rule()])
-    run = validate(sarif.render(document))["runs"][0]
+    run = validate_sarif(sarif.render(document))["runs"][0]
     assert run["results"] == []
     assert run["invocations"][0]["executionSuccessful"] is True
 
@@ -118,7 +102,7 @@ def test_severity_maps_to_level() -> None:
         make_result("b", severity=Severity.WARNING, moid="vm-2"),
         make_result("c", severity=Severity.INFO, moid="vm-3"),
     ]
-    log = validate(sarif.render(make_document(results, [make_rule()])))
+    log = validate_sarif(sarif.render(make_document(results, [make_rule()])))
     assert [r["level"] for r in log["runs"][0]["results"]] == ["error", "warning", "note"]
 
 
@@ -136,7 +120,7 @@ def test_artifact_uri_is_repository_relative() -> None:
 
 def test_hostile_names_are_carried_verbatim() -> None:
     results = [make_result(n, moid=f"vm-{i}", message=n) for i, n in enumerate(HOSTILE_NAMES)]
-    log = validate(sarif.render(make_document(results, [make_rule(text="\x00\x1b")])))
+    log = validate_sarif(sarif.render(make_document(results, [make_rule(text="\x00\x1b")])))
     names = [r["locations"][0]["logicalLocations"][0]["name"] for r in log["runs"][0]["results"]]
     assert names == list(HOSTILE_NAMES)
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from conftest import ReportOpener
-from reportkit import lint
-
 from scalearc_lint.reports import html
 from scalearc_lint.synth import SynthSpec, synthesize
+from tests.reports.conftest import ReportOpener
+from tests.reports.reportkit import lint
 
 #: The issue asks for "a few seconds"; measured on the 2-core CI machine it is well under.
 BOUND_S = 5.0
