@@ -3,13 +3,16 @@ script and sends no request off the page."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
+from scalearc_lint.cli import main
 from scalearc_lint.reports import html
+from tests.conftest import EXAMPLES
 from tests.reports.conftest import OpenedReport, ReportOpener
-from tests.reports.reportkit import HOSTILE_NAMES, lab
+from tests.reports.reportkit import HOSTILE_NAMES, junit_schema, lab, validate_sarif
 
 
 def lab_report(tmp_path: Path, open_report: ReportOpener) -> OpenedReport:
@@ -35,8 +38,31 @@ def test_report_renders_chart_placement_and_failing_results(
     # By default everything but passes: SA004 and SA008 fail, SA007 crashed, SA006 unknown.
     assert sorted(row[0] for row in rows) == ["error", "fail", "fail", "unknown"]
     assert report.errors == []
+
+
+def test_example_lab_in_all_four_formats_and_its_screenshot(
+    tmp_path: Path, open_report: ReportOpener
+) -> None:
+    """The issue's acceptance run; the screenshot (docs/report.png) shows chart and placement.
+
+    Set SCALEARC_LINT_SCREENSHOT=docs/report.png to refresh the committed picture.
+    """
+    out = {ext: tmp_path / f"r.{ext}" for ext in ("html", "xml", "sarif", "json")}
+    argv = ["check", str(EXAMPLES / "lab.json"), "--html", str(out["html"])]
+    argv += ["--junit", str(out["xml"]), "--sarif", str(out["sarif"]), "--json", str(out["json"])]
+    assert main(argv) == 1
+    junit_schema().validate(out["xml"].read_text(encoding="utf-8"))
+    validate_sarif(out["sarif"].read_bytes())
+    assert json.loads(out["json"].read_bytes())["summary"]["fail"] > 0
+    report = open_report(out["html"])
+    page = report.page
+    assert page.locator("#chart").is_visible()
+    shared = page.locator("#placement .host.has-shared")
+    assert shared.count() == 1
+    assert "sa-billing-01" in shared.inner_text() and "sa-billing-02" in shared.inner_text()
+    assert report.errors == []
     screenshot = tmp_path / "report.png"
-    page.screenshot(path=str(screenshot), full_page=False)
+    page.screenshot(path=str(screenshot))
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     if target := os.environ.get("SCALEARC_LINT_SCREENSHOT"):
         shutil.copyfile(screenshot, target)
