@@ -21,8 +21,8 @@ _COLUMNS = (Status.PASS, Status.FAIL, Status.WAIVED, Status.UNKNOWN, Status.ERRO
 
 
 def use_colour(stream: TextIO) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set."""
-    return stream.isatty() and "NO_COLOR" not in os.environ
+    """Colour only on a terminal that has it, and never when NO_COLOR is set."""
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM", "") != "dumb"
 
 
 def _printable(text: str) -> str:
@@ -41,18 +41,22 @@ def render_console(document: ResultsDocument, stream: TextIO, *, quiet: bool = F
         for r in document.results:
             if r.status is Status.PASS:
                 continue
-            where = f"{r.object.vcenter}: " if document.snapshots else ""
+            where = f"{_printable(r.object.vcenter)}: " if document.snapshots else ""
             label = paint(r.status, f"{r.status.value.upper():7}")
+            waiver = ""
+            if r.waiver is not None:
+                w = r.waiver
+                waiver = _printable(f" (waived: {w.reason}; owner {w.owner}, expires {w.expires})")
             stream.write(
                 f"{label} {r.rule} {r.severity.value:7} {where}{r.object.kind} "
-                f"{_printable(r.object.name)}: {_printable(r.message)}\n"
+                f"{_printable(r.object.name)}: {_printable(r.message)}{waiver}\n"
             )
         if any(r.status is not Status.PASS for r in document.results):
             stream.write("\n")
     per_rule: dict[str, Counter[Status]] = defaultdict(Counter)
     for r in document.results:
         per_rule[r.rule][r.status] += 1
-    titles = {rule.id: rule.title for rule in document.rules}
+    titles = {rule.id: _printable(rule.title) for rule in document.rules}
     header = f"{'rule':8} {'pass':>5} {'fail':>5} {'waived':>6} {'unknwn':>6} {'error':>5}  title"
     stream.write(header + "\n")
     for rule_id in sorted(set(per_rule) | set(titles)):

@@ -12,9 +12,12 @@ from scalearc_lint.atomic import write_atomic
 from scalearc_lint.baseline import comparison_text, exit_code_new
 from scalearc_lint.commands.review import add_baseline_options, lint_check
 from scalearc_lint.console import render_console
-from scalearc_lint.results import ResultsDocument, encode_document, exit_code
+from scalearc_lint.errors import InputError
+from scalearc_lint.inventory import Inventory
+from scalearc_lint.reports import FORMATS, ReportFormat
+from scalearc_lint.results import ResultsDocument, exit_code
 from scalearc_lint.rule import Severity
-from scalearc_lint.run import RunInputs, load_inputs
+from scalearc_lint.run import RunInputs, inventories, load_inputs
 
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 
@@ -40,11 +43,39 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         default="error",
         help="exit 1 when a failure has this severity or higher (default: error)",
     )
-    parser.add_argument("--json", metavar="FILE", help="write JSON results ('-' for stdout)")
+    for report in FORMATS:
+        parser.add_argument(
+            f"--{report.option}", metavar="FILE", help=f"write {report.help} ('-' for stdout)"
+        )
     parser.add_argument(
         "--waivers", metavar="FILE", help="YAML waivers: rule, object, reason, owner, expires"
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the summary table")
+
+
+def requested_reports(args: argparse.Namespace) -> list[tuple[ReportFormat, str]]:
+    """The reports asked for, with their targets; at most one may go to stdout ('-')."""
+    requested = [(r, getattr(args, r.option)) for r in FORMATS if getattr(args, r.option)]
+    to_stdout = [f"--{r.option}" for r, target in requested if target == "-"]
+    if len(to_stdout) > 1:
+        raise InputError(f"only one report can go to stdout, not {' and '.join(to_stdout)}")
+    files = [target for _, target in requested if target != "-"]
+    for target in files:
+        if files.count(target) > 1:
+            raise InputError(f"{target}: named for more than one report")
+    return requested
+
+
+def write_reports(
+    requested: list[tuple[ReportFormat, str]], document: ResultsDocument, invs: list[Inventory]
+) -> None:
+    """Render every report first (a failing renderer writes nothing), then write each."""
+    rendered = [(target, report.render(document, invs)) for report, target in requested]
+    for target, data in rendered:
+        if target == "-":
+            sys.stdout.buffer.write(data)
+        else:
+            write_atomic(target, data)
 
 
 def fail_on(value: str) -> Severity | None:
@@ -70,6 +101,7 @@ def run_check(
     lint: Callable[[RunInputs, argparse.Namespace], ResultsDocument] = lint_check,
 ) -> int:
     """Run ``check`` (``whatif`` passes its own ``lint``; the outputs are the same)."""
+    requested = requested_reports(args)
     # The snapshots live until the process exits and hold no reference cycles. Load them
     # with the cyclic collector off, then move them out of its sight: otherwise each
     # collection while loading, linting and reporting walks their millions of objects again.
@@ -82,12 +114,8 @@ def run_check(
     finally:
         gc.enable()
     document = lint(inputs, args)
-    to_stdout = args.json == "-"
-    if args.json and not to_stdout:
-        write_atomic(args.json, encode_document(document))
-    if to_stdout:
-        sys.stdout.buffer.write(encode_document(document))
-    else:
+    write_reports(requested, document, inventories(inputs))
+    if all(target != "-" for _, target in requested):
         render_console(document, sys.stdout, quiet=args.quiet)
         sys.stdout.write(comparison_text(document))
     if args.fail_on_new:

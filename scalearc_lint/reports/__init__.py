@@ -1,0 +1,38 @@
+"""Report formats ``check`` writes: one renderer per format, all fed the same results.
+
+A renderer turns the results document (and the inventories it was judged from, which
+the HTML placement view needs) into the bytes of one file. Renderers present results;
+they never judge anything themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from scalearc_lint.inventory import Inventory
+from scalearc_lint.reports import html, junit, sarif
+from scalearc_lint.results import ResultsDocument, encode_document
+
+Renderer = Callable[[ResultsDocument, Sequence[Inventory]], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFormat:
+    """An output format: its ``--option FILE`` and its renderer."""
+
+    option: str
+    help: str
+    render: Renderer
+
+
+def _json(document: ResultsDocument, inventories: Sequence[Inventory]) -> bytes:
+    return encode_document(document)
+
+
+FORMATS: tuple[ReportFormat, ...] = (
+    ReportFormat("json", "JSON results (the documented contract)", _json),
+    ReportFormat("html", "self-contained HTML report", html.render),
+    ReportFormat("junit", "JUnit XML, one testsuite per rule", junit.render),
+    ReportFormat("sarif", "SARIF 2.1.0 log for code scanning", sarif.render),
+)

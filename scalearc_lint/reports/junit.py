@@ -1,0 +1,133 @@
+"""JUnit XML: one testsuite per rule, one testcase per (rule, object) result.
+
+fail → ``failure`` with the message; a rule crash → ``error``; waived and unknown →
+``skipped`` with the reason. Written with the standard library's ElementTree (no
+dependency; unlike ``junit-xml`` it writes no ``disabled`` attribute, which the Jenkins
+xUnit schema rejects). XML 1.0 cannot carry some characters at all, not even as
+character references, so they are written as visible escapes such as ``\\x1b``.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from collections.abc import Sequence
+
+from scalearc_lint.inventory import Inventory
+from scalearc_lint.results import ObjectRef, Result, ResultsDocument, RuleInfo, SnapshotInfo
+from scalearc_lint.rule import Status
+
+# Everything outside XML 1.0's Char production (https://www.w3.org/TR/xml/#charsets).
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _visible_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with every character XML 1.0 cannot carry replaced by a visible escape."""
+    return _NOT_XML_CHAR.sub(_visible_escape, text)
+
+
+def _element(tag: str, text: str | None = None, **attributes: str) -> ET.Element:
+    element = ET.Element(tag, {k: xml_safe(v) for k, v in attributes.items()})
+    if text is not None:
+        element.text = xml_safe(text)
+    return element
+
+
+def testcase_name(obj: ObjectRef, *, with_vcenter: bool) -> str:
+    """What a testcase is called: the object's name and id (and vCenter when several)."""
+    prefix = f"{obj.vcenter}: " if with_vcenter else ""
+    return f"{prefix}{obj.kind} {obj.name} [{obj.id}]"
+
+
+def _waiver_text(result: Result) -> str:
+    waiver = result.waiver
+    if waiver is None:
+        return "waived"
+    return (
+        f"waived: {waiver.reason} (owner {waiver.owner}, ticket {waiver.ticket}, "
+        f"expires {waiver.expires})"
+    )
+
+
+def _testcase(result: Result, rule: RuleInfo | None, *, with_vcenter: bool) -> ET.Element:
+    case = _element(
+        "testcase",
+        name=testcase_name(result.object, with_vcenter=with_vcenter),
+        classname=f"{result.rule}.{rule.name}" if rule is not None else result.rule,
+        time="0",
+    )
+    if result.status is Status.FAIL:
+        body = result.message
+        if rule is not None and rule.remediation:
+            body += f"\n\nRemediation: {rule.remediation}"
+        case.append(_element("failure", body, message=result.message, type=result.severity))
+    elif result.status is Status.ERROR:
+        case.append(_element("error", result.message, message=result.message, type="rule-crash"))
+    elif result.status is Status.WAIVED:
+        reason = _waiver_text(result)
+        case.append(_element("skipped", result.message, message=reason, type="waived"))
+    elif result.status is Status.UNKNOWN:
+        case.append(_element("skipped", result.message, message=result.message, type="unknown"))
+    return case
+
+
+def _properties(snapshots: Sequence[SnapshotInfo], document: ResultsDocument) -> ET.Element:
+    properties = ET.Element("properties")
+    values = [("tool", f"{document.tool.name} {document.tool.version}")]
+    for info in snapshots:
+        values += [
+            ("vcenter", info.vcenter),
+            ("snapshot.sha256", info.sha256),
+            ("snapshot.exported_at", info.exported_at.isoformat()),
+            ("snapshot.as_of", info.as_of.isoformat()),
+        ]
+    for name, value in values:
+        properties.append(_element("property", name=name, value=value))
+    return properties
+
+
+def render(document: ResultsDocument, inventories: Sequence[Inventory] = ()) -> bytes:
+    """The results as a JUnit XML document (valid against the Jenkins xUnit schema)."""
+    del inventories  # JUnit carries results only
+    snapshots = document.snapshots or [document.snapshot]
+    with_vcenter = len(snapshots) > 1
+    rules = {rule.id: rule for rule in document.rules}
+    by_rule: dict[str, list[Result]] = defaultdict(list)
+    for result in document.results:
+        by_rule[result.rule].append(result)
+    root = _element("testsuites", name=document.tool.name, time="0")
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    for rule_id in sorted(set(by_rule) | set(rules)):
+        results = by_rule.get(rule_id, [])
+        rule = rules.get(rule_id)
+        counts = {
+            "tests": len(results),
+            "failures": sum(r.status is Status.FAIL for r in results),
+            "errors": sum(r.status is Status.ERROR for r in results),
+        }
+        skipped = sum(r.status in (Status.WAIVED, Status.UNKNOWN) for r in results)
+        suite = _element(
+            "testsuite",
+            name=f"{rule_id} {rule.title}" if rule is not None else rule_id,
+            skipped=str(skipped),
+            time="0",
+            timestamp=document.snapshot.as_of.isoformat(),
+            **{key: str(value) for key, value in counts.items()},
+        )
+        suite.append(_properties(snapshots, document))
+        for result in results:
+            suite.append(_testcase(result, rule, with_vcenter=with_vcenter))
+        root.append(suite)
+        for key, value in counts.items():
+            totals[key] += value
+    for key, value in totals.items():
+        root.set(key, str(value))
+    ET.indent(root, space=" ")
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data + b"\n"

@@ -1,0 +1,173 @@
+"""SARIF 2.1.0 for code-scanning tools.
+
+One run. Every rule is a ``reportingDescriptor`` with its rationale, reference and
+remediation as help text. Failures are results of ``kind: fail`` with a level from the
+severity; waived failures carry an external ``suppression`` with the waiver; unknown
+results are ``kind: review``. Passing results are left out (code scanning lists every
+result it receives as an alert). A rule crash is a tool execution notification and
+makes the invocation unsuccessful.
+
+A result's vSphere object is a logical location (``vcenter/kind/id``). Code scanning
+also insists on a physical location, so each result points at line 1 of the snapshot
+file it came from (repository-relative when the snapshot path was given relative).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import PurePath
+from typing import Any
+from urllib.parse import quote
+
+import msgspec
+
+from scalearc_lint.inventory import Inventory
+from scalearc_lint.results import ObjectRef, Result, ResultsDocument, RuleInfo, SnapshotInfo
+from scalearc_lint.rule import Severity, Status
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+Json = dict[str, Any]
+
+
+def artifact_uri(path: str) -> str:
+    """The snapshot path as a SARIF URI: kept when relative, reduced to its name when not."""
+    pure = PurePath(path) if path else PurePath("snapshot.json")
+    relative = pure if not pure.is_absolute() else PurePath(pure.name)
+    return quote(relative.as_posix())
+
+
+def fully_qualified_name(obj: ObjectRef) -> str:
+    """The object's stable logical name: ``vcenter/kind/id``."""
+    return f"{obj.vcenter}/{obj.kind}/{obj.id}"
+
+
+def fingerprint(result: Result) -> str:
+    """Identifies the same finding across runs: rule and object (instance UUID survives renames)."""
+    obj = result.object
+    key = "\x00".join((result.rule, obj.vcenter, obj.kind, obj.instance_uuid or obj.id))
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _descriptor(rule: RuleInfo) -> Json:
+    help_text = (
+        f"{rule.rationale}\n\nReference: {rule.reference}\n\nRemediation: {rule.remediation}"
+    )
+    help_markdown = (
+        f"{rule.rationale}\n\n**Reference:** {rule.reference}\n\n"
+        f"**Remediation:** {rule.remediation}"
+    )
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.rationale},
+        "help": {"text": help_text, "markdown": help_markdown},
+        "defaultConfiguration": {"level": _LEVELS[rule.severity]},
+        "properties": {"tags": ["scalearc", "vsphere", rule.scope], "reference": rule.reference},
+    }
+
+
+def _location(result: Result, uris: dict[str, str]) -> Json:
+    obj = result.object
+    return {
+        "physicalLocation": {
+            "artifactLocation": {"uri": uris.get(obj.vcenter, "snapshot.json")},
+            "region": {"startLine": 1},
+        },
+        "logicalLocations": [
+            {
+                "name": obj.name,
+                "fullyQualifiedName": fully_qualified_name(obj),
+                "kind": "resource",
+            }
+        ],
+    }
+
+
+def _result(result: Result, rule_index: dict[str, int], uris: dict[str, str]) -> Json:
+    obj = result.object
+    entry: Json = {
+        "ruleId": result.rule,
+        "kind": "review" if result.status is Status.UNKNOWN else "fail",
+        "level": "note" if result.status is Status.UNKNOWN else _LEVELS[result.severity],
+        "message": {"text": f"{obj.kind} {obj.name}: {result.message}"},
+        "locations": [_location(result, uris)],
+        "partialFingerprints": {"scalearcObject/v1": fingerprint(result)},
+        "properties": {
+            "status": result.status.value,
+            "object": {"kind": obj.kind, "id": obj.id, "name": obj.name, "vcenter": obj.vcenter},
+        },
+    }
+    if result.rule in rule_index:
+        entry["ruleIndex"] = rule_index[result.rule]
+    if result.status is Status.WAIVED:
+        suppression: Json = {"kind": "external", "status": "accepted"}
+        if result.waiver is not None:
+            waiver = result.waiver
+            suppression["justification"] = waiver.reason
+            suppression["properties"] = {
+                "owner": waiver.owner,
+                "ticket": waiver.ticket,
+                "expires": waiver.expires,
+                "source": waiver.source,
+            }
+        entry["suppressions"] = [suppression]
+    return entry
+
+
+def _notification(result: Result, rule_index: dict[str, int], uris: dict[str, str]) -> Json:
+    descriptor: Json = {"id": result.rule}
+    if result.rule in rule_index:
+        descriptor["index"] = rule_index[result.rule]
+    return {
+        "level": "error",
+        "message": {"text": result.message},
+        "locations": [_location(result, uris)],
+        "associatedRule": descriptor,
+    }
+
+
+def _snapshot_properties(info: SnapshotInfo) -> Json:
+    return {
+        "vcenter": info.vcenter,
+        "sha256": info.sha256,
+        "exportedAt": info.exported_at.isoformat(),
+        "asOf": info.as_of.isoformat(),
+    }
+
+
+def render(document: ResultsDocument, inventories: Sequence[Inventory] = ()) -> bytes:
+    """The results as a SARIF 2.1.0 log."""
+    del inventories  # SARIF carries results only
+    snapshots = document.snapshots or [document.snapshot]
+    uris = {info.vcenter: artifact_uri(info.path) for info in snapshots}
+    rule_index = {rule.id: i for i, rule in enumerate(document.rules)}
+    crashes = [r for r in document.results if r.status is Status.ERROR]
+    reported = (Status.FAIL, Status.WAIVED, Status.UNKNOWN)
+    run: Json = {
+        "tool": {
+            "driver": {
+                "name": document.tool.name,
+                "version": document.tool.version,
+                "semanticVersion": document.tool.version,
+                "rules": [_descriptor(rule) for rule in document.rules],
+            }
+        },
+        "invocations": [
+            {
+                "executionSuccessful": not crashes,
+                "toolExecutionNotifications": [_notification(r, rule_index, uris) for r in crashes],
+            }
+        ],
+        "artifacts": [
+            {"location": {"uri": uris[info.vcenter]}, "hashes": {"sha-256": info.sha256}}
+            for info in snapshots
+        ],
+        "results": [_result(r, rule_index, uris) for r in document.results if r.status in reported],
+        "properties": {"snapshots": [_snapshot_properties(info) for info in snapshots]},
+    }
+    log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    return msgspec.json.format(msgspec.json.encode(log), indent=2) + b"\n"

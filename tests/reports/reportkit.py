@@ -1,0 +1,245 @@
+"""Helpers for the report tests: the schemas beside the clone and their validators, an HTML
+parser, linted labs and hand-made results."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+import xmlschema
+from jsonschema.protocols import Validator
+from jsonschema.validators import validator_for
+
+from scalearc_lint.inventory import Inventory
+from scalearc_lint.loader import encode_snapshot
+from scalearc_lint.model import Snapshot
+from scalearc_lint.results import (
+    ObjectRef,
+    Result,
+    ResultsDocument,
+    RuleInfo,
+    SnapshotInfo,
+    Summary,
+    ToolInfo,
+    WaiverRef,
+)
+from scalearc_lint.rule import Severity, Status
+from scalearc_lint.run import inventories, load_inputs, run
+from scalearc_lint.sketch import build
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+#: CI clones the repository into some folder with ``shared/`` beside it; so does a developer.
+SCHEMAS_DIR = REPO_ROOT.parent / "shared" / "schemas"
+HOSTILE_NAMES = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
+
+
+def schema_path(name: str) -> Path:
+    """A schema from ``../shared/schemas``; a clear failure (never a skip) when it is absent."""
+    path = SCHEMAS_DIR / name
+    if not path.is_file():
+        pytest.fail(
+            f"{path} not found: the report tests validate against the schemas in "
+            "shared/schemas beside the repository clone",
+            pytrace=False,
+        )
+    return path
+
+
+@cache
+def junit_schema() -> xmlschema.XMLSchema:
+    """The Jenkins xUnit plugin's schema."""
+    return xmlschema.XMLSchema(str(schema_path("junit-jenkins.xsd")))
+
+
+@cache
+def sarif_validator() -> Validator:
+    """A validator for the SARIF 2.1.0 schema (draft-07)."""
+    schema = json.loads(schema_path("sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    cls = validator_for(schema)
+    cls.check_schema(schema)
+    validator: Validator = cls(schema)
+    return validator
+
+
+def validate_sarif(data: bytes) -> dict[str, Any]:
+    """Parse and validate a SARIF log; every schema error is listed on failure."""
+    log: dict[str, Any] = json.loads(data)
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in sarif_validator().iter_errors(log)]
+    assert not errors, errors
+    return log
+
+
+class HtmlPage(HTMLParser):
+    """Every start tag with its attributes, and the text of each script element."""
+
+    def __init__(self, markup: bytes) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.scripts: list[str] = []
+        self.styles: list[str] = []
+        self.text: list[str] = []
+        self._in: str | None = None
+        self.feed(markup.decode("utf-8"))
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag in ("script", "style"):
+            self._in = tag
+            (self.scripts if tag == "script" else self.styles).append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._in:
+            self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in == "script":
+            self.scripts[-1] += data
+        elif self._in == "style":
+            self.styles[-1] += data
+        else:
+            self.text.append(data)
+
+    def all(self, tag: str) -> list[dict[str, str | None]]:
+        """The attributes of every ``tag`` element."""
+        return [attrs for name, attrs in self.tags if name == tag]
+
+    def data(self) -> dict[str, Any]:
+        """The embedded results table."""
+        script_tags = [attrs for name, attrs in self.tags if name == "script"]
+        [script] = [
+            text
+            for attrs, text in zip(script_tags, self.scripts, strict=True)
+            if attrs.get("id") == "report-data"
+        ]
+        parsed: dict[str, Any] = json.loads(script)
+        return parsed
+
+
+@dataclass(frozen=True)
+class Linted:
+    """A real run: the results document and the inventories it was judged from."""
+
+    document: ResultsDocument
+    inventories: list[Inventory]
+
+
+def lint(snapshot: Snapshot | Mapping[str, Any], directory: Path | None = None) -> Linted:
+    """Write the snapshot (or sketch) to a file and run every built-in rule on it, as check does."""
+    if not isinstance(snapshot, Snapshot):
+        snapshot = build(snapshot)
+    with tempfile.TemporaryDirectory(dir=directory) as tmp:
+        path = Path(tmp) / "snapshot.json"
+        path.write_bytes(encode_snapshot(snapshot))
+        inputs = load_inputs([path])
+        invs = inventories(inputs)
+        return Linted(run(inputs, invs), invs)
+
+
+def with_results(document: ResultsDocument, results: Sequence[Result]) -> ResultsDocument:
+    """The document with other results (and a summary that agrees with them)."""
+    return msgspec.structs.replace(document, results=list(results), summary=Summary.of(results))
+
+
+def waive(
+    result: Result, reason: str = "vendor case 4711: MAC pinned by the load balancer"
+) -> Result:
+    """The result as issue 4's waivers will leave it: status waived, with the waiver."""
+    waiver = WaiverRef(reason, "dba-team@example.com", "CHG-1234", "2026-12-31", "waivers.yaml")
+    return msgspec.structs.replace(result, status=Status.WAIVED, waiver=waiver)
+
+
+AS_OF = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+
+
+def make_document(
+    results: Sequence[Result],
+    rules: Sequence[RuleInfo] = (),
+    vcenters: Sequence[str] = ("vc.example",),
+) -> ResultsDocument:
+    """A results document built by hand (for statuses and strings no inventory produces)."""
+    infos = [
+        SnapshotInfo(f"{i:02x}" * 32, vc, AS_OF, AS_OF, f"{vc}.json")
+        for i, vc in enumerate(vcenters)
+    ]
+    return ResultsDocument(
+        ToolInfo(),
+        infos[0],
+        list(results),
+        Summary.of(results),
+        list(rules),
+        infos if len(infos) > 1 else [],
+    )
+
+
+def make_result(
+    name: str,
+    status: Status = Status.FAIL,
+    *,
+    rule: str = "SA001",
+    message: str = "vNIC without a static MAC",
+    moid: str = "vm-1",
+    severity: Severity = Severity.ERROR,
+    vcenter: str = "vc.example",
+) -> Result:
+    """One result about the VM ``name``."""
+    return Result(rule, status, severity, ObjectRef("vm", moid, name, vcenter), message)
+
+
+def make_rule(rule_id: str = "SA001", text: str = "") -> RuleInfo:
+    """A rule description; ``text`` goes into every free-text field."""
+    return RuleInfo(
+        rule_id,
+        "static-mac",
+        f"Appliance vNICs use static MAC addresses{text}",
+        Severity.ERROR,
+        "appliance",
+        f"rationale{text}",
+        f"reference{text}",
+        f"remediation{text}",
+    )
+
+
+#: A small lab with one failure of most kinds, a pair sharing a host, and hostile names.
+LAB_SKETCH: dict[str, Any] = {
+    "hosts": 3,
+    "appliances": {
+        "sa-alpha-1": {"role": "primary", "pair": "pair-alpha", "host": "esx-1"},
+        "sa-alpha-2": {"role": "secondary", "pair": "pair-alpha", "host": "esx-1"},
+        HOSTILE_NAMES[0]: {"role": "primary", "pair": "pair-<b>x</b>", "host": "esx-2"},
+        HOSTILE_NAMES[1]: {"role": "secondary", "pair": "pair-<b>x</b>", "host": "esx-3"},
+        "sa-solo": {"role": "standalone", "nics": [{"type": "generated"}], "snapshots": ["30h"]},
+    },
+}
+
+
+def lab(directory: Path | None = None) -> Linted:
+    """The lab linted; then, standing in for issue 4's waivers and for a crashing rule and
+    missing data: sa-solo's SA001 failure waived, SA007 crashed on sa-alpha-1 and SA006
+    unknown on the first hostile name."""
+    linted = lint(LAB_SKETCH, directory)
+    results = []
+    for r in linted.document.results:
+        key = (r.rule, r.object.name, r.status)
+        if key == ("SA001", "sa-solo", Status.FAIL):
+            r = waive(r)
+        elif key == ("SA007", "sa-alpha-1", Status.PASS):
+            message = "rule SA007 crashed: KeyError: 'resgroup-9'"
+            r = msgspec.structs.replace(r, status=Status.ERROR, message=message)
+        elif key == ("SA006", HOSTILE_NAMES[0], Status.PASS):
+            message = f"DRS override of {HOSTILE_NAMES[0]} could not be read"
+            r = msgspec.structs.replace(r, status=Status.UNKNOWN, message=message)
+        results.append(r)
+    document = with_results(linted.document, results)
+    summary = document.summary
+    assert (summary.fail, summary.waived, summary.error, summary.unknown) == (2, 1, 1, 1)
+    return Linted(document, linted.inventories)

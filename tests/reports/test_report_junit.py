@@ -1,0 +1,116 @@
+"""JUnit XML: valid against the Jenkins xUnit schema and read back by junitparser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import junitparser
+
+from scalearc_lint.reports import junit
+from scalearc_lint.rule import Status
+from tests.reports.reportkit import (
+    HOSTILE_NAMES,
+    junit_schema,
+    lab,
+    make_document,
+    make_result,
+    make_rule,
+)
+
+
+def read_back(data: bytes, tmp_path: Path) -> junitparser.JUnitXml:
+    """Parse the report with junitparser, as a CI's JUnit consumer would."""
+    path = tmp_path / "report.xml"
+    path.write_bytes(data)
+    parsed = junitparser.JUnitXml.fromfile(str(path))
+    assert isinstance(parsed, junitparser.JUnitXml)
+    return parsed
+
+
+def test_lab_report_is_valid_against_the_jenkins_xunit_schema() -> None:
+    data = junit.render(lab().document)
+    junit_schema().validate(data.decode())
+
+
+def test_one_testsuite_per_rule_and_one_testcase_per_result(tmp_path: Path) -> None:
+    document = lab().document
+    parsed = read_back(junit.render(document), tmp_path)
+    suites = {suite.name.split()[0]: suite for suite in parsed}
+    assert sorted(suites) == sorted(rule.id for rule in document.rules)
+    for rule in document.rules:
+        expected = [r for r in document.results if r.rule == rule.id]
+        suite = suites[rule.id]
+        assert suite.tests == len(expected)
+        assert len(list(suite)) == len(expected)
+    assert parsed.tests == len(document.results)
+
+
+def test_fail_is_failure_crash_is_error_waived_and_unknown_are_skipped(tmp_path: Path) -> None:
+    document = lab().document
+    parsed = read_back(junit.render(document), tmp_path)
+    outcome: dict[tuple[str, str], tuple[str, str]] = {}
+    for suite in parsed:
+        for case in suite:
+            kinds = [(type(r).__name__, r.message or "") for r in case.result]
+            outcome[(suite.name.split()[0], case.name)] = kinds[0] if kinds else ("pass", "")
+    for r in document.results:
+        kind, message = outcome[(r.rule, f"{r.object.kind} {r.object.name} [{r.object.id}]")]
+        expected_kind = {
+            Status.PASS: "pass",
+            Status.FAIL: "Failure",
+            Status.ERROR: "Error",
+            Status.WAIVED: "Skipped",
+            Status.UNKNOWN: "Skipped",
+        }[r.status]
+        assert kind == expected_kind, r
+        if r.status in (Status.FAIL, Status.ERROR, Status.UNKNOWN):
+            assert message == r.message
+        if r.status is Status.WAIVED:
+            assert r.waiver is not None
+            assert r.waiver.reason in message and r.waiver.owner in message
+            assert r.waiver.expires in message
+
+
+def test_suite_counts_match_the_results(tmp_path: Path) -> None:
+    document = lab().document
+    parsed = read_back(junit.render(document), tmp_path)
+    statuses = [r.status for r in document.results]
+    assert sum(s.failures for s in parsed) == statuses.count(Status.FAIL)
+    assert sum(s.errors for s in parsed) == statuses.count(Status.ERROR)
+    assert sum(s.skipped for s in parsed) == statuses.count(Status.WAIVED) + statuses.count(
+        Status.UNKNOWN
+    )
+
+
+def test_failure_carries_the_remediation(tmp_path: Path) -> None:
+    rule = make_rule()
+    data = junit.render(make_document([make_result("sa-1")], [rule]))
+    case = next(iter(next(iter(read_back(data, tmp_path)))))
+    failure = case.result[0]
+    assert failure.type == "error"
+    assert rule.remediation in (failure.text or "")
+
+
+def test_hostile_names_round_trip_exactly(tmp_path: Path) -> None:
+    names = [*HOSTILE_NAMES, "]]>", "名前-ü-𝔘", "tab\tnew\nline\rcr", "a&amp;b"]
+    results = [make_result(n, moid=f"vm-{i}", message=n) for i, n in enumerate(names)]
+    data = junit.render(make_document(results, [make_rule(text=HOSTILE_NAMES[0])]))
+    junit_schema().validate(data.decode())
+    cases = list(next(iter(read_back(data, tmp_path))))
+    assert [c.name for c in cases] == [f"vm {n} [vm-{i}]" for i, n in enumerate(names)]
+    assert [c.result[0].message for c in cases] == names
+
+
+def test_characters_xml_cannot_carry_become_visible_escapes(tmp_path: Path) -> None:
+    name = "esc\x1b[31m nul\x00 bell\x07 nonchar\ufffe"
+    data = junit.render(make_document([make_result(name)]))
+    junit_schema().validate(data.decode())
+    case = next(iter(next(iter(read_back(data, tmp_path)))))
+    assert case.name == "vm esc\\x1b[31m nul\\x00 bell\\x07 nonchar\\ufffe [vm-1]"
+
+
+def test_several_vcenters_name_the_vcenter_in_each_testcase(tmp_path: Path) -> None:
+    results = [make_result("sa-1", vcenter="vc-a"), make_result("sa-1", vcenter="vc-b")]
+    document = make_document(results, vcenters=["vc-a", "vc-b"])
+    cases = list(next(iter(read_back(junit.render(document), tmp_path))))
+    assert [c.name for c in cases] == ["vc-a: vm sa-1 [vm-1]", "vc-b: vm sa-1 [vm-1]"]
