@@ -10,14 +10,14 @@ from typing import Any
 
 from scalearc_lint.atomic import write_atomic
 from scalearc_lint.baseline import comparison_text, exit_code_new
-from scalearc_lint.commands.review import add_baseline_options, lint_check
+from scalearc_lint.commands.review import Linted, add_baseline_options, lint_check
 from scalearc_lint.console import render_console
 from scalearc_lint.errors import InputError
 from scalearc_lint.inventory import Inventory
 from scalearc_lint.reports import FORMATS, ReportFormat
 from scalearc_lint.results import ResultsDocument, exit_code
 from scalearc_lint.rule import Severity
-from scalearc_lint.run import RunInputs, inventories, load_inputs
+from scalearc_lint.run import RunInputs, load_inputs
 
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 
@@ -98,7 +98,7 @@ def register(subparsers: Any) -> None:
 
 def run_check(
     args: argparse.Namespace,
-    lint: Callable[[RunInputs, argparse.Namespace], ResultsDocument] = lint_check,
+    lint: Callable[[RunInputs, argparse.Namespace], Linted] = lint_check,
 ) -> int:
     """Run ``check`` (``whatif`` passes its own ``lint``; the outputs are the same)."""
     requested = requested_reports(args)
@@ -113,8 +113,8 @@ def run_check(
         gc.freeze()
     finally:
         gc.enable()
-    document = lint(inputs, args)
-    write_reports(requested, document, inventories(inputs))
+    document, judged = lint(inputs, args)
+    write_reports(requested, document, judged)
     if all(target != "-" for _, target in requested):
         render_console(document, sys.stdout, quiet=args.quiet)
         sys.stdout.write(comparison_text(document))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 
 from scalearc_lint.baseline import compare, load_results
+from scalearc_lint.inventory import Inventory
 from scalearc_lint.planlint import PLAN_RULE_IDS
 from scalearc_lint.results import ResultsDocument
-from scalearc_lint.run import RunInputs, run
+from scalearc_lint.run import RunInputs, inventories, run
 from scalearc_lint.waivers import Waiver, apply_waivers, load_waivers
 
 
@@ -33,11 +34,16 @@ def run_waivers(args: argparse.Namespace, inputs: RunInputs) -> list[Waiver]:
     return load_waivers(args.waivers, known)
 
 
-def lint_check(inputs: RunInputs, args: argparse.Namespace) -> ResultsDocument:
+#: A lint step's results and the inventories they judge (reports draw placement from them).
+Linted = tuple[ResultsDocument, list[Inventory]]
+
+
+def lint_check(inputs: RunInputs, args: argparse.Namespace) -> Linted:
     """``check``: run the rules, apply waivers, compare with the baseline if one is given."""
     waivers = run_waivers(args, inputs)
     baseline = load_results(args.baseline) if args.baseline else None
-    document = apply_waivers(run(inputs), waivers)
+    judged = inventories(inputs)
+    document = apply_waivers(run(inputs, judged), waivers)
     if baseline is not None:
         document = compare(document, baseline, source=args.baseline)
-    return document
+    return document, judged

@@ -9,11 +9,11 @@ import msgspec
 
 from scalearc_lint.baseline import WHATIF_SOURCE, compare
 from scalearc_lint.commands.check import add_run_options, run_check
-from scalearc_lint.commands.review import run_waivers
+from scalearc_lint.commands.review import Linted, run_waivers
 from scalearc_lint.inventory import Inventory
 from scalearc_lint.plan import apply_plan, load_plan
 from scalearc_lint.planlint import PLAN_RULES, lint_plan
-from scalearc_lint.results import ResultsDocument, Summary, sorted_results
+from scalearc_lint.results import Summary, sorted_results
 from scalearc_lint.run import RunInputs, inventories, run
 from scalearc_lint.waivers import apply_waivers
 
@@ -41,7 +41,7 @@ def run_whatif(args: argparse.Namespace) -> int:
     return run_check(args, lint=lint_whatif)
 
 
-def lint_whatif(inputs: RunInputs, args: argparse.Namespace) -> ResultsDocument:
+def lint_whatif(inputs: RunInputs, args: argparse.Namespace) -> Linted:
     """The planned state's results plus plan findings, marked against the current state."""
     plan = load_plan(args.plan)
     waivers = run_waivers(args, inputs)
@@ -64,4 +64,5 @@ def lint_whatif(inputs: RunInputs, args: argparse.Namespace) -> ResultsDocument:
         summary=Summary.of(results),
         rules=[*planned.rules, *PLAN_RULES],
     )
-    return compare(apply_waivers(planned, waivers), current, source=WHATIF_SOURCE)
+    document = compare(apply_waivers(planned, waivers), current, source=WHATIF_SOURCE)
+    return document, [planned_inventory]
