@@ -1,10 +1,14 @@
-def test_whatif_reports_judge_the_planned_inventory() -> None:
-    """Renderers get the planned state, so the placement view shows where the plan leaves VMs."""
-    from scalearc_lint.cli import build_parser
-    from scalearc_lint.commands.whatif import lint_whatif
-    from scalearc_lint.run import load_inputs
-    from tests.conftest import EXAMPLES
+"""whatif hands the renderers the planned inventory, not today's."""
 
+from __future__ import annotations
+
+from scalearc_lint.cli import build_parser
+from scalearc_lint.commands.whatif import lint_whatif
+from scalearc_lint.run import load_inputs
+from tests.conftest import EXAMPLES
+
+
+def test_whatif_reports_judge_the_planned_inventory() -> None:
     lab, plan = EXAMPLES / "lab.json", EXAMPLES / "plan-good.yaml"
     args = build_parser().parse_args(["whatif", str(lab), "--plan", str(plan)])
     _, judged = lint_whatif(load_inputs([lab]), args)
