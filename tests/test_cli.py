@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, run_cli
+from tests.conftest import EXAMPLES, REPO, run_cli
 
 LAB = EXAMPLES / "lab.json"
 
@@ -192,3 +195,12 @@ def test_synth_bad_arguments(tmp_path: Path, args: list[str], expected: str) -> 
     assert result.code == 2
     assert expected in result.stderr
     assert not (tmp_path / "s.json").exists()
+
+
+def test_start_up_does_not_import_pyvmomi() -> None:
+    """Only export talks to vCenter; check, rules and friends must not pay for pyVmomi."""
+    code = "import sys, scalearc_lint.cli; sys.exit('pyVmomi' in sys.modules)"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(REPO)}, check=False
+    )
+    assert proc.returncode == 0

@@ -8,15 +8,16 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scalearc_lint.atomic import write_atomic
 from scalearc_lint.errors import InputError
-from scalearc_lint.exporter import Progress, export_vcenter
-from scalearc_lint.exporter.connection import Connection, ConnectionRequest, resolve_connections
-from scalearc_lint.exporter.progress import TerminalProgress
 from scalearc_lint.loader import encode_snapshot
-from scalearc_lint.model import Snapshot
+
+if TYPE_CHECKING:
+    from scalearc_lint.exporter import Progress
+    from scalearc_lint.exporter.connection import Connection
+    from scalearc_lint.model import Snapshot
 
 PLACEHOLDER = "{vcenter}"
 
@@ -122,6 +123,10 @@ def run_export(args: argparse.Namespace) -> int:
     servers = list(args.server)
     if args.servers_file:
         servers += _servers_from_file(args.servers_file)
+    # pyVmomi is imported here, not at start-up: every other command would pay for it.
+    from scalearc_lint.exporter.connection import ConnectionRequest, resolve_connections
+    from scalearc_lint.exporter.progress import TerminalProgress
+
     request = ConnectionRequest(
         servers=tuple(servers),
         user=args.user,
@@ -167,6 +172,8 @@ def run_export(args: argparse.Namespace) -> int:
 def _export_all(
     connections: list[Connection], events_days: int, progress: Progress | None
 ) -> list[Snapshot | str]:
+    from scalearc_lint.exporter import export_vcenter
+
     """Export every vCenter (concurrently when several); a failure is its one-line message."""
     if len(connections) == 1:
         return [export_vcenter(connections[0], events_days=events_days, progress=progress)]
