@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 from scalearc_lint.atomic import write_atomic
 from scalearc_lint.errors import InputError
 from scalearc_lint.loader import encode_snapshot
+from scalearc_lint.model import Snapshot
 
 if TYPE_CHECKING:
     from scalearc_lint.exporter import Progress
     from scalearc_lint.exporter.connection import Connection
-    from scalearc_lint.model import Snapshot
 
 PLACEHOLDER = "{vcenter}"
 
