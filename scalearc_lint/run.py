@@ -70,6 +70,30 @@ def load_inputs(
     return RunInputs(snapshots, rules, config, parse_as_of(as_of))
 
 
+def identification_gaps(inputs: RunInputs) -> list[str]:
+    """Warnings for snapshots where appliances may be missed: tags or attributes unread."""
+    if inputs.config.selection.by == "name":
+        return []
+    warnings = []
+    for loaded in inputs.snapshots:
+        kinds = {entry.kind for entry in loaded.snapshot.unreadable} | {
+            "custom_attributes"
+            for entry in loaded.snapshot.unreadable
+            if entry.kind == "vm" and entry.property == "custom_attributes"
+        }
+        missing = [
+            what
+            for kind, what in (("tags", "vSphere tags"), ("custom_attributes", "custom attributes"))
+            if kind in kinds
+        ]
+        if missing:
+            warnings.append(
+                f"{loaded.path}: {' and '.join(missing)} could not be read (see the snapshot's "
+                "'unreadable'); appliances identified by them are not linted"
+            )
+    return warnings
+
+
 def inventories(inputs: RunInputs) -> list[Inventory]:
     """One inventory view per snapshot."""
     return [

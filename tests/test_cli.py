@@ -204,3 +204,20 @@ def test_start_up_does_not_import_pyvmomi() -> None:
         [sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(REPO)}, check=False
     )
     assert proc.returncode == 0
+
+
+def test_unreadable_tags_warn_that_appliances_may_be_missed(tmp_path: Path) -> None:
+    from scalearc_lint.loader import encode_snapshot
+    from scalearc_lint.sketch import build
+
+    snap = tmp_path / "snap.json"
+    snap.write_bytes(
+        encode_snapshot(build({"appliances": {"sa-1": {}}, "unreadable": [{"kind": "tags"}]}))
+    )
+    result = run_cli(["check", snap, "-q"])
+    assert result.code == 0
+    assert result.stderr.strip() == (
+        f"scalearc-lint: warning: {snap}: vSphere tags could not be read (see the snapshot's "
+        "'unreadable'); appliances identified by them are not linted"
+    )
+    assert run_cli(["check", LAB, "-q"]).stderr == ""

@@ -17,7 +17,7 @@ from scalearc_lint.inventory import Inventory
 from scalearc_lint.reports import FORMATS, ReportFormat
 from scalearc_lint.results import ResultsDocument, exit_code
 from scalearc_lint.rule import Severity
-from scalearc_lint.run import RunInputs, load_inputs
+from scalearc_lint.run import RunInputs, identification_gaps, load_inputs
 
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 
@@ -113,6 +113,8 @@ def run_check(
         gc.freeze()
     finally:
         gc.enable()
+    for warning in identification_gaps(inputs):
+        print(f"scalearc-lint: warning: {warning}", file=sys.stderr)
     document, judged = lint(inputs, args)
     write_reports(requested, document, judged)
     if all(target != "-" for _, target in requested):
