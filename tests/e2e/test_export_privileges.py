@@ -9,13 +9,18 @@ not read becomes an ``unreadable`` entry, and the rules that need it say
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import (
     OLD_SNAPSHOT,
+    LabExport,
     assert_untouched,
+    check_json,
     export,
     one_error_line,
 )
@@ -32,6 +37,12 @@ DENIALS = [
 
 def _soap(calls: list[str]) -> list[str]:
     return [c.removeprefix("SOAP ") for c in calls if c.startswith("SOAP ")]
+
+
+def _unreadable(snapshot_path: Path) -> list[tuple[str, str, str, str]]:
+    """The snapshot's unreadable entries as sorted (kind, moid, property, fault)."""
+    entries = json.loads(snapshot_path.read_text())["unreadable"]
+    return sorted((u["kind"], u["moid"], u["property"], u["fault"]) for u in entries)
 
 
 @pytest.mark.parametrize(("method", "privilege", "obj"), DENIALS)
@@ -58,3 +69,73 @@ def test_no_permission_is_one_line_and_leaves_the_old_snapshot(
     soap = _soap(vcsim.calls())
     assert soap.count(method) == 1, soap  # a missing privilege is not retried
     assert soap[-1] == (method if method == "Login" else "Logout"), soap
+
+
+def test_every_vm_hidden_property_is_listed_as_unreadable(vcsim: Vcsim, tmp_path: Path) -> None:
+    vcsim.hide_property("VirtualMachine", "snapshot", "System.Read")
+    out = tmp_path / "snap.json"
+
+    run = export(vcsim, out)
+
+    assert run.code == 0, run.stderr
+    assert run.stderr == ""
+    vms = sorted(json.loads(out.read_text())["vms"])
+    assert len(vms) == 2
+    assert _unreadable(out) == [("vm", vm, "snapshots", "NoPermission (System.Read)") for vm in vms]
+
+
+@pytest.fixture
+def hidden_lab(lab_export: LabExport) -> Iterator[LabExport]:
+    """The seeded lab; whatever a test hides is visible again afterwards."""
+    try:
+        yield lab_export
+    finally:
+        lab_export.sim.allow_all()
+
+
+def _statuses(document: dict[str, Any]) -> dict[tuple[str, str], str]:
+    return {(r["rule"], r["object"]["name"]): r["status"] for r in document["results"]}
+
+
+def test_unreadable_properties_make_their_rules_unknown(
+    hidden_lab: LabExport, tmp_path: Path
+) -> None:
+    sim, vms = hidden_lab.sim, hidden_lab.lab.vms
+    # sa-beta-1 has a two-day-old snapshot (SA008 fails), sa-alpha-2 has none (SA008 passes).
+    for name in ("sa-beta-1", "sa-alpha-2"):
+        sim.hide_property("VirtualMachine", "snapshot", "System.Read", vms[name])
+    # sa-alpha-1's static, unique MAC on a notifying portgroup passes SA001, SA002 and SA003.
+    sim.hide_property("VirtualMachine", "config.hardware.device", "System.Read", vms["sa-alpha-1"])
+    out = tmp_path / "hidden.json"
+
+    run = export(sim, out)
+
+    assert run.code == 0, run.stderr
+    assert run.stderr == ""
+    assert _unreadable(out) == sorted(
+        [
+            ("vm", vms["sa-beta-1"], "snapshots", "NoPermission (System.Read)"),
+            ("vm", vms["sa-alpha-2"], "snapshots", "NoPermission (System.Read)"),
+            ("vm", vms["sa-alpha-1"], "nics", "NoPermission (System.Read)"),
+        ]
+    )
+    exported = json.loads(out.read_text())["vms"]
+    assert "snapshots" not in exported[vms["sa-beta-1"]]
+    assert "nics" not in exported[vms["sa-alpha-1"]]
+
+    before = _statuses(check_json(hidden_lab.snapshot_path, tmp_path)[1])
+    document = check_json(out, tmp_path)[1]
+    after = _statuses(document)
+    assert set(after) == set(before)
+    changed = {key: (before[key], after[key]) for key in before if after[key] != before[key]}
+    assert changed == {
+        ("SA008", "sa-beta-1"): ("fail", "unknown"),
+        ("SA008", "sa-alpha-2"): ("pass", "unknown"),
+        ("SA001", "sa-alpha-1"): ("pass", "unknown"),
+        ("SA002", "sa-alpha-1"): ("pass", "unknown"),
+        ("SA003", "sa-alpha-1"): ("pass", "unknown"),
+        # SA002 of the other appliances is unchanged: the rule turns unknown for them only
+        # when an unreadable entry covers every VM (no moid), not one VM (sa-alpha-2 still
+        # fails on the duplicate the lab put on app-1; the beta pair still passes).
+    }
+    assert document["summary"]["unknown"] == len(changed)
