@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCHER_DIR = ROOT / "tests" / "vcsim"
@@ -113,6 +114,35 @@ class Vcsim:
     def set_delay(self, method: str, ms: int) -> None:
         """Make every call of a SOAP method wait ``ms`` milliseconds before it is served."""
         self._test_api(f"/_vcsim/delay?method={method}&ms={ms}", method="POST")
+
+    def deny(self, method: str, privilege: str, obj: tuple[str, str] | None = None) -> None:
+        """Make every call of a SOAP method fail with a NoPermission fault.
+
+        The fault names ``privilege`` and ``obj`` (type, moid), by default the
+        object the method was called on; vcsim itself enforces no privileges.
+        """
+        query = {"method": method, "privilege": privilege}
+        if obj is not None:
+            query.update(type=obj[0], id=obj[1])
+        self._test_api(f"/_vcsim/fault?{urlencode(query)}", method="POST")
+
+    def hide_property(
+        self, vim_type: str, path: str, privilege: str, moid: str | None = None
+    ) -> None:
+        """Make RetrievePropertiesEx report ``path`` in missingSet with a NoPermission fault.
+
+        Applies to every object of ``vim_type`` (e.g. ``VirtualMachine``), or
+        only to ``moid``, whenever a retrieval asks for that exact path.
+        """
+        query = {"type": vim_type, "path": path, "privilege": privilege}
+        if moid is not None:
+            query["id"] = moid
+        self._test_api(f"/_vcsim/missing?{urlencode(query)}", method="POST")
+
+    def allow_all(self) -> None:
+        """Undo every ``deny`` and ``hide_property``."""
+        self._test_api("/_vcsim/fault", method="DELETE")
+        self._test_api("/_vcsim/missing", method="DELETE")
 
     def log(self) -> str:
         """What the simulator wrote on stderr."""

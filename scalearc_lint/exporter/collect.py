@@ -45,8 +45,15 @@ def moid(ref: Any) -> str | None:
     return None if ref is None else str(ref._moId)
 
 
-def _fault_name(fault: Any) -> str:
-    return type(fault).__name__ if fault is not None else "unknown fault"
+def _fault_text(fault: Any) -> str:
+    """``NoPermission (System.Read)``: the fault's type and, if it names one, the privilege."""
+    if fault is None:
+        return "unknown fault"
+    name = type(fault).__name__.split(".")[-1]
+    privilege = (
+        getattr(fault, "privilegeId", None) if isinstance(fault, vim.fault.NoPermission) else None
+    )
+    return f"{name} ({privilege})" if privilege else name
 
 
 def _contents(objects: Iterable[Any]) -> Iterable[Retrieved]:
@@ -55,10 +62,11 @@ def _contents(objects: Iterable[Any]) -> Iterable[Retrieved]:
         for prop in content.propSet or ():
             item.props[prop.name] = prop.val
         for missing in content.missingSet or ():
-            fault = missing.fault.fault if missing.fault is not None else None
+            # pyVmomi unwraps the LocalizedMethodFault: this is the MethodFault itself.
+            fault = missing.fault
             if isinstance(fault, vim.fault.NotAuthenticated):
                 raise SessionLost(missing.path)
-            item.missing[missing.path] = _fault_name(fault)
+            item.missing[missing.path] = _fault_text(fault)
         yield item
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +21,8 @@ from tests.e2e.lab import Lab, seed_lab
 from tests.vcsim_support import ROOT, Vcsim, build_vcsim, running_vcsim
 
 PASSWORD_ENV = "SALINT_E2E_PASSWORD"
+#: What a test puts at the output path first, to see that a failed export leaves it alone.
+OLD_SNAPSHOT = b'{"previous": "snapshot"}'
 
 
 @dataclass
@@ -64,6 +69,35 @@ def export_argv(sim: Vcsim, output: Path, *extra: str) -> list[str]:
 def export(sim: Vcsim, output: Path, *extra: str) -> CliRun:
     """Run ``export`` in-process against ``sim``."""
     return run_cli(export_argv(sim, output, *extra), {PASSWORD_ENV: sim.password})
+
+
+def one_error_line(stderr: str) -> str:
+    """The only line on stderr, which must be an error message and no traceback."""
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("scalearc-lint: error: "), stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def assert_untouched(out: Path) -> None:
+    """``out`` still holds OLD_SNAPSHOT and nothing else was left beside it."""
+    assert out.read_bytes() == OLD_SNAPSHOT
+    assert [p.name for p in out.parent.iterdir()] == [out.name], "a temporary file was left"
+
+
+def check_json(snapshot: Path, out_dir: Path) -> tuple[int, dict[str, Any]]:
+    """``check --json`` of an exported snapshot: its exit code and its results document.
+
+    vcsim stamps snapshots "now", so their age is judged two days after the export.
+    """
+    exported_at = datetime.fromisoformat(json.loads(snapshot.read_text())["exported_at"])
+    as_of = (exported_at + timedelta(days=2)).isoformat()
+    results = out_dir / f"{snapshot.stem}-results.json"
+    run = run_cli(["check", str(snapshot), "--json", str(results), "--as-of", as_of])
+    assert run.code in (0, 1), run.stderr
+    document: dict[str, Any] = json.loads(results.read_text())
+    return run.code, document
 
 
 def spawn_cli(argv: Sequence[str], env: dict[str, str]) -> subprocess.Popen[str]:

@@ -10,19 +10,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from scalearc_lint.loader import load_snapshot
-from tests.e2e.conftest import PASSWORD_ENV, export_argv, run_cli, spawn_cli
+from tests.e2e.conftest import (
+    OLD_SNAPSHOT,
+    PASSWORD_ENV,
+    assert_untouched,
+    export_argv,
+    one_error_line,
+    run_cli,
+    spawn_cli,
+)
 from tests.e2e.lab import connect
 from tests.vcsim_support import Vcsim, running_vcsim
-
-OLD_SNAPSHOT = b'{"previous": "snapshot"}'
-
-
-def _one_error_line(stderr: str) -> str:
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("scalearc-lint: error: "), stderr
-    assert "Traceback" not in stderr
-    return lines[0]
 
 
 def _wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -43,7 +41,7 @@ def test_wrong_password_is_one_line_naming_the_server(vcsim: Vcsim, tmp_path: Pa
     out = tmp_path / "snap.json"
     run = run_cli(export_argv(vcsim, out), {PASSWORD_ENV: "not-" + vcsim.password})
     assert run.code == 2
-    line = _one_error_line(run.stderr)
+    line = one_error_line(run.stderr)
     assert f"127.0.0.1:{vcsim.port}" in line
     assert "wrong user name or password" in line
     assert vcsim.password not in run.stderr
@@ -56,7 +54,7 @@ def test_untrusted_certificate_is_refused(vcsim: Vcsim, tmp_path: Path) -> None:
         argv[argv.index("--ca-file") + 1] = other.ca_file
         run = run_cli(argv, {PASSWORD_ENV: vcsim.password})
     assert run.code == 2
-    line = _one_error_line(run.stderr)
+    line = one_error_line(run.stderr)
     assert "TLS certificate not trusted" in line
     assert "--ca-file" in line
 
@@ -69,7 +67,7 @@ def test_without_ca_file_the_system_store_does_not_trust_vcsim(
     del argv[i : i + 2]
     run = run_cli(argv, {PASSWORD_ENV: vcsim.password})
     assert run.code == 2
-    assert "TLS certificate not trusted" in _one_error_line(run.stderr)
+    assert "TLS certificate not trusted" in one_error_line(run.stderr)
 
 
 def test_insecure_works_and_warns(vcsim: Vcsim, tmp_path: Path) -> None:
@@ -99,7 +97,7 @@ def test_unreachable_server(tmp_path: Path) -> None:
         {PASSWORD_ENV: "pw"},
     )
     assert run.code == 2
-    line = _one_error_line(run.stderr)
+    line = one_error_line(run.stderr)
     assert f"127.0.0.1:{port}: connection refused" in line
 
 
@@ -118,14 +116,14 @@ def test_no_password_and_no_terminal(vcsim: Vcsim, tmp_path: Path) -> None:
         ]
     )
     assert run.code == 2
-    assert "--password-env" in _one_error_line(run.stderr)
+    assert "--password-env" in one_error_line(run.stderr)
 
 
 def test_password_in_server_url_is_refused(vcsim: Vcsim, tmp_path: Path) -> None:
     url = vcsim.url.replace("https://", f"https://{vcsim.user}:{vcsim.password}@")
     run = run_cli(["export", "--server", url, "-o", str(tmp_path / "snap.json")])
     assert run.code == 2
-    assert "do not put a password on the command line" in _one_error_line(run.stderr)
+    assert "do not put a password on the command line" in one_error_line(run.stderr)
     assert vcsim.password not in run.stderr
 
 
@@ -154,20 +152,15 @@ def _start_slow_export(vcsim: Vcsim, out: Path, method: str) -> subprocess.Popen
     return child
 
 
-def _assert_untouched(out: Path) -> None:
-    assert out.read_bytes() == OLD_SNAPSHOT
-    assert [p.name for p in out.parent.iterdir()] == [out.name], "a temporary file was left"
-
-
 def test_server_dying_mid_export_leaves_the_old_snapshot(vcsim: Vcsim, tmp_path: Path) -> None:
     out = tmp_path / "snap.json"
     child = _start_slow_export(vcsim, out, "RetrievePropertiesEx")
     vcsim.kill()
     _, stderr = child.communicate(timeout=60)
     assert child.returncode == 2, stderr
-    line = _one_error_line(stderr)
+    line = one_error_line(stderr)
     assert f"127.0.0.1:{vcsim.port}" in line
-    _assert_untouched(out)
+    assert_untouched(out)
 
 
 def test_ctrl_c_mid_export_leaves_the_old_snapshot(vcsim: Vcsim, tmp_path: Path) -> None:
@@ -178,7 +171,7 @@ def test_ctrl_c_mid_export_leaves_the_old_snapshot(vcsim: Vcsim, tmp_path: Path)
     assert child.returncode == 130, stderr
     assert "interrupted" in stderr
     assert "Traceback" not in stderr
-    _assert_untouched(out)
+    assert_untouched(out)
 
 
 def test_lost_session_is_re_established_and_the_export_restarts(

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from scalearc_lint.exporter import READ_ONLY_METHODS
 from scalearc_lint.loader import load_snapshot
-from tests.e2e.conftest import LabExport, run_cli
+from tests.e2e.conftest import LabExport, check_json, run_cli
 from tests.e2e.lab import (
     ALPHA_1_MAC,
     ALPHA_2_MAC,
@@ -144,15 +143,8 @@ def test_snapshot_tree_and_events(lab_export: LabExport) -> None:
 
 
 def _check(lab_export: LabExport, tmp_path: Path) -> dict[str, Any]:
-    exported_at = datetime.fromisoformat(_snapshot(lab_export)["exported_at"])
-    # vcsim stamps snapshots "now": judge their age two days later.
-    as_of = (exported_at + timedelta(days=2)).isoformat()
-    results = tmp_path / "results.json"
-    run = run_cli(
-        ["check", str(lab_export.snapshot_path), "--json", str(results), "--as-of", as_of]
-    )
-    assert run.code == 1, run.stderr
-    document: dict[str, Any] = json.loads(results.read_text())
+    code, document = check_json(lab_export.snapshot_path, tmp_path)
+    assert code == 1
     return document
 
 

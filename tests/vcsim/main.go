@@ -4,9 +4,11 @@
 // for 127.0.0.1 signed by a throw-away CA (OpenSSL rejects the simulator's
 // built-in RSA-1024 one) written out so clients can verify TLS, a login that
 // is actually checked, the vAPI REST endpoints, and a small loopback-only test
-// API under /_vcsim/ that records which SOAP methods and REST calls were made
-// and can slow down chosen SOAP methods (to kill or disturb an export while it
-// runs).
+// API under /_vcsim/ that records which SOAP methods and REST calls were made,
+// can slow down chosen SOAP methods (to kill or disturb an export while it
+// runs) and can deny privileges the way a real vCenter does (vcsim enforces
+// none): a method can answer with a NoPermission SOAP fault, and
+// RetrievePropertiesEx can report chosen properties in missingSet.
 //
 // It prints one JSON line {"url", "ca_file", "user"} on stdout once it is
 // serving, and serves until it receives SIGINT or SIGTERM.
@@ -35,6 +37,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"sync"
 	"syscall"
@@ -42,7 +45,14 @@ import (
 
 	"github.com/vmware/govmomi/simulator"
 	_ "github.com/vmware/govmomi/vapi/simulator"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+	vimxml "github.com/vmware/govmomi/vim25/xml"
 )
+
+// permissionDenied is what vCenter says in a NoPermission fault.
+const permissionDenied = "Permission to perform this operation was denied."
 
 // recorder wraps the simulator's HTTP handler: it logs every call and applies
 // the per-method delays set through /_vcsim/delay.
@@ -53,21 +63,44 @@ type recorder struct {
 	calls   []string
 	secrets map[string]bool
 	delays  map[string]time.Duration
+	faults  map[string]methodFault
 }
 
-// soapMethod returns the name of the first element inside the SOAP Body.
-func soapMethod(body []byte) string {
+// methodFault is a NoPermission fault set through /_vcsim/fault for one SOAP method.
+type methodFault struct {
+	privilege string
+	object    *types.ManagedObjectReference // nil: the object the method was called on
+}
+
+// soapMethod returns the name of the first element inside the SOAP Body and,
+// when it has one, the object it is called on (its _this argument).
+func soapMethod(body []byte) (string, types.ManagedObjectReference) {
 	d := xml.NewDecoder(bytes.NewReader(body))
 	inBody := false
+	method := ""
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			return "?"
-		}
-		if se, ok := tok.(xml.StartElement); ok {
-			if inBody {
-				return se.Name.Local
+			if method == "" {
+				method = "?"
 			}
+			return method, types.ManagedObjectReference{}
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		switch {
+		case method != "":
+			// The first argument; vSphere's WSDL puts _this there.
+			var this types.ManagedObjectReference
+			if se.Name.Local == "_this" && d.DecodeElement(&this, &se) == nil {
+				return method, this
+			}
+			return method, types.ManagedObjectReference{}
+		case inBody:
+			method = se.Name.Local
+		default:
 			inBody = se.Name.Local == "Body"
 		}
 	}
@@ -81,10 +114,17 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/_vcsim/delay":
 		rec.serveDelay(w, r)
 		return
+	case "/_vcsim/fault":
+		rec.serveFault(w, r)
+		return
+	case "/_vcsim/missing":
+		serveMissing(w, r)
+		return
 	}
 
 	var entry string
 	var delay time.Duration
+	var fault *types.NoPermission
 	if r.Method == http.MethodPost && r.URL.Path == "/sdk" {
 		body, err := ioutil.ReadAll(r.Body)
 		if err != nil {
@@ -92,10 +132,16 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		r.Body = ioutil.NopCloser(bytes.NewReader(body))
-		method := soapMethod(body)
+		method, this := soapMethod(body)
 		entry = "SOAP " + method
 		rec.mu.Lock()
 		delay = rec.delays[method]
+		if f, ok := rec.faults[method]; ok {
+			fault = &types.NoPermission{Object: this, PrivilegeId: f.privilege}
+			if f.object != nil {
+				fault.Object = *f.object
+			}
+		}
 		rec.mu.Unlock()
 	} else {
 		entry = "HTTP " + r.Method + " " + r.URL.Path
@@ -116,6 +162,10 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if delay > 0 {
 		time.Sleep(delay)
+	}
+	if fault != nil {
+		writeFault(w, fault)
+		return
 	}
 	rw := &secretSniffer{ResponseWriter: w, rec: rec}
 	rec.next.ServeHTTP(rw, r)
@@ -183,6 +233,214 @@ func (rec *recorder) serveDelay(w http.ResponseWriter, r *http.Request) {
 	rec.delays[method] = time.Duration(ms) * time.Millisecond
 	rec.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// objectParam reads an optional managed object reference from the type and id
+// query parameters; both or neither must be given.
+func objectParam(q url.Values) (*types.ManagedObjectReference, bool) {
+	kind, id := q.Get("type"), q.Get("id")
+	if kind == "" && id == "" {
+		return nil, true
+	}
+	if kind == "" || id == "" {
+		return nil, false
+	}
+	return &types.ManagedObjectReference{Type: kind, Value: id}, true
+}
+
+// serveFault handles /_vcsim/fault:
+//
+//	POST   ?method=M&privilege=P[&type=T&id=ID]  every later call of M fails with
+//	       NoPermission(privilegeId P, object T:ID or the object M was called on)
+//	DELETE ?method=M                             M works again
+//	DELETE                                       every method works again
+func (rec *recorder) serveFault(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	method := q.Get("method")
+	switch r.Method {
+	case http.MethodPost:
+		object, ok := objectParam(q)
+		if method == "" || q.Get("privilege") == "" || !ok {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		rec.mu.Lock()
+		rec.faults[method] = methodFault{privilege: q.Get("privilege"), object: object}
+		rec.mu.Unlock()
+	case http.MethodDelete:
+		rec.mu.Lock()
+		if method == "" {
+			rec.faults = map[string]methodFault{}
+		} else {
+			delete(rec.faults, method)
+		}
+		rec.mu.Unlock()
+	default:
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// The SOAP fault envelope, as the simulator writes it (simulator.go's
+// soapEnvelope, soapFault and faultDetail are not exported).
+type faultEnvelope struct {
+	XMLName vimxml.Name `xml:"soapenv:Envelope"`
+	Enc     string      `xml:"xmlns:soapenc,attr"`
+	Env     string      `xml:"xmlns:soapenv,attr"`
+	XSD     string      `xml:"xmlns:xsd,attr"`
+	XSI     string      `xml:"xmlns:xsi,attr"`
+	Fault   struct {
+		Code   string      `xml:"faultcode"`
+		String string      `xml:"faultstring"`
+		Detail faultDetail `xml:"detail"`
+	} `xml:"soapenv:Body>soapenv:Fault"`
+}
+
+type faultDetail struct {
+	Fault types.BaseMethodFault
+}
+
+// MarshalXML writes <detail><NoPermissionFault xmlns="urn:vim25" xsi:type="NoPermission">.
+func (d faultDetail) MarshalXML(e *vimxml.Encoder, start vimxml.StartElement) error {
+	if err := e.EncodeToken(start); err != nil {
+		return err
+	}
+	kind := reflect.TypeOf(d.Fault).Elem().Name()
+	inner := vimxml.StartElement{
+		Name: vimxml.Name{Local: kind + "Fault"},
+		Attr: []vimxml.Attr{
+			{Name: vimxml.Name{Local: "xmlns"}, Value: "urn:vim25"},
+			{Name: vimxml.Name{Local: "xsi:type"}, Value: kind},
+		},
+	}
+	if err := e.EncodeElement(d.Fault, inner); err != nil {
+		return err
+	}
+	return e.EncodeToken(start.End())
+}
+
+// writeFault answers a SOAP call with a NoPermission fault, as vCenter does:
+// HTTP 500, faultcode ServerFaultCode, the fault in the detail.
+func writeFault(w http.ResponseWriter, fault *types.NoPermission) {
+	env := faultEnvelope{
+		Enc: "http://schemas.xmlsoap.org/soap/encoding/",
+		Env: "http://schemas.xmlsoap.org/soap/envelope/",
+		XSD: "http://www.w3.org/2001/XMLSchema",
+		XSI: "http://www.w3.org/2001/XMLSchema-instance",
+	}
+	env.Fault.Code = "ServerFaultCode"
+	env.Fault.String = permissionDenied
+	env.Fault.Detail = faultDetail{fault}
+	var out bytes.Buffer
+	out.WriteString(xml.Header)
+	if err := vimxml.NewEncoder(&out).Encode(&env); err != nil {
+		log.Printf("vcsim: encoding a fault: %s", err)
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = w.Write(out.Bytes())
+}
+
+// hiddenProperty is a property path RetrievePropertiesEx reports in missingSet
+// with a NoPermission fault instead of returning it, as vCenter does for
+// objects on which the user lacks a privilege.
+type hiddenProperty struct {
+	kind, id, path, privilege string // id "" means every object of the type
+}
+
+var (
+	hiddenMu sync.Mutex
+	hidden   []hiddenProperty
+)
+
+// serveMissing handles /_vcsim/missing:
+//
+//	POST   ?type=T&path=P&privilege=PRIV[&id=ID]  RetrievePropertiesEx reports P of
+//	       every T (or of T:ID) in missingSet with NoPermission(PRIV, that object)
+//	DELETE                                        nothing is hidden any more
+func serveMissing(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	switch r.Method {
+	case http.MethodPost:
+		h := hiddenProperty{q.Get("type"), q.Get("id"), q.Get("path"), q.Get("privilege")}
+		if h.kind == "" || h.path == "" || h.privilege == "" {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		hiddenMu.Lock()
+		hidden = append(hidden, h)
+		hiddenMu.Unlock()
+	case http.MethodDelete:
+		hiddenMu.Lock()
+		hidden = nil
+		hiddenMu.Unlock()
+	default:
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// propertyCollector is the simulator's PropertyCollector with hidden
+// properties. The simulator makes each session's collector with reflect.New of
+// the registered type, so it embeds by value and keeps its state in globals.
+type propertyCollector struct {
+	simulator.PropertyCollector
+}
+
+// RetrievePropertiesEx retrieves as the simulator does, then moves hidden
+// properties from propSet to missingSet. A hidden path is reported when the
+// request asks for it (by name or with all=true), set or not, as vCenter does.
+// (The simulator never pages, so there is no ContinueRetrievePropertiesEx.)
+func (pc *propertyCollector) RetrievePropertiesEx(ctx *simulator.Context, req *types.RetrievePropertiesEx) soap.HasFault {
+	res := pc.PropertyCollector.RetrievePropertiesEx(ctx, req)
+	body, ok := res.(*methods.RetrievePropertiesExBody)
+	if !ok || body.Res == nil {
+		return res
+	}
+	hiddenMu.Lock()
+	rules := append([]hiddenProperty(nil), hidden...)
+	hiddenMu.Unlock()
+	if len(rules) == 0 {
+		return res
+	}
+	asked := map[string]bool{}
+	all := false
+	for _, spec := range req.SpecSet {
+		for _, ps := range spec.PropSet {
+			all = all || (ps.All != nil && *ps.All)
+			for _, p := range ps.PathSet {
+				asked[p] = true
+			}
+		}
+	}
+	objects := body.Res.Returnval.Objects
+	for i := range objects {
+		o := &objects[i]
+		for _, h := range rules {
+			if h.kind != o.Obj.Type || (h.id != "" && h.id != o.Obj.Value) || !(all || asked[h.path]) {
+				continue
+			}
+			kept := o.PropSet[:0]
+			for _, p := range o.PropSet {
+				if p.Name != h.path {
+					kept = append(kept, p)
+				}
+			}
+			o.PropSet = kept
+			o.MissingSet = append(o.MissingSet, types.MissingProperty{
+				Path: h.path,
+				Fault: types.LocalizedMethodFault{
+					Fault:            &types.NoPermission{Object: o.Obj, PrivilegeId: h.privilege},
+					LocalizedMessage: permissionDenied,
+				},
+			})
+		}
+	}
+	return res
 }
 
 // writeCertificates creates a P-256 CA and a server certificate for
@@ -302,6 +560,11 @@ func main() {
 	}
 	defer model.Remove()
 
+	// Sessions copy the registered PropertyCollector's type: register ours.
+	pc := &propertyCollector{}
+	pc.Self = model.ServiceContent.PropertyCollector
+	simulator.Map.Put(pc)
+
 	model.Service.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	model.Service.RegisterEndpoints = true
 	model.Service.Listen = &url.URL{Host: *listen, User: url.UserPassword(*user, *password)}
@@ -313,6 +576,7 @@ func main() {
 		next:    server.Config.Handler,
 		secrets: map[string]bool{},
 		delays:  map[string]time.Duration{},
+		faults:  map[string]methodFault{},
 	}
 
 	u := *server.URL
