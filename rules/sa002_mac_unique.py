@@ -2,7 +2,8 @@
 
 PASS: every MAC of the appliance is used once.
 FAIL: a MAC of the appliance is also on another vNIC (of any VM, or of the appliance itself).
-UNKNOWN: no duplicate seen, but some VM's devices could not be read.
+UNKNOWN: no duplicate seen, but some VM's devices could not be read (one of them
+might carry the same MAC).
 """
 
 from __future__ import annotations
@@ -43,8 +44,16 @@ def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Ver
             clashes.append(f"{nic.mac} is also on {where}{more}")
     if clashes:
         return failed("; ".join(clashes))
-    if inventory.unreadable("vm", "", "nics"):
-        return unknown("no duplicate found, but not every VM's network adapters could be read")
+    unread = inventory.unreadable_anywhere("vm", "nics")
+    if unread is None:
+        return unknown("no duplicate found, but no VM's network adapters could be read")
+    if unread:
+        names = sorted(getattr(inventory.snapshot.vms.get(m), "name", m) for m in unread)
+        more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+        return unknown(
+            "no duplicate found, but the network adapters of "
+            f"{', '.join(names[:5])}{more} could not be read"
+        )
     return passed(f"{len(vm.nics)} MAC address(es), each used once")
 
 
@@ -96,6 +105,15 @@ RULE = Rule(
                 }
             },
             {"sa-p": Status.FAIL, "sa-s": Status.FAIL},
+        ),
+        Example(
+            "another VM's adapters could not be read",
+            {
+                "appliances": {"sa-1": {}},
+                "vms": {"web-1": {}},
+                "unreadable": [{"kind": "vm", "vm": "web-1", "property": "nics"}],
+            },
+            {"sa-1": Status.UNKNOWN},
         ),
     ),
 )

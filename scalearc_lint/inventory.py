@@ -212,25 +212,39 @@ class Inventory:
     # -- what the exporter could not read -----------------------------------------------
 
     @cached_property
-    def _unreadable(self) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    def _unreadable(
+        self,
+    ) -> tuple[set[tuple[str, str]], set[tuple[str, str]], dict[tuple[str, str], list[str]]]:
         self.index_builds["unreadable"] += 1
         by_object: set[tuple[str, str]] = set()
         by_kind: set[tuple[str, str]] = set()
+        objects_by_kind: dict[tuple[str, str], list[str]] = defaultdict(list)
         for entry in self.snapshot.unreadable:
             if entry.moid:
                 by_object.add((entry.moid, entry.property))
+                objects_by_kind[(entry.kind, entry.property)].append(entry.moid)
             else:
                 by_kind.add((entry.kind, entry.property))
-        return by_object, by_kind
+        return by_object, by_kind, objects_by_kind
 
     def unreadable(self, kind: str, moid: str, prop: str) -> bool:
         """Whether the exporter could not read ``prop`` of this object (or of all of its kind)."""
-        by_object, by_kind = self._unreadable
+        by_object, by_kind, _ = self._unreadable
         return (
             (moid, prop) in by_object
             or (moid, "") in by_object
             or (kind, prop) in by_kind
             or (kind, "") in by_kind
+        )
+
+    def unreadable_anywhere(self, kind: str, prop: str) -> list[str] | None:
+        """Moids of the objects of ``kind`` whose ``prop`` is unread; ``None`` when none of
+        that kind could be read at all."""
+        _, by_kind, objects_by_kind = self._unreadable
+        if (kind, prop) in by_kind or (kind, "") in by_kind:
+            return None
+        return sorted(
+            {*objects_by_kind.get((kind, prop), []), *objects_by_kind.get((kind, ""), [])}
         )
 
     # -- subjects per scope -------------------------------------------------------------

@@ -61,6 +61,8 @@ def test_installed_wheel_checks_the_example_outside_the_clone(wheel: Path, tmp_p
     )
     work = tmp_path / "elsewhere"
     work.mkdir()
+    # Nothing of the clone may leak in: no PYTHONPATH, no working directory inside it.
+    clean_env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     shutil.copy(EXAMPLES / "lab.json", work / "lab.json")
     run = subprocess.run(
         [str(env_dir / "bin" / "scalearc-lint"), "check", "lab.json", "--json", "out.json"],
@@ -69,7 +71,7 @@ def test_installed_wheel_checks_the_example_outside_the_clone(wheel: Path, tmp_p
         text=True,
         timeout=120,
         check=False,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        env=clean_env,
     )
     assert run.returncode == 1, run.stderr
     document = json.loads((work / "out.json").read_text())
@@ -80,6 +82,7 @@ def test_installed_wheel_checks_the_example_outside_the_clone(wheel: Path, tmp_p
         capture_output=True,
         text=True,
         check=True,
+        env=clean_env,
     )
     assert str(REPO) not in rules.stdout
     assert "_builtin/rules/sa001_static_mac.py" in rules.stdout

@@ -134,8 +134,9 @@ def test_unreadable_properties_make_their_rules_unknown(
         ("SA001", "sa-alpha-1"): ("pass", "unknown"),
         ("SA002", "sa-alpha-1"): ("pass", "unknown"),
         ("SA003", "sa-alpha-1"): ("pass", "unknown"),
-        # SA002 of the other appliances is unchanged: the rule turns unknown for them only
-        # when an unreadable entry covers every VM (no moid), not one VM (sa-alpha-2 still
-        # fails on the duplicate the lab put on app-1; the beta pair still passes).
+        # sa-alpha-1's unread MACs might clash with any other appliance's: SA002 cannot pass
+        # them any more; sa-alpha-2 still fails on the duplicate the lab put on app-1.
+        ("SA002", "sa-beta-1"): ("pass", "unknown"),
+        ("SA002", "sa-beta-2"): ("pass", "unknown"),
     }
     assert document["summary"]["unknown"] == len(changed)
