@@ -174,7 +174,7 @@ def _rule_settings(doc: YamlDocument, rules: Mapping[str, Configurable]) -> dict
         if rule is None:
             raise InputError(
                 f"{doc.where(('rules', key))}: rules.{key}: unknown rule "
-                "(see `scalearc-lint rules`)"
+                "(see `scalearc-lint rules --all`)"
             )
         section = section or {}
         if not isinstance(section, dict):

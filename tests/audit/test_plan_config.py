@@ -76,7 +76,7 @@ def test_check_accepts_the_same_config(cli: Cli, write_yaml: WriteYaml) -> None:
             "rules.WAIVER001: WAIVER001 cannot be configured: it reports an expired entry of "
             "the --waivers file",
         ),
-        ({"PLAN404": {}}, "rules.PLAN404: unknown rule (see `scalearc-lint rules`)"),
+        ({"PLAN404": {}}, "rules.PLAN404: unknown rule (see `scalearc-lint rules --all`)"),
     ],
 )
 def test_bad_plan_rule_settings_exit_2(
