@@ -13,11 +13,16 @@ import msgspec
 
 from scalearc_lint.appliances import ApplianceSelection
 from scalearc_lint.errors import InputError
-from scalearc_lint.rule import Rule, Severity
+from scalearc_lint.results import RuleInfo
+from scalearc_lint.rule import NoOptions, Rule, Severity
+from scalearc_lint.waivers import EXPIRED_RULE
 from scalearc_lint.yamlfile import YamlDocument, load_yaml
 
 _TOP_LEVEL_KEYS = ("appliances", "rules")
 _RULE_COMMON_KEYS = ("enabled", "severity")
+#: A rule the config file can set: a rule module's Rule, or a rule the tool itself reports
+#: and describes only (the plan rules PLAN001-PLAN006), which takes no options.
+Configurable = Rule | RuleInfo
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*$")
 
 
@@ -37,12 +42,17 @@ class Config:
     selection: ApplianceSelection = field(default_factory=ApplianceSelection)
     rules: Mapping[str, RuleSettings] = field(default_factory=dict)
 
-    def settings(self, rule: Rule) -> RuleSettings:
+    def settings(self, rule: Configurable) -> RuleSettings:
         """The settings of ``rule``: configured, else its defaults."""
         configured = self.rules.get(rule.id)
         if configured is not None:
             return configured
-        return RuleSettings(True, rule.severity, rule.options())
+        return RuleSettings(True, rule.severity, options_type(rule)())
+
+
+def options_type(rule: Configurable) -> type[msgspec.Struct]:
+    """The typed options of ``rule``; a rule described only by a RuleInfo takes none."""
+    return rule.options if isinstance(rule, Rule) else NoOptions
 
 
 def parse_duration(value: object) -> timedelta:
@@ -83,9 +93,10 @@ def format_duration(value: timedelta) -> str:
     return "".join(parts) or "0s"
 
 
-def convert_options(rule: Rule, raw: Mapping[str, Any]) -> msgspec.Struct:
+def convert_options(rule: Configurable, raw: Mapping[str, Any]) -> msgspec.Struct:
     """Typed options for ``rule`` from plain data; ValueError names the bad key."""
-    known = {f.name: f for f in msgspec.structs.fields(rule.options)}
+    options = options_type(rule)
+    known = {f.name: f for f in msgspec.structs.fields(options)}
     prepared: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in known:
@@ -98,7 +109,7 @@ def convert_options(rule: Rule, raw: Mapping[str, Any]) -> msgspec.Struct:
                 raise ValueError(f"{key}: {exc}") from None
         prepared[key] = value
     try:
-        return msgspec.convert(prepared, rule.options)
+        return msgspec.convert(prepared, options)
     except msgspec.ValidationError as exc:
         text, _, where = str(exc).rpartition(" - at `$.")
         return _raise(f"{where.rstrip('`')}: {text}" if text else str(exc))
@@ -108,7 +119,7 @@ def _raise(message: str) -> msgspec.Struct:
     raise ValueError(message)
 
 
-def load_config(path: str | Path | None, rules: Sequence[Rule]) -> Config:
+def load_config(path: str | Path | None, rules: Sequence[Configurable]) -> Config:
     """Read and validate a config file against the loaded rules (``None``: defaults)."""
     if path is None:
         return Config()
@@ -144,7 +155,7 @@ def _selection(doc: YamlDocument) -> ApplianceSelection:
         raise InputError(f"{doc.where(at)}: {label}: {text or exc}") from None
 
 
-def _rule_settings(doc: YamlDocument, rules: Mapping[str, Rule]) -> dict[str, RuleSettings]:
+def _rule_settings(doc: YamlDocument, rules: Mapping[str, Configurable]) -> dict[str, RuleSettings]:
     raw = doc.data.get("rules", {}) or {}
     if not isinstance(raw, dict):
         raise InputError(
@@ -154,10 +165,16 @@ def _rule_settings(doc: YamlDocument, rules: Mapping[str, Rule]) -> dict[str, Ru
     by_name = {rule.name: rule for rule in rules.values()}
     for key, section in raw.items():
         rule = rules.get(key) or by_name.get(key)
+        if rule is None and key in (EXPIRED_RULE.id, EXPIRED_RULE.name):
+            raise InputError(
+                f"{doc.where(('rules', key))}: rules.{key}: {EXPIRED_RULE.id} cannot be "
+                "configured: it reports an expired entry of the --waivers file, so renew or "
+                "remove that waiver instead"
+            )
         if rule is None:
             raise InputError(
                 f"{doc.where(('rules', key))}: rules.{key}: unknown rule "
-                "(see `scalearc-lint rules`)"
+                "(see `scalearc-lint rules --all`)"
             )
         section = section or {}
         if not isinstance(section, dict):

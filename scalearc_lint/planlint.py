@@ -110,7 +110,12 @@ PLAN_RULES: tuple[RuleInfo, ...] = (
     ),
 )
 PLAN_RULE_IDS = frozenset(info.id for info in PLAN_RULES)
-_SEVERITY = {info.id: info.severity for info in PLAN_RULES}
+_BY_ID = {info.id: info for info in PLAN_RULES}
+
+
+def enabled_plan_rules(config: Config) -> list[RuleInfo]:
+    """The plan rules ``config`` leaves enabled (``rules: {PLAN003: {enabled: false}}``)."""
+    return [info for info in PLAN_RULES if config.settings(info).enabled]
 
 
 class _Linter:
@@ -156,10 +161,10 @@ class _Linter:
             self.run.initial.source.vcenter,
             vm.instance_uuid if vm is not None else "",
         )
-        return Result(rule, status, _SEVERITY[rule], ref, message)
+        return Result(rule, status, self.config.settings(_BY_ID[rule]).severity, ref, message)
 
     def lint(self) -> list[Result]:
-        """Every plan finding, in step order."""
+        """Every plan finding of the enabled plan rules, in step order."""
         results: list[Result] = []
         for outcome in self.run.outcomes:
             for move in outcome.moves:
@@ -168,7 +173,8 @@ class _Linter:
                 results.append(self._maintenance(outcome))
         results.extend(self._order())
         results.extend(self._end_state())
-        return results
+        enabled = {info.id for info in enabled_plan_rules(self.config)}
+        return [r for r in results if r.rule in enabled]
 
     def _move(self, outcome: StepOutcome, move: Move) -> Iterator[Result]:
         before = self.inventory(outcome.before)

@@ -12,6 +12,7 @@ from scalearc_lint.engine import LoadedRule, discover_rules, evaluate
 from scalearc_lint.errors import InputError
 from scalearc_lint.inventory import Inventory
 from scalearc_lint.loader import LoadedSnapshot, load_snapshot
+from scalearc_lint.planlint import PLAN_RULES
 from scalearc_lint.results import (
     ResultsDocument,
     RuleInfo,
@@ -55,7 +56,8 @@ def load_inputs(
 ) -> RunInputs:
     """Load rules, config and snapshots; every problem is an InputError."""
     rules = discover_rules(rules_dirs)
-    config = load_config(config_path, [item.rule for item in rules])
+    # One config file serves check and whatif, so it may set the plan rules either way.
+    config = load_config(config_path, [*(item.rule for item in rules), *PLAN_RULES])
     snapshots = [load_snapshot(path) for path in snapshot_paths]
     seen: dict[str, str] = {}
     for loaded in snapshots:

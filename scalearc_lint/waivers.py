@@ -149,7 +149,7 @@ def _entry(doc: YamlDocument, index: int, raw: Any, known_rules: Collection[str]
             raise fail(f"{key}: expected text", key)
     rule = str(raw["rule"]).strip()
     if rule not in known_rules:
-        raise fail(f"unknown rule id {rule!r} (see `scalearc-lint rules`)", "rule")
+        raise fail(f"unknown rule id {rule!r} (see `scalearc-lint rules --all`)", "rule")
     obj = raw["object"]
     if not isinstance(obj, dict) or len(obj) != 1 or next(iter(obj)) not in _OBJECT_KEYS:
         raise fail(

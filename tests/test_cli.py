@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from scalearc_lint.planlint import PLAN_RULES
 from tests.conftest import EXAMPLES, REPO, run_cli
 
 LAB = EXAMPLES / "lab.json"
@@ -129,6 +130,46 @@ def test_rules_lists_eleven() -> None:
     assert lines[0].split()[1] == "static-mac"
 
 
+def test_rules_all_adds_the_plan_rules_and_waiver001_after_the_rule_modules() -> None:
+    default = run_cli(["rules"]).stdout.splitlines()
+    result = run_cli(["rules", "--all"])
+    assert result.code == 0
+    lines = result.stdout.splitlines()
+    ids = [line.split()[0] for line in lines]
+    plan_ids = [f"PLAN00{n}" for n in range(1, 7)]
+    assert ids == [*(f"SA{n:03d}" for n in range(1, 12)), *plan_ids, "WAIVER001"]
+    # The SA lines keep their columns; the longer plan names widen only --all's.
+    assert [line.split() for line in lines[:11]] == [line.split() for line in default]
+    assert lines[-1].split()[:4] == ["WAIVER001", "waiver-expired", "warning", "waiver"]
+    assert len({line.index(" error ") for line in lines if " error " in line}) == 1
+
+
+def test_rules_all_verbose_names_where_the_tool_rules_come_from() -> None:
+    lines = run_cli(["rules", "--all", "-v"]).stdout.splitlines()
+    assert lines[11].endswith("[built-in plan lint (whatif)]")
+    assert lines[-1].endswith("[built-in waivers (--waivers)]")
+
+
+@pytest.mark.parametrize("name", ["PLAN003", "plan003", "pair-move-order"])
+def test_explain_a_plan_rule_from_its_one_description(name: str) -> None:
+    info = next(r for r in PLAN_RULES if r.id == "PLAN003")
+    result = run_cli(["explain", name])
+    assert result.code == 0, result.stderr
+    assert result.stdout.startswith(f"PLAN003 pair-move-order: {info.title}\n")
+    assert "severity: error    applies to: plan-step" in result.stdout
+    text = " ".join(result.stdout.split())
+    for part in (info.rationale, info.reference, info.remediation):
+        assert " ".join(part.split()) in text
+
+
+def test_explain_waiver001_names_its_own_reference() -> None:
+    result = run_cli(["explain", "WAIVER001"])
+    assert result.code == 0, result.stderr
+    assert result.stdout.startswith("WAIVER001 waiver-expired: ")
+    assert "\nReference:\n" in result.stdout
+    assert "ScaleArc VM best practices" not in result.stdout
+
+
 @pytest.mark.parametrize("name", ["SA008", "sa008", "snapshot-age"])
 def test_explain(name: str) -> None:
     result = run_cli(["explain", name])
@@ -150,7 +191,8 @@ def test_explain_unknown_rule() -> None:
     result = run_cli(["explain", "SA404"])
     assert result.code == 2
     assert (
-        result.stderr.strip() == "scalearc-lint: error: no rule 'SA404' (see `scalearc-lint rules`)"
+        result.stderr.strip()
+        == "scalearc-lint: error: no rule 'SA404' (see `scalearc-lint rules --all`)"
     )
 
 

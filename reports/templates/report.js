@@ -6,14 +6,16 @@
   var FIRST_PAGE = 200;
   var NEXT_PAGE = 1000;
   var RANK = { error: 0, fail: 1, unknown: 2, waived: 3, pass: 4 };
-  // A row: rule, status, severity, kind, name, id, message, vcenter, waiver (-1: none).
+  // A row: rule, status, severity, kind, name, id, message, vcenter, waiver (-1: none),
+  // and when the run was compared with a baseline, its mark (new, persisting, resolved).
   var RULE = 0, STATUS = 1, SEVERITY = 2, KIND = 3, NAME = 4, ID = 5, MESSAGE = 6,
-    VCENTER = 7, WAIVER = 8;
+    VCENTER = 7, WAIVER = 8, BASELINE = 9;
 
   var data = JSON.parse(document.getElementById("report-data").textContent);
   var S = data.strings;
   var waivers = data.waivers;
   var multi = document.body.dataset.multi === "1";
+  var compared = document.body.dataset.compared === "1";
   var lowered = null;
   var rows = data.results
     .map(function (row, i) { return [RANK[S[row[STATUS]]], i, row]; })
@@ -23,6 +25,7 @@
   var form = document.getElementById("filters");
   var search = document.getElementById("search");
   var ruleFilter = document.getElementById("rule-filter");
+  var baselineFilter = document.getElementById("baseline-filter");
   var matchCount = document.getElementById("match-count");
 
   function group(root, withWaiver) {
@@ -101,6 +104,10 @@
     } else {
       cell(tr, status, "chip st-" + (status in RANK ? status : "unknown"));
     }
+    if (compared) {
+      var mark = row[BASELINE] >= 0 ? S[row[BASELINE]] : "";
+      cell(tr, mark, mark ? "badge bl-" + mark : "");
+    }
     cell(tr, S[row[SEVERITY]]);
     if (multi) cell(tr, S[row[VCENTER]]);
     cell(tr, S[row[KIND]] + " " + S[row[NAME]]);
@@ -130,6 +137,7 @@
     var statuses = checked("status");
     var severities = checked("severity");
     var rule = ruleFilter.value;
+    var mark = baselineFilter ? baselineFilter.value : "";
     var query = search.value.trim().toLowerCase();
     var hits = stringHits(query);
     groupList.forEach(function (g) { g.rows = []; g.limit = FIRST_PAGE; });
@@ -139,6 +147,7 @@
       var status = S[row[STATUS]];
       if (!statuses[status] || !severities[S[row[SEVERITY]]]) continue;
       if (rule && S[row[RULE]] !== rule) continue;
+      if (mark && (row[BASELINE] < 0 || S[row[BASELINE]] !== mark)) continue;
       if (hits && !rowHit(row, hits)) continue;
       var g = status === "waived" ? waived : groups[S[row[RULE]]];
       if (!g) continue;
@@ -161,7 +170,13 @@
   }
 
   form.addEventListener("submit", function (event) { event.preventDefault(); apply(); });
-  form.addEventListener("change", apply);
+  form.addEventListener("change", function (event) {
+    // Resolved findings pass now: asking for them shows passing results too.
+    if (event.target === baselineFilter && baselineFilter.value === "resolved") {
+      form.querySelector("input[name=status][value=pass]").checked = true;
+    }
+    apply();
+  });
   search.addEventListener("input", applySoon);
   groupList.forEach(function (g) {
     g.more.addEventListener("click", function () { g.limit += NEXT_PAGE; draw(g); });

@@ -10,10 +10,16 @@ from typing import Any
 import msgspec
 import yaml
 
+from scalearc_lint.commands.list_rules import TOOL_RULES
 from scalearc_lint.config import format_duration
 from scalearc_lint.engine import discover_rules
 from scalearc_lint.errors import InputError
+from scalearc_lint.results import RuleInfo
 from scalearc_lint.rule import Rule
+from scalearc_lint.waivers import EXPIRED_RULE
+
+#: Rules whose reference is the tool's own documentation, not the vendor's paper.
+_OWN_REFERENCE = frozenset({EXPIRED_RULE.id})
 
 
 def register(subparsers: Any) -> None:
@@ -38,8 +44,11 @@ def _wrap(text: str) -> str:
     return textwrap.fill(text, width=88, initial_indent="  ", subsequent_indent="  ")
 
 
-def explain_text(rule: Rule) -> str:
-    """The explanation of a rule as plain text."""
+def explain_text(rule: Rule | RuleInfo) -> str:
+    """The explanation of a rule (a rule module's, or one the tool reports itself) as text."""
+    reference = (
+        "Reference:" if rule.id in _OWN_REFERENCE else "Reference (ScaleArc VM best practices):"
+    )
     parts = [
         f"{rule.id} {rule.name}: {rule.title}",
         f"severity: {rule.severity.value}    applies to: {rule.scope}",
@@ -47,12 +56,19 @@ def explain_text(rule: Rule) -> str:
         "Why:",
         _wrap(rule.rationale),
         "",
-        "Reference (ScaleArc VM best practices):",
+        reference,
         _wrap(rule.reference),
         "",
         "Remediation:",
         _wrap(rule.remediation),
     ]
+    if isinstance(rule, Rule):
+        parts += _options_and_examples(rule)
+    return "\n".join(parts)
+
+
+def _options_and_examples(rule: Rule) -> list[str]:
+    parts: list[str] = []
     fields = msgspec.structs.fields(rule.options)
     if fields:
         parts += ["", "Options (config file: rules: {" + rule.id + ": {...}}):"]
@@ -70,14 +86,15 @@ def explain_text(rule: Rule) -> str:
                 parts.append(f"    options: {dict(example.options)}")
             dumped = yaml.safe_dump(dict(example.sketch), default_flow_style=None, sort_keys=False)
             parts += ["      " + line for line in dumped.strip().splitlines()]
-    return "\n".join(parts)
+    return parts
 
 
 def run_explain(args: argparse.Namespace) -> int:
     """Print the explanation."""
     wanted = args.rule.strip()
-    for item in discover_rules(args.rules_dir):
-        if wanted.upper() == item.rule.id or wanted.lower() == item.rule.name:
-            print(explain_text(item.rule))
+    rules: list[Rule | RuleInfo] = [item.rule for item in discover_rules(args.rules_dir)]
+    for rule in [*rules, *(info for info, _ in TOOL_RULES)]:
+        if wanted.upper() == rule.id or wanted.lower() == rule.name:
+            print(explain_text(rule))
             return 0
-    raise InputError(f"no rule {wanted!r} (see `scalearc-lint rules`)")
+    raise InputError(f"no rule {wanted!r} (see `scalearc-lint rules --all`)")

@@ -1,11 +1,23 @@
-"""``scalearc-lint rules``: list every discovered rule."""
+"""``scalearc-lint rules``: list every discovered rule (``--all``: and the tool's own rules)."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import Any
 
 from scalearc_lint.engine import discover_rules
+from scalearc_lint.planlint import PLAN_RULES
+from scalearc_lint.results import RuleInfo
+from scalearc_lint.rule import Rule
+from scalearc_lint.waivers import EXPIRED_RULE
+
+#: Rules the tool reports itself, each described once where its results are made: the
+#: change-plan lint of ``whatif`` and expired waivers. With where they come from.
+TOOL_RULES: tuple[tuple[RuleInfo, str], ...] = (
+    *((info, "built-in plan lint (whatif)") for info in PLAN_RULES),
+    (EXPIRED_RULE, "built-in waivers (--waivers)"),
+)
 
 
 def register(subparsers: Any) -> None:
@@ -20,16 +32,35 @@ def register(subparsers: Any) -> None:
         default=[],
         help="extra directory of rule modules (repeatable)",
     )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="also list the plan rules (PLAN001-PLAN006, whatif) and WAIVER001 (expired waiver)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="show where each rule is from")
     parser.set_defaults(func=run_rules)
 
 
+def rule_lines(rules: Sequence[tuple[Rule | RuleInfo, str]], *, verbose: bool) -> list[str]:
+    """One aligned line per rule: id, name, severity, scope, title (and source)."""
+    id_width = max([8, *(len(r.id) for r, _ in rules)])
+    name_width = max([20, *(len(r.name) for r, _ in rules)])
+    lines = []
+    for r, source in rules:
+        line = (
+            f"{r.id:{id_width}} {r.name:{name_width}} {r.severity.value:8} {r.scope:10} {r.title}"
+        )
+        lines.append(f"{line}  [{source}]" if verbose else line)
+    return lines
+
+
 def run_rules(args: argparse.Namespace) -> int:
     """Print one line per rule."""
-    for item in discover_rules(args.rules_dir):
-        r = item.rule
-        line = f"{r.id:8} {r.name:20} {r.severity.value:8} {r.scope:10} {r.title}"
-        if args.verbose:
-            line += f"  [{item.source}]"
+    rules: list[tuple[Rule | RuleInfo, str]] = [
+        (item.rule, item.source) for item in discover_rules(args.rules_dir)
+    ]
+    if args.all:
+        rules += TOOL_RULES
+    for line in rule_lines(rules, verbose=args.verbose):
         print(line)
     return 0

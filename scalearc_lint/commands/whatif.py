@@ -12,7 +12,7 @@ from scalearc_lint.commands.check import add_run_options, run_check
 from scalearc_lint.commands.review import Linted, run_waivers
 from scalearc_lint.inventory import Inventory
 from scalearc_lint.plan import apply_plan, load_plan
-from scalearc_lint.planlint import PLAN_RULES, lint_plan
+from scalearc_lint.planlint import enabled_plan_rules, lint_plan
 from scalearc_lint.results import Summary, sorted_results
 from scalearc_lint.run import RunInputs, inventories, run
 from scalearc_lint.waivers import apply_waivers
@@ -62,7 +62,7 @@ def lint_whatif(inputs: RunInputs, args: argparse.Namespace) -> Linted:
         snapshot=msgspec.structs.replace(planned.snapshot, path=f"{loaded.path} + {plan.path}"),
         results=results,
         summary=Summary.of(results),
-        rules=[*planned.rules, *PLAN_RULES],
+        rules=[*planned.rules, *enabled_plan_rules(inputs.config)],
     )
     document = compare(apply_waivers(planned, waivers), current, source=WHATIF_SOURCE)
     return document, [planned_inventory]

@@ -21,9 +21,10 @@ import msgspec
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from scalearc_lint.baseline import new_failures
 from scalearc_lint.inventory import Appliance, Inventory
 from scalearc_lint.resources import templates_dir
-from scalearc_lint.results import Result, ResultsDocument, RuleInfo
+from scalearc_lint.results import Comparison, Result, ResultsDocument, RuleInfo
 from scalearc_lint.rule import Severity, Status
 
 #: Worst first: the status a placement card shows is the worst of its results.
@@ -127,6 +128,28 @@ def severity_matrix(results: Sequence[Result]) -> dict[str, dict[str, int]]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class ComparisonSummary:
+    """What the summary says about a run compared with a baseline."""
+
+    comparison: Comparison
+    new_failures: int
+    counts: dict[str, int]
+
+    @classmethod
+    def of(cls, document: ResultsDocument) -> ComparisonSummary | None:
+        """The comparison of ``document``, or None for a plain run."""
+        comparison = document.comparison
+        if not isinstance(comparison, Comparison):
+            return None
+        counts = {
+            "new": comparison.new,
+            "persisting": comparison.persisting,
+            "resolved": comparison.resolved,
+        }
+        return cls(comparison, len(new_failures(document.results)), counts)
+
+
 # -- placement -------------------------------------------------------------------------
 
 
@@ -221,8 +244,10 @@ def results_data(document: ResultsDocument) -> bytes:
     """The results as compact JSON: a string table and one row of string indexes per result.
 
     Row: rule, status, severity, kind, name, id, message, vcenter, waiver (index into
-    ``waivers`` or -1). A waiver row: reason, owner, ticket, expires.
+    ``waivers`` or -1), and only when the run was compared with a baseline, its mark (new,
+    persisting, resolved). A waiver row: reason, owner, ticket, expires.
     """
+    compared = isinstance(document.comparison, Comparison)
     intern = _Interner()
     waivers: list[list[int]] = []
     rows = []
@@ -233,19 +258,20 @@ def results_data(document: ResultsDocument) -> bytes:
             waiver = len(waivers)
             w = r.waiver
             waivers.append([intern(w.reason), intern(w.owner), intern(w.ticket), intern(w.expires)])
-        rows.append(
-            [
-                intern(r.rule),
-                intern(r.status.value),
-                intern(r.severity.value),
-                intern(o.kind),
-                intern(o.name),
-                intern(o.id),
-                intern(r.message),
-                intern(o.vcenter),
-                waiver,
-            ]
-        )
+        row = [
+            intern(r.rule),
+            intern(r.status.value),
+            intern(r.severity.value),
+            intern(o.kind),
+            intern(o.name),
+            intern(o.id),
+            intern(r.message),
+            intern(o.vcenter),
+            waiver,
+        ]
+        if compared:
+            row.append(intern(r.baseline) if isinstance(r.baseline, str) else -1)
+        rows.append(row)
     data = {"strings": intern.strings, "results": rows, "waivers": waivers}
     return msgspec.json.encode(data)
 
@@ -333,6 +359,7 @@ def render(document: ResultsDocument, inventories: Sequence[Inventory] = ()) -> 
             placements=[placement(inv, results) for inv in inventories],
             rule_groups=_rule_groups(document),
             multi_vcenter=bool(document.snapshots),
+            compared=ComparisonSummary.of(document),
             data=script_safe_json(results_data(document)),
             script=script.text,
             style=style.text,

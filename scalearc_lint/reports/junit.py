@@ -5,6 +5,12 @@ fail → ``failure`` with the message; a rule crash → ``error``; waived and un
 dependency; unlike ``junit-xml`` it writes no ``disabled`` attribute, which the Jenkins
 xUnit schema rejects). XML 1.0 cannot carry some characters at all, not even as
 character references, so they are written as visible escapes such as ``\\x1b``.
+
+Against a baseline (``check --baseline``, ``whatif``) every testcase says where it stands
+in a ``<system-out>`` line, ``baseline: new`` (or ``persisting``, ``resolved``), which
+Jenkins and GitLab show with the test; the schema allows no properties on a testcase.
+Each suite's ``<properties>`` add the comparison's source, the baseline snapshot and the
+counts.
 """
 
 from __future__ import annotations
@@ -15,7 +21,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from scalearc_lint.inventory import Inventory
-from scalearc_lint.results import ObjectRef, Result, ResultsDocument, RuleInfo, SnapshotInfo
+from scalearc_lint.results import (
+    Comparison,
+    ObjectRef,
+    Result,
+    ResultsDocument,
+    RuleInfo,
+    SnapshotInfo,
+)
 from scalearc_lint.rule import Status
 
 # Everything outside XML 1.0's Char production (https://www.w3.org/TR/xml/#charsets).
@@ -74,6 +87,8 @@ def _testcase(result: Result, rule: RuleInfo | None, *, with_vcenter: bool) -> E
         case.append(_element("skipped", result.message, message=reason, type="waived"))
     elif result.status is Status.UNKNOWN:
         case.append(_element("skipped", result.message, message=result.message, type="unknown"))
+    if isinstance(result.baseline, str):
+        case.append(_element("system-out", f"baseline: {result.baseline}"))
     return case
 
 
@@ -86,6 +101,15 @@ def _properties(snapshots: Sequence[SnapshotInfo], document: ResultsDocument) ->
             ("snapshot.sha256", info.sha256),
             ("snapshot.exported_at", info.exported_at.isoformat()),
             ("snapshot.as_of", info.as_of.isoformat()),
+        ]
+    comparison = document.comparison
+    if isinstance(comparison, Comparison):
+        values += [
+            ("baseline.source", comparison.source),
+            ("baseline.snapshot.sha256", comparison.baseline.sha256),
+            ("baseline.new", str(comparison.new)),
+            ("baseline.persisting", str(comparison.persisting)),
+            ("baseline.resolved", str(comparison.resolved)),
         ]
     for name, value in values:
         properties.append(_element("property", name=name, value=value))

@@ -7,6 +7,15 @@ results are ``kind: review``. Passing results are left out (code scanning lists 
 result it receives as an alert). A rule crash is a tool execution notification and
 makes the invocation unsuccessful.
 
+Against a baseline (``check --baseline``, ``whatif``) each result carries SARIF's
+``baselineState``: ``new``, or ``unchanged`` for a persisting finding. SARIF's state for a
+finding the baseline had and this run does not is ``absent``; such resolved findings pass
+now (or their object is gone), so, like every pass, they are left out: code scanning
+raises an alert for every result it receives, whatever its ``kind`` or ``baselineState``,
+and closes an alert by itself when its result stops coming. The run's ``properties``
+carry the comparison's source and counts. ``baselineGuid`` is not set: the baseline is a
+``--json`` results file, not a SARIF run with a ``guid`` to point at.
+
 A result's vSphere object is a logical location (``vcenter/kind/id``). Code scanning
 also insists on a physical location, so each result points at line 1 of the snapshot
 file it came from (repository-relative when the snapshot path was given relative).
@@ -23,11 +32,25 @@ from urllib.parse import quote
 import msgspec
 
 from scalearc_lint.inventory import Inventory
-from scalearc_lint.results import ObjectRef, Result, ResultsDocument, RuleInfo, SnapshotInfo
+from scalearc_lint.results import (
+    BaselineState,
+    Comparison,
+    ObjectRef,
+    Result,
+    ResultsDocument,
+    RuleInfo,
+    SnapshotInfo,
+)
 from scalearc_lint.rule import Severity, Status
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+#: SARIF 2.1.0 ``result.baselineState`` (§3.27.24) for each of our baseline marks.
+BASELINE_STATES: dict[BaselineState, str] = {
+    "new": "new",
+    "persisting": "unchanged",
+    "resolved": "absent",
+}
 
 Json = dict[str, Any]
 
@@ -103,6 +126,8 @@ def _result(result: Result, rule_index: dict[str, int], uris: dict[str, str]) ->
     }
     if result.rule in rule_index:
         entry["ruleIndex"] = rule_index[result.rule]
+    if isinstance(result.baseline, str):
+        entry["baselineState"] = BASELINE_STATES[result.baseline]
     if result.status is Status.WAIVED:
         suppression: Json = {"kind": "external", "status": "accepted"}
         if result.waiver is not None:
@@ -139,6 +164,16 @@ def _snapshot_properties(info: SnapshotInfo) -> Json:
     }
 
 
+def _comparison_properties(comparison: Comparison) -> Json:
+    return {
+        "source": comparison.source,
+        "baselineSnapshot": _snapshot_properties(comparison.baseline),
+        "new": comparison.new,
+        "persisting": comparison.persisting,
+        "resolved": comparison.resolved,
+    }
+
+
 def render(document: ResultsDocument, inventories: Sequence[Inventory] = ()) -> bytes:
     """The results as a SARIF 2.1.0 log."""
     del inventories  # SARIF carries results only
@@ -169,5 +204,7 @@ def render(document: ResultsDocument, inventories: Sequence[Inventory] = ()) -> 
         "results": [_result(r, rule_index, uris) for r in document.results if r.status in reported],
         "properties": {"snapshots": [_snapshot_properties(info) for info in snapshots]},
     }
+    if isinstance(document.comparison, Comparison):
+        run["properties"]["comparison"] = _comparison_properties(document.comparison)
     log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
     return msgspec.json.format(msgspec.json.encode(log), indent=2) + b"\n"

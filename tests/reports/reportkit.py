@@ -19,6 +19,7 @@ import xmlschema
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 
+from scalearc_lint.baseline import compare
 from scalearc_lint.inventory import Inventory
 from scalearc_lint.loader import encode_snapshot
 from scalearc_lint.model import Snapshot
@@ -243,3 +244,23 @@ def lab(directory: Path | None = None) -> Linted:
     summary = document.summary
     assert (summary.fail, summary.waived, summary.error, summary.unknown) == (2, 1, 1, 1)
     return Linted(document, linted.inventories)
+
+
+def compared_lab(directory: Path | None = None) -> Linted:
+    """The lab compared with a baseline run (as ``check --baseline`` does) in which
+    pair-alpha's SA004 did not fail yet (now new), its SA005 failed (now resolved) and a
+    VM deleted since failed SA008 (gone); everything else persists."""
+    current = lab(directory)
+    previous = []
+    for r in current.document.results:
+        key = (r.rule, r.object.name)
+        if key == ("SA004", "pair-alpha"):
+            continue
+        if key == ("SA005", "pair-alpha"):
+            r = msgspec.structs.replace(r, status=Status.FAIL, message="no anti-affinity rule")
+        previous.append(r)
+    retired = ObjectRef("vm", "vm-999", "sa-retired", "vcenter.lab.example", "uuid-retired")
+    previous.append(Result("SA008", Status.FAIL, Severity.ERROR, retired, "snapshot 40h old"))
+    baseline = with_results(current.document, previous)
+    compared = compare(current.document, baseline, source="nightly-previous.json")
+    return Linted(compared, current.inventories)

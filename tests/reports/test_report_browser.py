@@ -12,11 +12,21 @@ from scalearc_lint.cli import main
 from scalearc_lint.reports import html
 from tests.conftest import EXAMPLES
 from tests.reports.conftest import OpenedReport, ReportOpener
-from tests.reports.reportkit import HOSTILE_NAMES, junit_schema, lab, validate_sarif
+from tests.reports.reportkit import (
+    HOSTILE_NAMES,
+    Linted,
+    compared_lab,
+    junit_schema,
+    lab,
+    validate_sarif,
+)
 
 
-def lab_report(tmp_path: Path, open_report: ReportOpener) -> OpenedReport:
-    linted = lab()
+def lab_report(
+    tmp_path: Path, open_report: ReportOpener, linted: Linted | None = None
+) -> OpenedReport:
+    """The lab's report (or that of ``linted``) open in Chromium."""
+    linted = linted or lab()
     path = tmp_path / "report.html"
     path.write_bytes(html.render(linted.document, linted.inventories))
     return open_report(path)
@@ -166,3 +176,54 @@ def test_no_request_leaves_the_page(tmp_path: Path, open_report: ReportOpener) -
     report.page.click("#placement .card[data-q='sa-alpha-1']")
     report.page.wait_for_timeout(300)
     assert report.requests == [(tmp_path / "report.html").resolve().as_uri()]
+
+
+def compared_report(tmp_path: Path, open_report: ReportOpener) -> OpenedReport:
+    return lab_report(tmp_path, open_report, compared_lab())
+
+
+def test_each_result_shows_its_baseline_badge(tmp_path: Path, open_report: ReportOpener) -> None:
+    report = compared_report(tmp_path, open_report)
+    page = report.page
+    # status, baseline, severity, object, id, message
+    marks = {(row[0], row[1], row[3]) for row in report.visible_rows()}
+    assert marks == {
+        ("error", "persisting", "vm sa-alpha-1"),
+        ("fail", "new", "ha-pair pair-alpha"),
+        ("fail", "persisting", "vm sa-solo"),
+        ("unknown", "persisting", f"vm {HOSTILE_NAMES[0]}"),
+    }
+    badge = page.locator("#rule-SA004 tbody .badge.bl-new")
+    assert badge.count() == 1 and badge.is_visible()
+    assert badge.inner_text() == "new"
+    assert report.visible_rows("#waived")[0][1] == "persisting"
+    summary = page.inner_text("#comparison")
+    assert "nightly-previous.json" in summary and "1 new failure(s)" in summary
+    assert report.errors == []
+
+
+def test_new_filter_shows_only_new_results(tmp_path: Path, open_report: ReportOpener) -> None:
+    report = compared_report(tmp_path, open_report)
+    report.after_change(lambda: report.page.select_option("#baseline-filter", "new"))
+    assert [(row[1], row[3]) for row in report.visible_rows()] == [("new", "ha-pair pair-alpha")]
+    assert report.page.locator("#waived").is_hidden()
+    assert report.page.inner_text("#match-count").startswith("1 of ")
+    report.after_change(lambda: report.page.select_option("#baseline-filter", ""))
+    assert len(report.visible_rows()) == 4
+
+
+def test_resolved_filter_shows_the_passing_results_that_were_findings(
+    tmp_path: Path, open_report: ReportOpener
+) -> None:
+    report = compared_report(tmp_path, open_report)
+    report.after_change(lambda: report.page.select_option("#baseline-filter", "resolved"))
+    assert [row[:2] + row[3:4] for row in report.visible_rows()] == [
+        ["pass", "resolved", "ha-pair pair-alpha"]
+    ]
+    assert report.page.is_checked(status_box(report, "pass"))
+
+
+def test_plain_report_shows_no_baseline_ui(tmp_path: Path, open_report: ReportOpener) -> None:
+    report = lab_report(tmp_path, open_report)
+    assert report.page.locator("#baseline-filter, #comparison, .badge").count() == 0
+    assert {len(row) for row in report.visible_rows()} == {5}

@@ -10,7 +10,8 @@ import pytest
 from scalearc_lint.cli import main
 from scalearc_lint.loader import encode_snapshot
 from scalearc_lint.sketch import build
-from tests.reports.reportkit import LAB_SKETCH
+from tests.conftest import EXAMPLES
+from tests.reports.reportkit import LAB_SKETCH, HtmlPage, junit_schema, validate_sarif
 
 
 @pytest.fixture
@@ -75,3 +76,22 @@ def test_report_in_a_missing_directory_is_one_line_exit_2(
     assert main(["check", str(snapshot), "--junit", str(tmp_path / "no" / "r.xml")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "does not exist" in err
+
+
+def test_whatif_reports_carry_the_marks_against_the_current_state(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """whatif's baseline is the state without the plan: every report shows what it breaks."""
+    out = {ext: tmp_path / f"w.{ext}" for ext in ("html", "xml", "sarif")}
+    argv = ["whatif", str(EXAMPLES / "lab.json"), "--plan", str(EXAMPLES / "plan-bad.yaml")]
+    argv += ["--html", str(out["html"]), "--junit", str(out["xml"]), "--sarif", str(out["sarif"])]
+    assert main(argv) == 1
+    run = validate_sarif(out["sarif"].read_bytes())["runs"][0]
+    plan001 = [r for r in run["results"] if r["ruleId"] == "PLAN001"]
+    assert plan001 and {r["baselineState"] for r in plan001} == {"new"}
+    assert run["properties"]["comparison"]["source"].startswith("current state")
+    junit_schema().validate(out["xml"].read_text(encoding="utf-8"))
+    assert "<system-out>baseline: new</system-out>" in out["xml"].read_text(encoding="utf-8")
+    page = HtmlPage(out["html"].read_bytes())
+    assert [a.get("data-compared") for a in page.all("body")] == ["1"]
+    assert "Against current state (without the plan)" in " ".join(page.text)

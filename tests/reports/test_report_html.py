@@ -13,6 +13,7 @@ from tests.reports.reportkit import (
     HOSTILE_NAMES,
     LAB_SKETCH,
     HtmlPage,
+    compared_lab,
     lab,
     lint,
     make_document,
@@ -155,3 +156,29 @@ def test_script_safe_json_cannot_close_the_script_element() -> None:
     data = html.script_safe_json(json.dumps(["</script><!--", "a&b'c"]).encode())
     assert "<" not in data and ">" not in data and "&" not in data and "'" not in data
     assert json.loads(str(data)) == ["</script><!--", "a&b'c"]
+
+
+def test_plain_report_has_no_baseline_column_filter_or_summary() -> None:
+    linted = lab()
+    page = HtmlPage(html.render(linted.document, linted.inventories))
+    assert not [t for t, a in page.tags if a.get("id") in ("comparison", "baseline-filter")]
+    assert not [a for a in page.all("body") if "data-compared" in a]
+    assert "baseline" not in " ".join(page.text)
+    assert {len(row) for row in page.data()["results"]} == {9}
+
+
+def test_compared_report_marks_every_result_and_sums_up_the_comparison() -> None:
+    linted = compared_lab()
+    document = linted.document
+    page = HtmlPage(html.render(document, linted.inventories))
+    data = page.data()
+    marks = [data["strings"][row[9]] for row in data["results"]]
+    assert marks == [r.baseline for r in document.results]
+    assert [a.get("data-compared") for a in page.all("body")] == ["1"]
+    options = [a["value"] for a in page.all("option") if a.get("value") in ("", *marks)]
+    assert options[:4] == ["", "new", "persisting", "resolved"]
+    text = " ".join(" ".join(page.text).split())
+    assert "Against nightly-previous.json" in text
+    assert "new 1 (1 new failure(s))" in text
+    assert "persisting 42" in text
+    assert "resolved 2 (1 with no result any more: object or rule gone)" in text

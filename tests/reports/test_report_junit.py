@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import junitparser
@@ -10,6 +11,7 @@ from scalearc_lint.reports import junit
 from scalearc_lint.rule import Status
 from tests.reports.reportkit import (
     HOSTILE_NAMES,
+    compared_lab,
     junit_schema,
     lab,
     make_document,
@@ -114,3 +116,30 @@ def test_several_vcenters_name_the_vcenter_in_each_testcase(tmp_path: Path) -> N
     document = make_document(results, vcenters=["vc-a", "vc-b"])
     cases = list(next(iter(read_back(junit.render(document), tmp_path))))
     assert [c.name for c in cases] == ["vc-a: vm sa-1 [vm-1]", "vc-b: vm sa-1 [vm-1]"]
+
+
+def test_compared_testcases_say_where_they_stand_and_still_validate(tmp_path: Path) -> None:
+    document = compared_lab().document
+    data = junit.render(document)
+    junit_schema().validate(data.decode())
+    parsed = read_back(data, tmp_path)
+    marks = {
+        (suite.name.split()[0], case.name): case.system_out for suite in parsed for case in suite
+    }
+    assert marks[("SA004", "ha-pair pair-alpha [pair-alpha]")] == "baseline: new"
+    assert marks[("SA005", "ha-pair pair-alpha [pair-alpha]")] == "baseline: resolved"
+    assert set(marks.values()) == {"baseline: new", "baseline: persisting", "baseline: resolved"}
+    assert len(marks) == len(document.results)
+    properties = {
+        p.get("name"): p.get("value")
+        for p in ET.fromstring(data).iterfind("testsuite[1]/properties/property")
+    }
+    assert properties["baseline.source"] == "nightly-previous.json"
+    assert (properties["baseline.new"], properties["baseline.resolved"]) == ("1", "2")
+
+
+def test_plain_testcases_have_no_baseline_marks(tmp_path: Path) -> None:
+    data = junit.render(lab().document)
+    parsed = read_back(data, tmp_path)
+    assert all(case.system_out is None for suite in parsed for case in suite)
+    assert "baseline." not in data.decode()

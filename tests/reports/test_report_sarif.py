@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import get_args
 
 from sarif import loader as sarif_loader
 
 from scalearc_lint.reports import sarif
+from scalearc_lint.results import BaselineState
 from scalearc_lint.rule import Severity, Status
 from tests.reports.reportkit import (
     HOSTILE_NAMES,
+    compared_lab,
     lab,
     make_document,
     make_result,
     make_rule,
+    schema_path,
     validate_sarif,
 )
 
@@ -140,3 +145,46 @@ def test_sarif_tools_command_line_summarises_the_log(tmp_path: Path) -> None:
     # SA004 and SA008 fail, SA001 waived (suppressed, still listed), SA006 unknown (a note).
     assert "error: 3" in text
     assert "note: 1" in text
+
+
+def test_compared_results_carry_a_valid_baseline_state(tmp_path: Path) -> None:
+    document = compared_lab().document
+    data = sarif.render(document)
+    run = validate_sarif(data)["runs"][0]
+    states = {
+        (r["ruleId"], r["locations"][0]["logicalLocations"][0]["name"]): r["baselineState"]
+        for r in run["results"]
+    }
+    assert states[("SA004", "pair-alpha")] == "new"
+    assert states[("SA008", "sa-solo")] == "unchanged"
+    assert states[("SA001", "sa-solo")] == "unchanged"  # waived, still reported
+    assert set(states.values()) == {"new", "unchanged"}
+    # sarif-tools still reads every reported result.
+    path = tmp_path / "compared.sarif"
+    path.write_bytes(data)
+    assert sarif_loader.load_sarif_file(str(path)).get_result_count() == len(states)
+
+
+def test_resolved_findings_pass_and_stay_out_like_every_pass() -> None:
+    run = validate_sarif(sarif.render(compared_lab().document))["runs"][0]
+    assert ("SA005", "pair-alpha") not in {
+        (r["ruleId"], r["locations"][0]["logicalLocations"][0]["name"]) for r in run["results"]
+    }
+    comparison = run["properties"]["comparison"]
+    assert comparison["source"] == "nightly-previous.json"
+    assert (comparison["new"], comparison["persisting"], comparison["resolved"]) == (1, 42, 2)
+    assert "baselineGuid" not in run
+
+
+def test_every_baseline_mark_has_a_sarif_state_the_schema_allows() -> None:
+    schema = json.loads(schema_path("sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    allowed = set(schema["definitions"]["result"]["properties"]["baselineState"]["enum"])
+    assert set(sarif.BASELINE_STATES) == set(get_args(BaselineState))
+    assert set(sarif.BASELINE_STATES.values()) <= allowed
+    assert sarif.BASELINE_STATES["resolved"] == "absent"
+
+
+def test_plain_log_has_no_baseline_fields() -> None:
+    run = validate_sarif(sarif.render(lab().document))["runs"][0]
+    assert not [r for r in run["results"] if "baselineState" in r]
+    assert "comparison" not in run["properties"]
