@@ -3,7 +3,8 @@
 One run. Every rule is a ``reportingDescriptor`` with its rationale, reference and
 remediation as help text. Failures are results of ``kind: fail`` with a level from the
 severity; waived failures carry an external ``suppression`` with the waiver; unknown
-results are ``kind: review``. Passing results are left out (code scanning lists every
+results are ``kind: review`` with ``level: none``, as the standard requires of any kind
+but ``fail``. Passing results are left out (code scanning lists every
 result it receives as an alert). A rule crash is a tool execution notification and
 makes the invocation unsuccessful.
 
@@ -115,7 +116,8 @@ def _result(result: Result, rule_index: dict[str, int], uris: dict[str, str]) ->
     entry: Json = {
         "ruleId": result.rule,
         "kind": "review" if result.status is Status.UNKNOWN else "fail",
-        "level": "note" if result.status is Status.UNKNOWN else _LEVELS[result.severity],
+        # SARIF 2.1.0 §3.27.10: a result whose kind is not "fail" has level "none".
+        "level": "none" if result.status is Status.UNKNOWN else _LEVELS[result.severity],
         "message": {"text": f"{obj.kind} {obj.name}: {result.message}"},
         "locations": [_location(result, uris)],
         "partialFingerprints": {"scalearcObject/v1": fingerprint(result)},

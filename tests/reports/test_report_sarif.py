@@ -45,7 +45,7 @@ def test_sarif_tools_reads_every_non_passing_result(tmp_path: Path) -> None:
         (r.rule, "snapshot.json") for r in expected
     ]
     assert sarif_file.get_distinct_tool_names() == ["scalearc-lint"]
-    assert set(sarif_file.get_severities()) <= {"error", "warning", "note"}
+    assert set(sarif_file.get_severities()) <= {"error", "warning", "note", "none"}
     assert sarif_file.get_rules_by_id("SA004")[0]["shortDescription"]["text"].startswith("HA pair")
 
 
@@ -83,10 +83,10 @@ def test_waived_result_is_suppressed_with_the_waiver() -> None:
     assert suppression["properties"]["expires"] == "2026-12-31"
 
 
-def test_unknown_is_a_review_note_and_a_crash_fails_the_invocation() -> None:
+def test_unknown_is_a_review_with_level_none_and_a_crash_fails_the_invocation() -> None:
     run = validate_sarif(sarif.render(lab().document))["runs"][0]
     unknown = [r for r in run["results"] if r["properties"]["status"] == "unknown"]
-    assert [(r["kind"], r["level"]) for r in unknown] == [("review", "note")]
+    assert [(r["kind"], r["level"]) for r in unknown] == [("review", "none")]
     invocation = run["invocations"][0]
     assert invocation["executionSuccessful"] is False
     [crash] = invocation["toolExecutionNotifications"]
@@ -144,7 +144,7 @@ def test_sarif_tools_command_line_summarises_the_log(tmp_path: Path) -> None:
     text = out.read_text(encoding="utf-8")
     # SA004 and SA008 fail, SA001 waived (suppressed, still listed), SA006 unknown (a note).
     assert "error: 3" in text
-    assert "note: 1" in text
+    assert "none: 1" in text
 
 
 def test_compared_results_carry_a_valid_baseline_state(tmp_path: Path) -> None:
