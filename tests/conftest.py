@@ -20,7 +20,13 @@ settings.register_profile(
 settings.register_profile(
     "dev", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-settings.load_profile("ci" if os.environ.get("CI") else "dev")
+settings.register_profile(
+    "stress", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+# SCALEARC_HYPOTHESIS_PROFILE=stress digs deeper than CI does, for a rule author's own runs.
+settings.load_profile(
+    os.environ.get("SCALEARC_HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any
 
 from scalearc_lint.atomic import write_atomic
 from scalearc_lint.baseline import comparison_text, exit_code_new
+from scalearc_lint.commands.options import add_rules_dir_option
 from scalearc_lint.commands.review import Linted, add_baseline_options, lint_check
 from scalearc_lint.console import render_console
 from scalearc_lint.errors import InputError
@@ -25,13 +26,7 @@ FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by every command that lints (check, whatif)."""
     parser.add_argument("--config", metavar="FILE", help="YAML config: appliance selection, rules")
-    parser.add_argument(
-        "--rules-dir",
-        metavar="DIR",
-        action="append",
-        default=[],
-        help="extra directory of rule modules (repeatable)",
-    )
+    add_rules_dir_option(parser)
     parser.add_argument(
         "--as-of",
         metavar="TIME",

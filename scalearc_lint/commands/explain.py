@@ -11,6 +11,7 @@ import msgspec
 import yaml
 
 from scalearc_lint.commands.list_rules import TOOL_RULES
+from scalearc_lint.commands.options import add_rules_dir_option
 from scalearc_lint.config import format_duration
 from scalearc_lint.engine import discover_rules
 from scalearc_lint.errors import InputError
@@ -30,13 +31,7 @@ def register(subparsers: Any) -> None:
         description="Show a rule's rationale, reference paragraph, remediation and examples.",
     )
     parser.add_argument("rule", metavar="ID", help="rule id (SA001) or name (static-mac)")
-    parser.add_argument(
-        "--rules-dir",
-        metavar="DIR",
-        action="append",
-        default=[],
-        help="extra directory of rule modules (repeatable)",
-    )
+    add_rules_dir_option(parser)
     parser.set_defaults(func=run_explain)
 
 

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from scalearc_lint.commands.options import add_rules_dir_option
 from scalearc_lint.engine import discover_rules
 from scalearc_lint.planlint import PLAN_RULES
 from scalearc_lint.results import RuleInfo
@@ -25,13 +26,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "rules", help="list the rules", description="List built-in and plugin rules."
     )
-    parser.add_argument(
-        "--rules-dir",
-        metavar="DIR",
-        action="append",
-        default=[],
-        help="extra directory of rule modules (repeatable)",
-    )
+    add_rules_dir_option(parser)
     parser.add_argument(
         "--all",
         action="store_true",

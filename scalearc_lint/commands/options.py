@@ -1,0 +1,16 @@
+"""Command-line options that several subcommands share."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_rules_dir_option(parser: argparse.ArgumentParser) -> None:
+    """``--rules-dir DIR`` (repeatable): where to find rules beyond the built-ins and plugins."""
+    parser.add_argument(
+        "--rules-dir",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="extra directory of rule modules (repeatable)",
+    )
