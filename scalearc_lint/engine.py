@@ -18,7 +18,14 @@ from scalearc_lint.errors import InputError
 from scalearc_lint.inventory import Appliance, Inventory
 from scalearc_lint.resources import builtin_rules_dir
 from scalearc_lint.results import ObjectRef, Result, sorted_results
-from scalearc_lint.rule import RULE_ID_PATTERN, RULE_NAME_PATTERN, Rule, Status, Verdict
+from scalearc_lint.rule import (
+    RESERVED_ID_PREFIXES,
+    RULE_ID_PATTERN,
+    RULE_NAME_PATTERN,
+    Rule,
+    Status,
+    Verdict,
+)
 
 ENTRY_POINT_GROUP = "scalearc_lint.rules"
 _SCOPES = ("appliance", "pair", "vm", "host", "cluster")
@@ -111,6 +118,11 @@ def _validate(loaded: LoadedRule) -> None:
     if not RULE_ID_PATTERN.match(rule.id):
         raise InputError(
             f"{source}: rule id {rule.id!r} does not match {RULE_ID_PATTERN.pattern} (e.g. SA001)"
+        )
+    if rule.id.startswith(RESERVED_ID_PREFIXES):
+        raise InputError(
+            f"{source}: rule id {rule.id!r} is reserved: scalearc-lint's own plan and waiver "
+            f"findings use the prefixes {', '.join(RESERVED_ID_PREFIXES)}"
         )
     if not RULE_NAME_PATTERN.match(rule.name):
         raise InputError(f"{source}: rule {rule.id} name {rule.name!r} is not kebab-case")

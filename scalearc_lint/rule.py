@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from scalearc_lint.inventory import Inventory
 
 RULE_ID_PATTERN = re.compile(r"^[A-Z]{2,8}[0-9]{3,4}$")
+#: Id prefixes of findings the tool itself makes (change-plan lint, expired waivers).
+RESERVED_ID_PREFIXES = ("PLAN", "WAIVER")
 RULE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 

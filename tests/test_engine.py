@@ -92,6 +92,8 @@ def test_duplicate_of_builtin_id_is_rejected(tmp_path: Path) -> None:
         ("sa-12", "x-test", "appliance", "does not match"),
         ("XT001", "Not Kebab", "appliance", "not kebab-case"),
         ("XT001", "x-test", "galaxy", "scope 'galaxy'"),
+        ("PLAN001", "x-test", "appliance", "rule id 'PLAN001' is reserved"),
+        ("WAIVER002", "x-test", "appliance", "rule id 'WAIVER002' is reserved"),
     ],
 )
 def test_invalid_rule_descriptions_are_rejected(
