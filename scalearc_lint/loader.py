@@ -13,9 +13,12 @@ from typing import Any
 import msgspec
 
 from scalearc_lint.errors import InputError
-from scalearc_lint.model import COLLECTIONS, SCHEMA_VERSION, Snapshot
+from scalearc_lint.model import COLLECTIONS, SCHEMA_VERSION, Snapshot, SnapshotBundle
 
 _DECODER = msgspec.json.Decoder(Snapshot)
+_BUNDLE_DECODER = msgspec.json.Decoder(SnapshotBundle)
+#: What decoding a bundle as a single snapshot says: the cue to decode it as a bundle.
+_BUNDLE_CUE = "Object contains unknown field `snapshots`"
 
 
 class LoadedSnapshot(msgspec.Struct, frozen=True):
@@ -27,13 +30,23 @@ class LoadedSnapshot(msgspec.Struct, frozen=True):
 
 
 def load_snapshot(path: str | Path) -> LoadedSnapshot:
-    """Read, decode and validate one snapshot file, or raise InputError naming the problem."""
+    """Read, decode and validate a file holding one snapshot, or raise InputError."""
+    loaded = load_snapshots(path)
+    if len(loaded) != 1:
+        raise InputError(
+            f"{path}: a bundle of {len(loaded)} vCenters' snapshots; one is needed here"
+        )
+    return loaded[0]
+
+
+def load_snapshots(path: str | Path) -> list[LoadedSnapshot]:
+    """Read a snapshot file, or a bundle of several vCenters' snapshots (``export --merge``)."""
     data = read_input_file(path, what="snapshot")
-    return LoadedSnapshot(
-        path=str(path),
-        sha256=hashlib.sha256(data).hexdigest(),
-        snapshot=decode_snapshot(data, path),
-    )
+    digest = hashlib.sha256(data).hexdigest()
+    return [
+        LoadedSnapshot(path=str(path), sha256=digest, snapshot=snapshot)
+        for snapshot in decode_snapshots(data, path)
+    ]
 
 
 def read_input_file(path: str | Path, *, what: str) -> bytes:
@@ -61,12 +74,56 @@ def decode_snapshot(data: bytes, path: str | Path = "<snapshot>") -> Snapshot:
         raise InputError(f"{path}: {_diagnose(data, exc)}") from None
     except msgspec.DecodeError as exc:
         raise InputError(f"{path}: not valid JSON ({_json_problem(exc)})") from None
+    return _validated(snapshot, path, "$")
+
+
+def decode_snapshots(data: bytes, path: str | Path = "<snapshot>") -> list[Snapshot]:
+    """Decode one snapshot, or each snapshot of a bundle, validated; or raise InputError."""
+    try:
+        return [decode_snapshot(data, path)]
+    except InputError as exc:
+        if not str(exc).endswith(_BUNDLE_CUE):
+            raise
+    try:
+        with _collector_paused():
+            bundle = _BUNDLE_DECODER.decode(data)
+    except msgspec.ValidationError as exc:
+        raise InputError(f"{path}: {_diagnose_bundle(data, exc)}") from None
+    if bundle.schema_version != SCHEMA_VERSION:
+        raise InputError(_version_message(path, bundle.schema_version))
+    if not bundle.snapshots:
+        raise InputError(f"{path}: $.snapshots: the bundle holds no snapshot")
+    return [
+        _validated(snapshot, path, f"$.snapshots[{i}]")
+        for i, snapshot in enumerate(bundle.snapshots)
+    ]
+
+
+def _validated(snapshot: Snapshot, path: str | Path, at: str) -> Snapshot:
+    """Check the version and the references of a decoded snapshot found at JSON path ``at``."""
     if snapshot.schema_version != SCHEMA_VERSION:
-        raise InputError(_version_message(path, snapshot.schema_version))
+        raise InputError(_version_message(path, snapshot.schema_version).replace("$.", f"{at}.", 1))
     problem = next(iter(dangling_references(snapshot)), None)
     if problem is not None:
-        raise InputError(f"{path}: {problem}")
+        raise InputError(f"{path}: {at}{problem.removeprefix('$')}")
     return snapshot
+
+
+def _diagnose_bundle(data: bytes, exc: msgspec.ValidationError) -> str:
+    """Name the JSON path of an error inside a bundle, by diagnosing the one bad snapshot."""
+    message = str(exc)
+    match = re.search(r"`\$\.snapshots\[(\d+)\]", message)
+    if match is None:
+        text, _, where = message.rpartition(" - at `")
+        return f"{where.rstrip('`')}: {text}" if text else message
+    index = int(match.group(1))
+    inner = msgspec.json.encode(msgspec.json.decode(data)["snapshots"][index])
+    try:
+        _DECODER.decode(inner)
+    except msgspec.ValidationError as inner_exc:
+        detail = _diagnose(inner, inner_exc)
+        return f"$.snapshots[{index}]{detail.removeprefix('$')}"
+    return message
 
 
 @contextmanager

@@ -335,6 +335,17 @@ class Snapshot(_Model, frozen=True):
     unreadable: list[Unreadable] = []
 
 
+class SnapshotBundle(_Model, frozen=True):
+    """Several vCenters in one file (``export --merge``): each snapshot keeps its own objects.
+
+    A moid is unique only within one vCenter, so the inventories are not mixed: every
+    snapshot in the bundle is linted as its own vCenter, as if given in its own file.
+    """
+
+    schema_version: int
+    snapshots: list[Snapshot]
+
+
 #: The top-level collections, in document order, with their element types.
 COLLECTIONS: dict[str, type[msgspec.Struct]] = {
     "datacenters": Datacenter,

@@ -11,7 +11,7 @@ from scalearc_lint.config import Config, load_config
 from scalearc_lint.engine import LoadedRule, discover_rules, evaluate
 from scalearc_lint.errors import InputError
 from scalearc_lint.inventory import Inventory
-from scalearc_lint.loader import LoadedSnapshot, load_snapshot
+from scalearc_lint.loader import LoadedSnapshot, load_snapshots
 from scalearc_lint.planlint import PLAN_RULES
 from scalearc_lint.results import (
     ResultsDocument,
@@ -58,7 +58,7 @@ def load_inputs(
     rules = discover_rules(rules_dirs)
     # One config file serves check and whatif, so it may set the plan rules either way.
     config = load_config(config_path, [*(item.rule for item in rules), *PLAN_RULES])
-    snapshots = [load_snapshot(path) for path in snapshot_paths]
+    snapshots = [loaded for path in snapshot_paths for loaded in load_snapshots(path)]
     seen: dict[str, str] = {}
     for loaded in snapshots:
         source = loaded.snapshot.source

@@ -10,10 +10,12 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from scalearc_lint.atomic import write_atomic
 from scalearc_lint.errors import InputError
 from scalearc_lint.loader import encode_snapshot
-from scalearc_lint.model import Snapshot
+from scalearc_lint.model import SCHEMA_VERSION, Snapshot, SnapshotBundle
 
 if TYPE_CHECKING:
     from scalearc_lint.exporter import Progress
@@ -78,7 +80,14 @@ def register(subparsers: Any) -> None:
         "--output",
         required=True,
         metavar="FILE",
-        help=f"snapshot file to write; with several servers it must contain {PLACEHOLDER}",
+        help=f"snapshot file to write; with several servers it must contain {PLACEHOLDER} "
+        "(one file per vCenter) unless --merge is given",
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="write all vCenters into the one file -o names (a bundle that check reads as "
+        "several vCenters); written only if every vCenter was exported",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     parser.set_defaults(func=run_export)
@@ -137,7 +146,11 @@ def run_export(args: argparse.Namespace) -> int:
     prompt = getpass.getpass if sys.stdin.isatty() else None
     connections = resolve_connections(request, os.environ, prompt)
     several = len(connections) > 1
-    paths = [output_path(args.output, c, several) for c in connections]
+    if args.merge and PLACEHOLDER in args.output:
+        raise InputError(f"-o {args.output}: --merge writes one file; leave out {PLACEHOLDER}")
+    paths = [
+        args.output if args.merge else output_path(args.output, c, several) for c in connections
+    ]
     if connections[0].tls.insecure:
         print(
             "scalearc-lint: warning: TLS certificates are not verified (--insecure); "
@@ -152,6 +165,8 @@ def run_export(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.finish()
 
+    if args.merge:
+        return _write_merged(args.output, connections, results, terminal)
     problems = []
     for connection, path, result in zip(connections, paths, results, strict=True):
         if isinstance(result, Snapshot):
@@ -166,6 +181,25 @@ def run_export(args: argparse.Namespace) -> int:
             problems.append(result)
     if problems:
         raise InputError("; ".join(problems))
+    return 0
+
+
+def _write_merged(
+    path: str, connections: list[Connection], results: list[Snapshot | str], terminal: bool
+) -> int:
+    """Write one bundle of every vCenter, or nothing: a partial bundle would look complete."""
+    snapshots = [r for r in results if isinstance(r, Snapshot)]
+    problems = [r for r in results if not isinstance(r, Snapshot)]
+    if problems:
+        raise InputError("; ".join(problems) + f"; --merge: {path} not written")
+    bundle = SnapshotBundle(schema_version=SCHEMA_VERSION, snapshots=snapshots)
+    write_atomic(path, msgspec.json.encode(bundle))
+    if terminal:
+        print(
+            f"wrote {path} ({len(snapshots)} vCenters: "
+            f"{', '.join(c.server.label for c in connections)})",
+            file=sys.stderr,
+        )
     return 0
 
 

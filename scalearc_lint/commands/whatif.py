@@ -10,6 +10,7 @@ import msgspec
 from scalearc_lint.baseline import WHATIF_SOURCE, compare
 from scalearc_lint.commands.check import add_run_options, run_check
 from scalearc_lint.commands.review import Linted, run_waivers
+from scalearc_lint.errors import InputError
 from scalearc_lint.inventory import Inventory
 from scalearc_lint.plan import apply_plan, load_plan
 from scalearc_lint.planlint import enabled_plan_rules, lint_plan
@@ -45,6 +46,11 @@ def lint_whatif(inputs: RunInputs, args: argparse.Namespace) -> Linted:
     """The planned state's results plus plan findings, marked against the current state."""
     plan = load_plan(args.plan)
     waivers = run_waivers(args, inputs)
+    if len(inputs.snapshots) != 1:
+        raise InputError(
+            f"{args.snapshots[0]}: holds {len(inputs.snapshots)} vCenters; a plan changes one "
+            "vCenter, so give whatif that vCenter's own snapshot"
+        )
     (loaded,) = inputs.snapshots
     (current_inventory,) = inventories(inputs)
     as_of = current_inventory.as_of

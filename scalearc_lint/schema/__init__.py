@@ -8,19 +8,26 @@ from typing import Any
 
 import msgspec
 
-from scalearc_lint.model import SCHEMA_VERSION, Snapshot
+from scalearc_lint.model import SCHEMA_VERSION, Snapshot, SnapshotBundle
 
 SCHEMA_PATH = Path(__file__).with_name("snapshot.schema.json")
 
 
 def snapshot_json_schema() -> dict[str, Any]:
-    """Build the snapshot's JSON Schema (draft 2020-12) from the model classes."""
-    generated = msgspec.json.schema(Snapshot)
+    """Build the snapshot's JSON Schema (draft 2020-12) from the model classes.
+
+    A snapshot file holds one vCenter's :class:`Snapshot`, or a :class:`SnapshotBundle`
+    of several (``export --merge``).
+    """
+    (one, bundle), components = msgspec.json.schema_components(
+        (Snapshot, SnapshotBundle), ref_template="#/$defs/{name}"
+    )
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"https://scalearc-lint.invalid/schema/snapshot-v{SCHEMA_VERSION}.json",
         "title": f"scalearc-lint snapshot, schema version {SCHEMA_VERSION}",
-        **generated,
+        "oneOf": [one, bundle],
+        "$defs": components,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import subprocess
@@ -9,7 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from scalearc_lint.loader import load_snapshot
+from scalearc_lint.loader import load_snapshot, load_snapshots
 from tests.e2e.conftest import PASSWORD_ENV, export, export_argv, run_cli
 from tests.vcsim_support import ROOT, Vcsim, running_vcsim
 
@@ -86,6 +87,76 @@ def test_several_vcenters_with_one_login_and_one_check(tmp_path: Path) -> None:
     assert len(sources[0].vms) < len(sources[1].vms)
     check = run_cli(["check", *map(str, files), "--json", str(tmp_path / "results.json")])
     assert check.code in (0, 1), check.stderr
+
+
+def test_merge_writes_one_bundle_that_check_reads_as_several_vcenters(tmp_path: Path) -> None:
+    password = "shared-sso-password"
+    out = tmp_path / "all.json"
+    with (
+        running_vcsim(vm=2, password=password) as one,
+        running_vcsim(vm=3, password=password) as two,
+    ):
+        argv = [
+            "export",
+            "--server",
+            one.url,
+            "--server",
+            two.url,
+            "--user",
+            one.user,
+            "--password-env",
+            "PW",
+            "--ca-file",
+            one.ca_file,
+            "--ca-file",
+            two.ca_file,
+            "--merge",
+            "-o",
+            str(out),
+        ]
+        run = run_cli(argv, {"PW": password})
+        assert run.code == 0, run.stderr
+        placeholder = run_cli([*argv[:-1], str(tmp_path / "x-{vcenter}.json")], {"PW": password})
+        assert placeholder.code == 2
+        assert "--merge writes one file" in placeholder.stderr
+    loaded = load_snapshots(out)
+    assert [s.snapshot.source.vcenter for s in loaded] == [
+        f"127.0.0.1:{one.port}",
+        f"127.0.0.1:{two.port}",
+    ]
+    check = run_cli(["check", str(out), "--json", str(tmp_path / "results.json")])
+    assert check.code in (0, 1), check.stderr
+    document = json.loads((tmp_path / "results.json").read_text())
+    assert len(document["snapshots"]) == 2
+
+
+def test_merge_writes_nothing_when_a_vcenter_fails(tmp_path: Path) -> None:
+    password = "shared-sso-password"
+    out = tmp_path / "all.json"
+    out.write_bytes(b"previous")
+    with running_vcsim(vm=2, password=password) as one:
+        run = run_cli(
+            [
+                "export",
+                "--server",
+                one.url,
+                "--server",
+                "127.0.0.1:1",
+                "--user",
+                one.user,
+                "--password-env",
+                "PW",
+                "--ca-file",
+                one.ca_file,
+                "--merge",
+                "-o",
+                str(out),
+            ],
+            {"PW": password},
+        )
+    assert run.code == 2
+    assert f"--merge: {out} not written" in run.stderr
+    assert out.read_bytes() == b"previous"
 
 
 def test_progress_bar_only_on_a_terminal(vcsim: Vcsim, tmp_path: Path) -> None:
