@@ -53,33 +53,29 @@ def test_one_failing_vcenter_does_not_stop_the_others(vcsim: Vcsim, tmp_path: Pa
         assert not (tmp_path / f"snap-127.0.0.1_{other.port}.json").exists()
 
 
+SSO_PASSWORD = "shared-sso-password"
+
+
+def several_argv(servers: list[str], ca_files: list[str], user: str, *extra: str) -> list[str]:
+    """``export`` of several vCenters sharing one SSO login (password in ``PW``)."""
+    argv = ["export", "--user", user, "--password-env", "PW"]
+    for server in servers:
+        argv += ["--server", server]
+    for ca_file in ca_files:
+        argv += ["--ca-file", ca_file]
+    return [*argv, *extra]
+
+
 def test_several_vcenters_with_one_login_and_one_check(tmp_path: Path) -> None:
-    password = "shared-sso-password"
     with (
-        running_vcsim(vm=2, password=password) as one,
-        running_vcsim(vm=3, password=password) as two,
+        running_vcsim(vm=2, password=SSO_PASSWORD) as one,
+        running_vcsim(vm=3, password=SSO_PASSWORD) as two,
     ):
         pattern = tmp_path / "snap-{vcenter}.json"
-        run = run_cli(
-            [
-                "export",
-                "--server",
-                one.url,
-                "--server",
-                two.url,
-                "--user",
-                one.user,
-                "--password-env",
-                "PW",
-                "--ca-file",
-                one.ca_file,
-                "--ca-file",
-                two.ca_file,
-                "-o",
-                str(pattern),
-            ],
-            {"PW": password},
+        argv = several_argv(
+            [one.url, two.url], [one.ca_file, two.ca_file], one.user, "-o", str(pattern)
         )
+        run = run_cli(argv, {"PW": SSO_PASSWORD})
         assert run.code == 0, run.stderr
     files = [tmp_path / f"snap-127.0.0.1_{sim.port}.json" for sim in (one, two)]
     sources = [load_snapshot(f).snapshot for f in files]
@@ -90,33 +86,19 @@ def test_several_vcenters_with_one_login_and_one_check(tmp_path: Path) -> None:
 
 
 def test_merge_writes_one_bundle_that_check_reads_as_several_vcenters(tmp_path: Path) -> None:
-    password = "shared-sso-password"
     out = tmp_path / "all.json"
     with (
-        running_vcsim(vm=2, password=password) as one,
-        running_vcsim(vm=3, password=password) as two,
+        running_vcsim(vm=2, password=SSO_PASSWORD) as one,
+        running_vcsim(vm=3, password=SSO_PASSWORD) as two,
     ):
-        argv = [
-            "export",
-            "--server",
-            one.url,
-            "--server",
-            two.url,
-            "--user",
-            one.user,
-            "--password-env",
-            "PW",
-            "--ca-file",
-            one.ca_file,
-            "--ca-file",
-            two.ca_file,
-            "--merge",
-            "-o",
-            str(out),
-        ]
-        run = run_cli(argv, {"PW": password})
+        argv = several_argv(
+            [one.url, two.url], [one.ca_file, two.ca_file], one.user, "--merge", "-o", str(out)
+        )
+        run = run_cli(argv, {"PW": SSO_PASSWORD})
         assert run.code == 0, run.stderr
-        placeholder = run_cli([*argv[:-1], str(tmp_path / "x-{vcenter}.json")], {"PW": password})
+        placeholder = run_cli(
+            [*argv[:-1], str(tmp_path / "x-{vcenter}.json")], {"PW": SSO_PASSWORD}
+        )
         assert placeholder.code == 2
         assert "--merge writes one file" in placeholder.stderr
     loaded = load_snapshots(out)
@@ -131,29 +113,13 @@ def test_merge_writes_one_bundle_that_check_reads_as_several_vcenters(tmp_path: 
 
 
 def test_merge_writes_nothing_when_a_vcenter_fails(tmp_path: Path) -> None:
-    password = "shared-sso-password"
     out = tmp_path / "all.json"
     out.write_bytes(b"previous")
-    with running_vcsim(vm=2, password=password) as one:
-        run = run_cli(
-            [
-                "export",
-                "--server",
-                one.url,
-                "--server",
-                "127.0.0.1:1",
-                "--user",
-                one.user,
-                "--password-env",
-                "PW",
-                "--ca-file",
-                one.ca_file,
-                "--merge",
-                "-o",
-                str(out),
-            ],
-            {"PW": password},
+    with running_vcsim(vm=2, password=SSO_PASSWORD) as one:
+        argv = several_argv(
+            [one.url, "127.0.0.1:1"], [one.ca_file], one.user, "--merge", "-o", str(out)
         )
+        run = run_cli(argv, {"PW": SSO_PASSWORD})
     assert run.code == 2
     assert f"--merge: {out} not written" in run.stderr
     assert out.read_bytes() == b"previous"
