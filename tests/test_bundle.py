@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from scalearc_lint.builder import InventoryBuilder
 from scalearc_lint.model import SCHEMA_VERSION, Snapshot, SnapshotBundle
 from scalearc_lint.schema import SCHEMA_PATH
-from tests.conftest import EXAMPLES, run_cli
+from tests.conftest import EXAMPLES, CliResult, run_cli
 
 
 def vcenter(name: str, uuid: str) -> Snapshot:
@@ -36,6 +37,15 @@ def bundle_data(tmp_path: Path) -> dict[str, Any]:
     path = write_bundle(tmp_path / "b.json", vcenter("vc-a", "a"), vcenter("vc-b", "b"))
     data: dict[str, Any] = json.loads(path.read_text())
     return data
+
+
+def check_mutated(tmp_path: Path, mutate: Callable[[dict[str, Any]], None]) -> CliResult:
+    """``check`` a two-vCenter bundle after ``mutate`` changed its JSON."""
+    data = bundle_data(tmp_path)
+    mutate(data)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    return run_cli(["check", path])
 
 
 def test_check_reports_every_vcenter_of_a_bundle(tmp_path: Path) -> None:
@@ -73,35 +83,32 @@ def test_one_vcenter_twice_in_a_bundle(tmp_path: Path) -> None:
 
 
 def test_error_inside_a_bundle_names_its_json_path(tmp_path: Path) -> None:
-    data = bundle_data(tmp_path)
-    data["snapshots"][1]["vms"]["vm-1"]["num_cpu"] = "two"
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(data))
-    result = run_cli(["check", path])
+    def mutate(data: dict[str, Any]) -> None:
+        data["snapshots"][1]["vms"]["vm-1"]["num_cpu"] = "two"
+
+    result = check_mutated(tmp_path, mutate)
     assert result.code == 2
     assert result.stderr.strip() == (
-        f'scalearc-lint: error: {path}: $.snapshots[1].vms["vm-1"].num_cpu: '
-        "Expected `int`, got `str`"
+        f"scalearc-lint: error: {tmp_path / 'bad.json'}: "
+        '$.snapshots[1].vms["vm-1"].num_cpu: Expected `int`, got `str`'
     )
 
 
 def test_dangling_reference_inside_a_bundle(tmp_path: Path) -> None:
-    data = bundle_data(tmp_path)
-    data["snapshots"][0]["vms"]["vm-1"]["host"] = "host-9"
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(data))
-    result = run_cli(["check", path])
+    def mutate(data: dict[str, Any]) -> None:
+        data["snapshots"][0]["vms"]["vm-1"]["host"] = "host-9"
+
+    result = check_mutated(tmp_path, mutate)
     assert result.code == 2
     assert "$.snapshots[0].vms[\"vm-1\"].host: 'host-9' is not a host" in result.stderr
 
 
 @pytest.mark.parametrize("inner", [False, True], ids=["bundle", "snapshot-in-bundle"])
 def test_wrong_version_of_a_bundle_or_of_a_snapshot_in_it(tmp_path: Path, inner: bool) -> None:
-    data = bundle_data(tmp_path)
-    (data["snapshots"][1] if inner else data)["schema_version"] = 7
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(data))
-    result = run_cli(["check", path])
+    def mutate(data: dict[str, Any]) -> None:
+        (data["snapshots"][1] if inner else data)["schema_version"] = 7
+
+    result = check_mutated(tmp_path, mutate)
     assert result.code == 2
     where = "$.snapshots[1].schema_version" if inner else "$.schema_version"
     assert f"{where}: unsupported snapshot schema version 7" in result.stderr

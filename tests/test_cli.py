@@ -263,3 +263,13 @@ def test_unreadable_tags_warn_that_appliances_may_be_missed(tmp_path: Path) -> N
         "'unreadable'); appliances identified by them are not linted"
     )
     assert run_cli(["check", LAB, "-q"]).stderr == ""
+
+
+@pytest.mark.parametrize(("value", "expected"), [("-3", "-3 is negative"), ("x", "'x' is not")])
+def test_export_events_days_must_be_a_count(value: str, expected: str, tmp_path: Path) -> None:
+    result = run_cli(
+        ["export", "--server", "vc.example", "--events-days", value, "-o", tmp_path / "s.json"]
+    )
+    assert result.code == 2
+    assert f"argument --events-days: {expected}" in result.stderr
+    assert not (tmp_path / "s.json").exists()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from scalearc_lint.atomic import write_atomic
+from scalearc_lint.commands.options import non_negative_int
 from scalearc_lint.errors import InputError
 from scalearc_lint.loader import encode_snapshot
 from scalearc_lint.model import SCHEMA_VERSION, Snapshot, SnapshotBundle
@@ -70,7 +71,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--events-days",
-        type=_non_negative,
+        type=non_negative_int,
         default=30,
         metavar="N",
         help="read migration and revert events of the last N days (default: 30)",
@@ -91,16 +92,6 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     parser.set_defaults(func=run_export)
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
 
 
 def _servers_from_file(path: str) -> list[str]:

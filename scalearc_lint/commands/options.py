@@ -14,3 +14,14 @@ def add_rules_dir_option(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="extra directory of rule modules (repeatable)",
     )
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value

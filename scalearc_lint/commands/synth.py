@@ -6,19 +6,10 @@ import argparse
 from typing import Any
 
 from scalearc_lint.atomic import write_atomic
+from scalearc_lint.commands.options import non_negative_int
 from scalearc_lint.errors import InputError
 from scalearc_lint.loader import encode_snapshot
 from scalearc_lint.synth import SynthSpec, synthesize
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative")
-    return value
 
 
 def _rate(text: str) -> float:
@@ -38,9 +29,11 @@ def register(subparsers: Any) -> None:
         help="write a synthetic snapshot",
         description="Write a deterministic synthetic inventory snapshot (for trials, benchmarks).",
     )
-    parser.add_argument("--vms", type=_count, required=True, help="number of VMs in all")
-    parser.add_argument("--appliances", type=_count, default=0, help="how many are appliances")
-    parser.add_argument("--seed", type=_count, default=0, help="random seed (default 0)")
+    parser.add_argument("--vms", type=non_negative_int, required=True, help="number of VMs in all")
+    parser.add_argument(
+        "--appliances", type=non_negative_int, default=0, help="how many are appliances"
+    )
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument(
         "--violation-rate",
         type=_rate,
