@@ -13,9 +13,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from scalearc_lint.builder import InventoryBuilder
-from scalearc_lint.loader import encode_snapshot
-from scalearc_lint.model import NetworkPolicy, Snapshot, Tag
+from scalearc_lint.snapshot.builder import InventoryBuilder
+from scalearc_lint.snapshot.loader import encode_snapshot
+from scalearc_lint.snapshot.model import NetworkPolicy, Snapshot, Tag
 
 LAB = Path(__file__).with_name("lab.json")
 

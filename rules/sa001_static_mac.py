@@ -7,8 +7,7 @@ UNKNOWN: the exporter could not read the appliance's devices.
 
 from __future__ import annotations
 
-from scalearc_lint.inventory import Appliance, Inventory
-from scalearc_lint.rule import (
+from scalearc_lint.engine.rule import (
     Example,
     NoOptions,
     Rule,
@@ -19,6 +18,7 @@ from scalearc_lint.rule import (
     passed,
     unknown,
 )
+from scalearc_lint.snapshot.inventory import Appliance, Inventory
 
 
 def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Verdict:

@@ -8,8 +8,7 @@ might carry the same MAC).
 
 from __future__ import annotations
 
-from scalearc_lint.inventory import Appliance, Inventory, normalise_mac
-from scalearc_lint.rule import (
+from scalearc_lint.engine.rule import (
     Example,
     NoOptions,
     Rule,
@@ -20,6 +19,7 @@ from scalearc_lint.rule import (
     passed,
     unknown,
 )
+from scalearc_lint.snapshot.inventory import Appliance, Inventory, normalise_mac
 
 
 def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Verdict:

@@ -15,9 +15,18 @@ from __future__ import annotations
 
 import msgspec
 
-from scalearc_lint.inventory import Appliance, Inventory
-from scalearc_lint.model import NetworkPolicy
-from scalearc_lint.rule import Example, Rule, Severity, Status, Verdict, failed, passed, unknown
+from scalearc_lint.engine.rule import (
+    Example,
+    Rule,
+    Severity,
+    Status,
+    Verdict,
+    failed,
+    passed,
+    unknown,
+)
+from scalearc_lint.snapshot.inventory import Appliance, Inventory
+from scalearc_lint.snapshot.model import NetworkPolicy
 
 
 class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from scalearc_lint.inventory import Inventory, Pair
-from scalearc_lint.rule import (
+from scalearc_lint.engine.rule import (
     Example,
     NoOptions,
     Rule,
@@ -21,6 +20,7 @@ from scalearc_lint.rule import (
     passed,
     unknown,
 )
+from scalearc_lint.snapshot.inventory import Inventory, Pair
 
 
 def check(pair: Pair, inventory: Inventory, options: NoOptions) -> Verdict | None:

@@ -8,8 +8,7 @@ UNKNOWN: the cluster's rules could not be read. Single-member pairs are left to 
 
 from __future__ import annotations
 
-from scalearc_lint.inventory import Inventory, Pair
-from scalearc_lint.rule import (
+from scalearc_lint.engine.rule import (
     Example,
     NoOptions,
     Rule,
@@ -20,6 +19,7 @@ from scalearc_lint.rule import (
     passed,
     unknown,
 )
+from scalearc_lint.snapshot.inventory import Inventory, Pair
 
 
 def check(pair: Pair, inventory: Inventory, options: NoOptions) -> Verdict | None:

@@ -13,9 +13,7 @@ UNKNOWN: the cluster's DRS configuration could not be read.
 
 from __future__ import annotations
 
-from scalearc_lint.inventory import Appliance, Inventory
-from scalearc_lint.model import Cluster, DrsBehavior
-from scalearc_lint.rule import (
+from scalearc_lint.engine.rule import (
     Example,
     NoOptions,
     Rule,
@@ -26,6 +24,8 @@ from scalearc_lint.rule import (
     passed,
     unknown,
 )
+from scalearc_lint.snapshot.inventory import Appliance, Inventory
+from scalearc_lint.snapshot.model import Cluster, DrsBehavior
 
 
 def effective_drs_behavior(cluster: Cluster, vm_moid: str) -> tuple[bool, DrsBehavior, str]:

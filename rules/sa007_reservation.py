@@ -12,8 +12,7 @@ FAIL (warning): reserved, but less than the appliances are configured for.
 
 from __future__ import annotations
 
-from scalearc_lint.inventory import Appliance, Inventory
-from scalearc_lint.rule import (
+from scalearc_lint.engine.rule import (
     Example,
     NoOptions,
     Rule,
@@ -24,6 +23,7 @@ from scalearc_lint.rule import (
     passed,
     unknown,
 )
+from scalearc_lint.snapshot.inventory import Appliance, Inventory
 
 
 def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Verdict:

@@ -15,8 +15,17 @@ from datetime import timedelta
 
 import msgspec
 
-from scalearc_lint.inventory import Appliance, Inventory, walk_snapshots
-from scalearc_lint.rule import Example, Rule, Severity, Status, Verdict, failed, passed, unknown
+from scalearc_lint.engine.rule import (
+    Example,
+    Rule,
+    Severity,
+    Status,
+    Verdict,
+    failed,
+    passed,
+    unknown,
+)
+from scalearc_lint.snapshot.inventory import Appliance, Inventory, walk_snapshots
 
 
 class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

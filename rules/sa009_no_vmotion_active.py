@@ -18,10 +18,7 @@ the migrations fit the pair-move procedure.
 
 from __future__ import annotations
 
-from scalearc_lint.appliances import Role
-from scalearc_lint.inventory import Appliance, Inventory
-from scalearc_lint.model import Event
-from scalearc_lint.rule import (
+from scalearc_lint.engine.rule import (
     Example,
     NoOptions,
     Rule,
@@ -32,6 +29,9 @@ from scalearc_lint.rule import (
     passed,
     unknown,
 )
+from scalearc_lint.snapshot.identification import Role
+from scalearc_lint.snapshot.inventory import Appliance, Inventory
+from scalearc_lint.snapshot.model import Event
 
 MIGRATIONS = {"migrate", "relocate", "hot-migrate", "drs-migrate"}
 ALWAYS_LIVE = {"hot-migrate", "drs-migrate"}

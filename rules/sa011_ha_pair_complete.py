@@ -12,9 +12,18 @@ from __future__ import annotations
 
 from collections import Counter
 
-from scalearc_lint.appliances import Role
-from scalearc_lint.inventory import Inventory, Pair
-from scalearc_lint.rule import Example, NoOptions, Rule, Severity, Status, Verdict, failed, passed
+from scalearc_lint.engine.rule import (
+    Example,
+    NoOptions,
+    Rule,
+    Severity,
+    Status,
+    Verdict,
+    failed,
+    passed,
+)
+from scalearc_lint.snapshot.identification import Role
+from scalearc_lint.snapshot.inventory import Inventory, Pair
 
 
 def check(pair: Pair, inventory: Inventory, options: NoOptions) -> Verdict:

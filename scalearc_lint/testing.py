@@ -31,14 +31,14 @@ from typing import Any
 import msgspec
 from hypothesis import strategies as st
 
-from scalearc_lint.appliances import ApplianceSelection
-from scalearc_lint.builder import InventoryBuilder
-from scalearc_lint.config import Config, RuleSettings, convert_options
-from scalearc_lint.engine import LoadedRule, discover_rules, evaluate_rule
-from scalearc_lint.inventory import Inventory
-from scalearc_lint.model import NetworkPolicy, Snapshot, Tag
-from scalearc_lint.results import Result, sorted_results
-from scalearc_lint.rule import Rule
+from scalearc_lint.engine.config import Config, RuleSettings, convert_options
+from scalearc_lint.engine.evaluate import LoadedRule, discover_rules, evaluate_rule
+from scalearc_lint.engine.results import Result, sorted_results
+from scalearc_lint.engine.rule import Rule
+from scalearc_lint.snapshot.builder import InventoryBuilder
+from scalearc_lint.snapshot.identification import ApplianceSelection
+from scalearc_lint.snapshot.inventory import Inventory
+from scalearc_lint.snapshot.model import NetworkPolicy, Snapshot, Tag
 
 #: Rules :func:`inventories` can plant a violation of.
 PLANTABLE = (

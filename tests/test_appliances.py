@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from scalearc_lint.appliances import ApplianceSelection, Role
-from scalearc_lint.inventory import Inventory
-from scalearc_lint.sketch import build
+from scalearc_lint.snapshot.identification import ApplianceSelection, Role
+from scalearc_lint.snapshot.inventory import Inventory
+from scalearc_lint.snapshot.sketch import build
 
 
 def test_attributes_and_tags_identify_appliances() -> None:

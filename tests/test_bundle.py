@@ -11,9 +11,9 @@ import jsonschema
 import msgspec
 import pytest
 
-from scalearc_lint.builder import InventoryBuilder
-from scalearc_lint.model import SCHEMA_VERSION, Snapshot, SnapshotBundle
-from scalearc_lint.schema import SCHEMA_PATH
+from scalearc_lint.snapshot.builder import InventoryBuilder
+from scalearc_lint.snapshot.model import SCHEMA_VERSION, Snapshot, SnapshotBundle
+from scalearc_lint.snapshot.schema import SCHEMA_PATH
 from tests.conftest import EXAMPLES, CliResult, run_cli
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scalearc_lint.planlint import PLAN_RULES
+from scalearc_lint.change.planlint import PLAN_RULES
 from tests.conftest import EXAMPLES, REPO, run_cli
 
 LAB = EXAMPLES / "lab.json"
@@ -249,8 +249,8 @@ def test_start_up_does_not_import_pyvmomi() -> None:
 
 
 def test_unreadable_tags_warn_that_appliances_may_be_missed(tmp_path: Path) -> None:
-    from scalearc_lint.loader import encode_snapshot
-    from scalearc_lint.sketch import build
+    from scalearc_lint.snapshot.loader import encode_snapshot
+    from scalearc_lint.snapshot.sketch import build
 
     snap = tmp_path / "snap.json"
     snap.write_bytes(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scalearc_lint.config import format_duration, parse_duration
+from scalearc_lint.text import format_duration, parse_duration
 from tests.conftest import EXAMPLES, run_cli
 
 

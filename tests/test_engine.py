@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from scalearc_lint.engine import discover_rules
+from scalearc_lint.engine.evaluate import discover_rules
 from scalearc_lint.errors import InputError
 from tests.conftest import EXAMPLES, run_cli
 
 RULE_TEMPLATE = """
-from scalearc_lint.rule import Rule, Severity, passed, failed
+from scalearc_lint.engine.rule import Rule, Severity, passed, failed
 
 def check(appliance, inventory, options):
     {body}

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from scalearc_lint.errors import InputError
-from scalearc_lint.loader import decode_snapshot, encode_snapshot, load_snapshot
-from scalearc_lint.sketch import build
+from scalearc_lint.snapshot.loader import decode_snapshot, encode_snapshot, load_snapshot
+from scalearc_lint.snapshot.sketch import build
 from tests.conftest import EXAMPLES, run_cli
 
 

@@ -43,7 +43,7 @@ def test_wheel_contains_rules_templates_schema_and_typing_marker(wheel: Path) ->
     for n in range(1, 12):
         assert any(name.startswith(f"scalearc_lint/_builtin/rules/sa{n:03d}_") for name in names)
     assert "scalearc_lint/_builtin/templates/report.html.j2" in names
-    assert "scalearc_lint/schema/snapshot.schema.json" in names
+    assert "scalearc_lint/snapshot/schema/snapshot.schema.json" in names
     assert "scalearc_lint/py.typed" in names
     assert not any(name.startswith(("tests/", "examples/")) for name in names)
 

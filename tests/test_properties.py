@@ -6,12 +6,12 @@ import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scalearc_lint.config import Config
-from scalearc_lint.engine import discover_rules, evaluate
-from scalearc_lint.inventory import Inventory
-from scalearc_lint.loader import decode_snapshot, encode_snapshot
-from scalearc_lint.results import Result, ResultsDocument, SnapshotInfo, Summary, ToolInfo
-from scalearc_lint.rule import Status
+from scalearc_lint.engine.config import Config
+from scalearc_lint.engine.evaluate import discover_rules, evaluate
+from scalearc_lint.engine.results import Result, ResultsDocument, SnapshotInfo, Summary, ToolInfo
+from scalearc_lint.engine.rule import Status
+from scalearc_lint.snapshot.inventory import Inventory
+from scalearc_lint.snapshot.loader import decode_snapshot, encode_snapshot
 from scalearc_lint.testing import PLANTABLE, SyntheticInventory, hostile_text, inventories, run_rule
 
 RULES = discover_rules(plugins=False)

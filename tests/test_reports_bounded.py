@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import pytest
 
-from scalearc_lint.builder import InventoryBuilder
-from scalearc_lint.config import load_config
-from scalearc_lint.engine import discover_rules
-from scalearc_lint.inventory import Inventory
-from scalearc_lint.loader import LoadedSnapshot
-from scalearc_lint.model import Tag
+from scalearc_lint.commands.run import RunInputs, run
+from scalearc_lint.engine.config import load_config
+from scalearc_lint.engine.evaluate import discover_rules
 from scalearc_lint.reports import FORMATS
-from scalearc_lint.run import RunInputs, run
+from scalearc_lint.snapshot.builder import InventoryBuilder
+from scalearc_lint.snapshot.inventory import Inventory
+from scalearc_lint.snapshot.loader import LoadedSnapshot
+from scalearc_lint.snapshot.model import Tag
 
 
 def lab(appliances: int, ordinary_vms: int) -> LoadedSnapshot:

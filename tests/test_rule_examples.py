@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from scalearc_lint.engine import discover_rules
-from scalearc_lint.rule import Example, Rule
-from scalearc_lint.sketch import build
+from scalearc_lint.engine.evaluate import discover_rules
+from scalearc_lint.engine.rule import Example, Rule
+from scalearc_lint.snapshot.sketch import build
 from scalearc_lint.testing import run_rule
 
 CASES = [

@@ -21,12 +21,12 @@ from typing import Any, TypeVar
 import msgspec
 import pytest
 
-from scalearc_lint.config import load_config
-from scalearc_lint.engine import LoadedRule, discover_rules, evaluate
-from scalearc_lint.inventory import Inventory
-from scalearc_lint.loader import dangling_references
-from scalearc_lint.model import Snapshot
-from scalearc_lint.synth import SynthSpec, synthesize
+from scalearc_lint.engine.config import load_config
+from scalearc_lint.engine.evaluate import LoadedRule, discover_rules, evaluate
+from scalearc_lint.snapshot.inventory import Inventory
+from scalearc_lint.snapshot.loader import dangling_references
+from scalearc_lint.snapshot.model import Snapshot
+from scalearc_lint.snapshot.synth import SynthSpec, synthesize
 
 #: Whole clusters of synth's 16 hosts x 30 VMs (2 and 8 of them): the inventory grows by
 #: more clusters of one shape. Work that grows with the size of one cluster (SA003 reads
@@ -203,7 +203,7 @@ def test_builtin_rules_do_constant_work_per_object() -> None:
 QUADRATIC_RULE = '''
 """A naive rule for the scale guard's own test: scans every VM for each appliance."""
 
-from scalearc_lint.rule import NoOptions, Rule, Severity, failed, passed
+from scalearc_lint.engine.rule import NoOptions, Rule, Severity, failed, passed
 
 
 def check(appliance, inventory, options):

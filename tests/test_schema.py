@@ -6,13 +6,13 @@ import json
 
 import jsonschema
 
-from scalearc_lint.schema import SCHEMA_PATH, render_schema
+from scalearc_lint.snapshot.schema import SCHEMA_PATH, render_schema
 from tests.conftest import EXAMPLES
 
 
 def test_committed_schema_is_current() -> None:
     assert SCHEMA_PATH.read_text(encoding="utf-8") == render_schema(), (
-        "snapshot.schema.json is stale: run `python -m scalearc_lint.schema`"
+        "snapshot.schema.json is stale: run `python -m scalearc_lint.snapshot.schema`"
     )
 
 
@@ -34,6 +34,6 @@ def test_schema_rejects_what_the_loader_rejects() -> None:
 
 def test_example_lab_is_generated_from_its_script() -> None:
     from examples.make_lab import build_lab
-    from scalearc_lint.loader import encode_snapshot
+    from scalearc_lint.snapshot.loader import encode_snapshot
 
     assert (EXAMPLES / "lab.json").read_bytes() == encode_snapshot(build_lab())

@@ -8,17 +8,17 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from scalearc_lint.atomic import write_atomic
-from scalearc_lint.baseline import comparison_text, exit_code_new
+from scalearc_lint.audit.baseline import comparison_text, exit_code_new
 from scalearc_lint.commands.options import add_rules_dir_option
 from scalearc_lint.commands.review import Linted, add_baseline_options, lint_check
-from scalearc_lint.console import render_console
+from scalearc_lint.commands.run import RunInputs, identification_gaps, load_inputs
+from scalearc_lint.engine.results import ResultsDocument, exit_code
+from scalearc_lint.engine.rule import Severity
 from scalearc_lint.errors import InputError
-from scalearc_lint.inventory import Inventory
+from scalearc_lint.io.outputs import write_atomic
 from scalearc_lint.reports import FORMATS, ReportFormat
-from scalearc_lint.results import ResultsDocument, exit_code
-from scalearc_lint.rule import Severity
-from scalearc_lint.run import RunInputs, identification_gaps, load_inputs
+from scalearc_lint.reports.console import render_console
+from scalearc_lint.snapshot.inventory import Inventory
 
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 

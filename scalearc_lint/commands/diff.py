@@ -8,11 +8,17 @@ from typing import Any
 
 import jinja2
 
-from scalearc_lint.atomic import write_atomic
-from scalearc_lint.baseline import compare, comparison_text, exit_code_new, fixed, load_results
+from scalearc_lint.audit.baseline import (
+    compare,
+    comparison_text,
+    exit_code_new,
+    fixed,
+    load_results,
+)
 from scalearc_lint.commands.check import FAIL_ON_CHOICES, fail_on
-from scalearc_lint.resources import templates_dir
-from scalearc_lint.results import ResultsDocument, encode_document
+from scalearc_lint.engine.results import ResultsDocument, encode_document
+from scalearc_lint.io.outputs import write_atomic
+from scalearc_lint.io.resources import templates_dir
 
 TEMPLATE = "diff.html.j2"
 

@@ -10,14 +10,14 @@ from typing import Any
 import msgspec
 import yaml
 
+from scalearc_lint.audit.waivers import EXPIRED_RULE
 from scalearc_lint.commands.list_rules import TOOL_RULES
 from scalearc_lint.commands.options import add_rules_dir_option
-from scalearc_lint.config import format_duration
-from scalearc_lint.engine import discover_rules
+from scalearc_lint.engine.evaluate import discover_rules
+from scalearc_lint.engine.results import RuleInfo
+from scalearc_lint.engine.rule import Rule
 from scalearc_lint.errors import InputError
-from scalearc_lint.results import RuleInfo
-from scalearc_lint.rule import Rule
-from scalearc_lint.waivers import EXPIRED_RULE
+from scalearc_lint.text import format_duration
 
 #: Rules whose reference is the tool's own documentation, not the vendor's paper.
 _OWN_REFERENCE = frozenset({EXPIRED_RULE.id})
@@ -73,7 +73,7 @@ def _options_and_examples(rule: Rule) -> list[str]:
                 default = format_duration(default)
             parts.append(f"  {f.name}: default {default}")
     if rule.examples:
-        parts += ["", "Examples (inventory sketches; see scalearc_lint.sketch):"]
+        parts += ["", "Examples (inventory sketches; see scalearc_lint.snapshot.sketch):"]
         for example in rule.examples:
             expect = ", ".join(f"{name} {status.value}" for name, status in example.expect.items())
             parts.append(f"  - {example.title}  =>  {expect}")

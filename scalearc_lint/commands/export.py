@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from scalearc_lint.atomic import write_atomic
 from scalearc_lint.commands.options import non_negative_int
 from scalearc_lint.errors import InputError
-from scalearc_lint.loader import encode_snapshot
-from scalearc_lint.model import SCHEMA_VERSION, Snapshot, SnapshotBundle
+from scalearc_lint.io.outputs import write_atomic
+from scalearc_lint.snapshot.loader import encode_snapshot
+from scalearc_lint.snapshot.model import SCHEMA_VERSION, Snapshot, SnapshotBundle
 
 if TYPE_CHECKING:
     from scalearc_lint.exporter import Progress

@@ -6,12 +6,12 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from scalearc_lint.audit.waivers import EXPIRED_RULE
+from scalearc_lint.change.planlint import PLAN_RULES
 from scalearc_lint.commands.options import add_rules_dir_option
-from scalearc_lint.engine import discover_rules
-from scalearc_lint.planlint import PLAN_RULES
-from scalearc_lint.results import RuleInfo
-from scalearc_lint.rule import Rule
-from scalearc_lint.waivers import EXPIRED_RULE
+from scalearc_lint.engine.evaluate import discover_rules
+from scalearc_lint.engine.results import RuleInfo
+from scalearc_lint.engine.rule import Rule
 
 #: Rules the tool reports itself, each described once where its results are made: the
 #: change-plan lint of ``whatif`` and expired waivers. With where they come from.

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from scalearc_lint.baseline import compare, load_results
-from scalearc_lint.inventory import Inventory
-from scalearc_lint.planlint import PLAN_RULE_IDS
-from scalearc_lint.results import ResultsDocument
-from scalearc_lint.run import RunInputs, inventories, run
-from scalearc_lint.waivers import Waiver, apply_waivers, load_waivers
+from scalearc_lint.audit.baseline import compare, load_results
+from scalearc_lint.audit.waivers import Waiver, apply_waivers, load_waivers
+from scalearc_lint.change.planlint import PLAN_RULE_IDS
+from scalearc_lint.commands.run import RunInputs, inventories, run
+from scalearc_lint.engine.results import ResultsDocument
+from scalearc_lint.snapshot.inventory import Inventory
 
 
 def add_baseline_options(parser: argparse.ArgumentParser) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from scalearc_lint.atomic import write_atomic
 from scalearc_lint.commands.options import non_negative_int
 from scalearc_lint.errors import InputError
-from scalearc_lint.loader import encode_snapshot
-from scalearc_lint.synth import SynthSpec, synthesize
+from scalearc_lint.io.outputs import write_atomic
+from scalearc_lint.snapshot.loader import encode_snapshot
+from scalearc_lint.snapshot.synth import SynthSpec, synthesize
 
 
 def _rate(text: str) -> float:

@@ -7,16 +7,16 @@ from typing import Any
 
 import msgspec
 
-from scalearc_lint.baseline import WHATIF_SOURCE, compare
+from scalearc_lint.audit.baseline import WHATIF_SOURCE, compare
+from scalearc_lint.audit.waivers import apply_waivers
+from scalearc_lint.change.plan import apply_plan, load_plan
+from scalearc_lint.change.planlint import enabled_plan_rules, lint_plan
 from scalearc_lint.commands.check import add_run_options, run_check
 from scalearc_lint.commands.review import Linted, run_waivers
+from scalearc_lint.commands.run import RunInputs, inventories, run
+from scalearc_lint.engine.results import Summary, sorted_results
 from scalearc_lint.errors import InputError
-from scalearc_lint.inventory import Inventory
-from scalearc_lint.plan import apply_plan, load_plan
-from scalearc_lint.planlint import enabled_plan_rules, lint_plan
-from scalearc_lint.results import Summary, sorted_results
-from scalearc_lint.run import RunInputs, inventories, run
-from scalearc_lint.waivers import apply_waivers
+from scalearc_lint.snapshot.inventory import Inventory
 
 
 def register(subparsers: Any) -> None:

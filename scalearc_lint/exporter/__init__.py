@@ -1,7 +1,7 @@
 """Export a vCenter inventory into a snapshot: bulk SOAP reads, REST tags, events.
 
 ``export_vcenter`` reads one vCenter into memory; nothing is written until the
-whole snapshot is there (then atomically, see ``scalearc_lint.atomic``), so a
+whole snapshot is there (then atomically, see ``scalearc_lint.io.outputs``), so a
 failed or interrupted export never touches an existing file.
 The exporter only reads: the SOAP methods it calls are listed in
 ``READ_ONLY_METHODS`` (sessions, views, collectors and reads).
@@ -23,7 +23,7 @@ from scalearc_lint.exporter.collect import Retrieved, SessionLost, moid, retriev
 from scalearc_lint.exporter.connection import Connection, Session
 from scalearc_lint.exporter.events import collect_events
 from scalearc_lint.exporter.tags import TaggingUnavailable, collect_vm_tags
-from scalearc_lint.model import (
+from scalearc_lint.snapshot.model import (
     SCHEMA_VERSION,
     Snapshot,
     Source,

@@ -13,7 +13,7 @@ from typing import Any
 from scalearc_lint.exporter._vmomi import vim, vmodl
 from scalearc_lint.exporter.collect import SessionLost, moid
 from scalearc_lint.exporter.connection import NETWORK_ERRORS, Session, translate_faults
-from scalearc_lint.model import Event, EventKind, EventLog
+from scalearc_lint.snapshot.model import Event, EventKind, EventLog
 
 #: Events per ReadNextEvents call (the API's maximum page size).
 EVENT_PAGE = 1000

@@ -15,7 +15,7 @@ import msgspec
 
 from scalearc_lint.exporter._vmomi import vim
 from scalearc_lint.exporter.collect import Retrieved, moid
-from scalearc_lint.model import (
+from scalearc_lint.snapshot.model import (
     Allocation,
     Cluster,
     ClusterGroup,

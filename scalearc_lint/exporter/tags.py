@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from scalearc_lint.exporter.connection import HTTP_TIMEOUT, NETWORK_ERRORS, Connection
-from scalearc_lint.model import Tag
+from scalearc_lint.snapshot.model import Tag
 
 #: Tag ids per list-attached-objects-on-tags call.
 TAG_BATCH = 500

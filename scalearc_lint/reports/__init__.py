@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from scalearc_lint.inventory import Inventory
+from scalearc_lint.engine.results import ResultsDocument, encode_document
 from scalearc_lint.reports import html, junit, sarif
-from scalearc_lint.results import ResultsDocument, encode_document
+from scalearc_lint.snapshot.inventory import Inventory
 
 Renderer = Callable[[ResultsDocument, Sequence[Inventory]], bytes]
 

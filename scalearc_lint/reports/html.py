@@ -21,11 +21,11 @@ import msgspec
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from scalearc_lint.baseline import new_failures
-from scalearc_lint.inventory import Appliance, Inventory
-from scalearc_lint.resources import templates_dir
-from scalearc_lint.results import Comparison, Result, ResultsDocument, RuleInfo
-from scalearc_lint.rule import Severity, Status
+from scalearc_lint.audit.baseline import new_failures
+from scalearc_lint.engine.results import Comparison, Result, ResultsDocument, RuleInfo
+from scalearc_lint.engine.rule import Severity, Status
+from scalearc_lint.io.resources import templates_dir
+from scalearc_lint.snapshot.inventory import Appliance, Inventory
 
 #: Worst first: the status a placement card shows is the worst of its results.
 STATUS_ORDER = (Status.ERROR, Status.FAIL, Status.UNKNOWN, Status.WAIVED, Status.PASS)

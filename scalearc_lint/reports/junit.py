@@ -20,8 +20,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Sequence
 
-from scalearc_lint.inventory import Inventory
-from scalearc_lint.results import (
+from scalearc_lint.engine.results import (
     Comparison,
     ObjectRef,
     Result,
@@ -29,7 +28,8 @@ from scalearc_lint.results import (
     RuleInfo,
     SnapshotInfo,
 )
-from scalearc_lint.rule import Status
+from scalearc_lint.engine.rule import Status
+from scalearc_lint.snapshot.inventory import Inventory
 
 # Everything outside XML 1.0's Char production (https://www.w3.org/TR/xml/#charsets).
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

@@ -32,8 +32,7 @@ from urllib.parse import quote
 
 import msgspec
 
-from scalearc_lint.inventory import Inventory
-from scalearc_lint.results import (
+from scalearc_lint.engine.results import (
     BaselineState,
     Comparison,
     ObjectRef,
@@ -42,7 +41,8 @@ from scalearc_lint.results import (
     RuleInfo,
     SnapshotInfo,
 )
-from scalearc_lint.rule import Severity, Status
+from scalearc_lint.engine.rule import Severity, Status
+from scalearc_lint.snapshot.inventory import Inventory
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}

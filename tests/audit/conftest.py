@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from scalearc_lint.cli import main
-from scalearc_lint.loader import encode_snapshot
-from scalearc_lint.model import Snapshot
-from scalearc_lint.sketch import build
+from scalearc_lint.snapshot.loader import encode_snapshot
+from scalearc_lint.snapshot.model import Snapshot
+from scalearc_lint.snapshot.sketch import build
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"

@@ -12,12 +12,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scalearc_lint.appliances import ApplianceSelection
-from scalearc_lint.baseline import compare, identity
-from scalearc_lint.errors import InputError
-from scalearc_lint.loader import encode_snapshot
-from scalearc_lint.plan import apply_plan, load_plan
-from scalearc_lint.results import (
+from scalearc_lint.audit.baseline import compare, identity
+from scalearc_lint.audit.waivers import Waiver, apply_waivers
+from scalearc_lint.change.plan import apply_plan, load_plan
+from scalearc_lint.engine.results import (
     Comparison,
     ObjectRef,
     Result,
@@ -26,9 +24,11 @@ from scalearc_lint.results import (
     Summary,
     ToolInfo,
 )
-from scalearc_lint.rule import Severity, Status
-from scalearc_lint.sketch import build
-from scalearc_lint.waivers import Waiver, apply_waivers
+from scalearc_lint.engine.rule import Severity, Status
+from scalearc_lint.errors import InputError
+from scalearc_lint.snapshot.identification import ApplianceSelection
+from scalearc_lint.snapshot.loader import encode_snapshot
+from scalearc_lint.snapshot.sketch import build
 from tests.audit.conftest import LAB_SKETCH
 
 LAB = build(LAB_SKETCH)

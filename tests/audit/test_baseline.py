@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import msgspec
 
-from scalearc_lint.baseline import compare, exit_code_new
-from scalearc_lint.results import Comparison
-from scalearc_lint.rule import Severity, Status
+from scalearc_lint.audit.baseline import compare, exit_code_new
+from scalearc_lint.engine.results import Comparison
+from scalearc_lint.engine.rule import Severity, Status
 from tests.audit.test_waivers import document, result
 
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from scalearc_lint.appliances import ApplianceSelection
+from scalearc_lint.change.plan import PlanRun, apply_plan, load_plan
 from scalearc_lint.errors import InputError
-from scalearc_lint.inventory import Inventory
-from scalearc_lint.model import Snapshot
-from scalearc_lint.plan import PlanRun, apply_plan, load_plan
-from scalearc_lint.sketch import build
+from scalearc_lint.snapshot.identification import ApplianceSelection
+from scalearc_lint.snapshot.inventory import Inventory
+from scalearc_lint.snapshot.model import Snapshot
+from scalearc_lint.snapshot.sketch import build
 from tests.audit.conftest import LAB_SKETCH, TWO_HOST_PAIR, StepList, host_of, vm_moid
 
 AT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)

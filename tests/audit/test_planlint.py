@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scalearc_lint.appliances import ApplianceSelection
-from scalearc_lint.config import Config
-from scalearc_lint.engine import discover_rules
-from scalearc_lint.model import Snapshot
-from scalearc_lint.plan import apply_plan, load_plan
-from scalearc_lint.planlint import PLAN_RULE_IDS, PLAN_RULES, lint_plan
-from scalearc_lint.results import Result
-from scalearc_lint.rule import Status
-from scalearc_lint.sketch import build
+from scalearc_lint.change.plan import apply_plan, load_plan
+from scalearc_lint.change.planlint import PLAN_RULE_IDS, PLAN_RULES, lint_plan
+from scalearc_lint.engine.config import Config
+from scalearc_lint.engine.evaluate import discover_rules
+from scalearc_lint.engine.results import Result
+from scalearc_lint.engine.rule import Status
+from scalearc_lint.snapshot.identification import ApplianceSelection
+from scalearc_lint.snapshot.model import Snapshot
+from scalearc_lint.snapshot.sketch import build
 from tests.audit.conftest import TWO_HOST_PAIR, StepList, vm_moid
 
 AT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)

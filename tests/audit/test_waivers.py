@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from scalearc_lint.errors import InputError
-from scalearc_lint.results import (
+from scalearc_lint.audit.waivers import apply_waivers, load_waivers, parse_expiry
+from scalearc_lint.engine.results import (
     ObjectRef,
     Result,
     ResultsDocument,
@@ -18,8 +18,8 @@ from scalearc_lint.results import (
     Summary,
     ToolInfo,
 )
-from scalearc_lint.rule import Severity, Status
-from scalearc_lint.waivers import apply_waivers, load_waivers, parse_expiry
+from scalearc_lint.engine.rule import Severity, Status
+from scalearc_lint.errors import InputError
 
 WriteYaml = Callable[[str, Any], Path]
 KNOWN = {"SA001", "SA004", "SA008", "PLAN001"}

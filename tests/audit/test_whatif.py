@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from scalearc_lint.cli import build_parser
+from scalearc_lint.commands.run import load_inputs
 from scalearc_lint.commands.whatif import lint_whatif
-from scalearc_lint.run import load_inputs
 from tests.conftest import EXAMPLES
 
 

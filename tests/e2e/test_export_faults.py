@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from scalearc_lint.loader import load_snapshot
+from scalearc_lint.snapshot.loader import load_snapshot
 from tests.e2e.conftest import (
     OLD_SNAPSHOT,
     PASSWORD_ENV,

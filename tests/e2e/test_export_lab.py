@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from scalearc_lint.exporter import READ_ONLY_METHODS
-from scalearc_lint.loader import load_snapshot
+from scalearc_lint.snapshot.loader import load_snapshot
 from tests.e2e.conftest import LabExport, check_json, run_cli
 from tests.e2e.lab import (
     ALPHA_1_MAC,

@@ -10,7 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from scalearc_lint.loader import load_snapshot, load_snapshots
+from scalearc_lint.snapshot.loader import load_snapshot, load_snapshots
 from tests.e2e.conftest import PASSWORD_ENV, export, export_argv, run_cli
 from tests.vcsim_support import ROOT, Vcsim, running_vcsim
 

@@ -19,11 +19,9 @@ import xmlschema
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 
-from scalearc_lint.baseline import compare
-from scalearc_lint.inventory import Inventory
-from scalearc_lint.loader import encode_snapshot
-from scalearc_lint.model import Snapshot
-from scalearc_lint.results import (
+from scalearc_lint.audit.baseline import compare
+from scalearc_lint.commands.run import inventories, load_inputs, run
+from scalearc_lint.engine.results import (
     ObjectRef,
     Result,
     ResultsDocument,
@@ -33,9 +31,11 @@ from scalearc_lint.results import (
     ToolInfo,
     WaiverRef,
 )
-from scalearc_lint.rule import Severity, Status
-from scalearc_lint.run import inventories, load_inputs, run
-from scalearc_lint.sketch import build
+from scalearc_lint.engine.rule import Severity, Status
+from scalearc_lint.snapshot.inventory import Inventory
+from scalearc_lint.snapshot.loader import encode_snapshot
+from scalearc_lint.snapshot.model import Snapshot
+from scalearc_lint.snapshot.sketch import build
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: CI clones the repository into some folder with ``shared/`` beside it; so does a developer.

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from scalearc_lint.cli import main
-from scalearc_lint.loader import encode_snapshot
-from scalearc_lint.sketch import build
+from scalearc_lint.snapshot.loader import encode_snapshot
+from scalearc_lint.snapshot.sketch import build
 from tests.conftest import EXAMPLES
 from tests.reports.reportkit import LAB_SKETCH, HtmlPage, junit_schema, validate_sarif
 

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from scalearc_lint.console import render_console
-from scalearc_lint.rule import Status
+from scalearc_lint.engine.rule import Status
+from scalearc_lint.reports.console import render_console
 from tests.reports.reportkit import lab, make_document, make_result, make_rule
 
 

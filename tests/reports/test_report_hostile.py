@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sarif import loader as sarif_loader
 
-from scalearc_lint.console import render_console
+from scalearc_lint.engine.results import ResultsDocument, decode_document, encode_document
+from scalearc_lint.engine.rule import Status
 from scalearc_lint.reports import html, junit, sarif
-from scalearc_lint.results import ResultsDocument, decode_document, encode_document
-from scalearc_lint.rule import Status
+from scalearc_lint.reports.console import render_console
 from tests.reports.conftest import ReportOpener
 from tests.reports.reportkit import (
     HOSTILE_NAMES,

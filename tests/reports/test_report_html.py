@@ -7,8 +7,8 @@ import hashlib
 import json
 import re
 
+from scalearc_lint.engine.rule import Status
 from scalearc_lint.reports import html
-from scalearc_lint.rule import Status
 from tests.reports.reportkit import (
     HOSTILE_NAMES,
     LAB_SKETCH,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import junitparser
 
+from scalearc_lint.engine.rule import Status
 from scalearc_lint.reports import junit
-from scalearc_lint.rule import Status
 from tests.reports.reportkit import (
     HOSTILE_NAMES,
     compared_lab,

@@ -10,9 +10,9 @@ from typing import get_args
 
 from sarif import loader as sarif_loader
 
+from scalearc_lint.engine.results import BaselineState
+from scalearc_lint.engine.rule import Severity, Status
 from scalearc_lint.reports import sarif
-from scalearc_lint.results import BaselineState
-from scalearc_lint.rule import Severity, Status
 from tests.reports.reportkit import (
     HOSTILE_NAMES,
     compared_lab,

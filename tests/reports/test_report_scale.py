@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from scalearc_lint.reports import html
-from scalearc_lint.synth import SynthSpec, synthesize
+from scalearc_lint.snapshot.synth import SynthSpec, synthesize
 from tests.reports.conftest import ReportOpener
 from tests.reports.reportkit import lint
 

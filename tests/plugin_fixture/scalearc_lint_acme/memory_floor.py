@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
-from scalearc_lint.inventory import Appliance, Inventory
-from scalearc_lint.rule import Rule, Severity, Verdict, failed, passed
+from scalearc_lint.engine.rule import Rule, Severity, Verdict, failed, passed
+from scalearc_lint.snapshot.inventory import Appliance, Inventory
 
 
 class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

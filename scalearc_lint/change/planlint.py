@@ -30,14 +30,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from scalearc_lint.appliances import ApplianceSelection
-from scalearc_lint.config import Config
-from scalearc_lint.engine import LoadedRule
-from scalearc_lint.inventory import Inventory, walk_snapshots
-from scalearc_lint.model import Snapshot
-from scalearc_lint.plan import Move, PlanRun, StepOutcome
-from scalearc_lint.results import ObjectRef, Result, RuleInfo
-from scalearc_lint.rule import Severity, Status, Verdict
+from scalearc_lint.change.plan import Move, PlanRun, StepOutcome
+from scalearc_lint.engine.config import Config
+from scalearc_lint.engine.evaluate import LoadedRule
+from scalearc_lint.engine.results import ObjectRef, Result, RuleInfo
+from scalearc_lint.engine.rule import Severity, Status, Verdict
+from scalearc_lint.snapshot.identification import ApplianceSelection
+from scalearc_lint.snapshot.inventory import Inventory, walk_snapshots
+from scalearc_lint.snapshot.model import Snapshot
 
 _PROCEDURE = (
     'ScaleArc VM best practices, "Best practices for VM migration" and "vMotion and similar '

@@ -13,12 +13,9 @@ from types import ModuleType
 
 import msgspec
 
-from scalearc_lint.config import Config
-from scalearc_lint.errors import InputError
-from scalearc_lint.inventory import Appliance, Inventory
-from scalearc_lint.resources import builtin_rules_dir
-from scalearc_lint.results import ObjectRef, Result, sorted_results
-from scalearc_lint.rule import (
+from scalearc_lint.engine.config import Config
+from scalearc_lint.engine.results import ObjectRef, Result, sorted_results
+from scalearc_lint.engine.rule import (
     RESERVED_ID_PREFIXES,
     RULE_ID_PATTERN,
     RULE_NAME_PATTERN,
@@ -26,6 +23,9 @@ from scalearc_lint.rule import (
     Status,
     Verdict,
 )
+from scalearc_lint.errors import InputError
+from scalearc_lint.io.resources import builtin_rules_dir
+from scalearc_lint.snapshot.inventory import Appliance, Inventory
 
 ENTRY_POINT_GROUP = "scalearc_lint.rules"
 _SCOPES = ("appliance", "pair", "vm", "host", "cluster")
@@ -96,7 +96,9 @@ def _rules_in(obj: object, source: str) -> list[Rule]:
         return [obj]
     if isinstance(obj, list | tuple) and obj and all(isinstance(r, Rule) for r in obj):
         return list(obj)
-    raise InputError(f"{source}: RULE is not a scalearc_lint.rule.Rule ({type(obj).__name__})")
+    raise InputError(
+        f"{source}: RULE is not a scalearc_lint.engine.rule.Rule ({type(obj).__name__})"
+    )
 
 
 def _load_entry_point(ep: EntryPoint) -> list[LoadedRule]:

@@ -15,7 +15,7 @@ from typing import Literal
 
 import msgspec
 
-from scalearc_lint.model import VirtualMachine
+from scalearc_lint.snapshot.model import VirtualMachine
 
 
 class Role(StrEnum):

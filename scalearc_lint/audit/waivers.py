@@ -17,7 +17,7 @@ allowed to edit a VM could use to silence a rule. The format::
 A waiver matches a result of its rule whose object has that instance UUID,
 moid (``object.id``; for an HA pair the pair id) or a name matching the glob
 (``*``, ``?``, ``[...]``, case-sensitive). A matching, unexpired waiver turns
-``fail`` into ``waived`` and attaches a :class:`~scalearc_lint.results.WaiverRef`;
+``fail`` into ``waived`` and attaches a :class:`~scalearc_lint.engine.results.WaiverRef`;
 the result stays in every report. Other statuses are never waived.
 
 Expiry is judged at the run's as-of time (``--as-of``, default the snapshot's
@@ -38,8 +38,7 @@ from typing import Any
 
 import msgspec
 
-from scalearc_lint.errors import InputError
-from scalearc_lint.results import (
+from scalearc_lint.engine.results import (
     ObjectRef,
     Result,
     ResultsDocument,
@@ -48,9 +47,14 @@ from scalearc_lint.results import (
     WaiverRef,
     sorted_results,
 )
-from scalearc_lint.rule import Severity, Status
-from scalearc_lint.yamlfile import YamlDocument, load_yaml
+from scalearc_lint.engine.rule import Severity, Status
+from scalearc_lint.errors import InputError
+from scalearc_lint.io.yamlfile import YamlDocument, load_yaml
 
+#: Why the config file cannot set WAIVER001.
+EXPIRED_REASON = (
+    "it reports an expired entry of the --waivers file, so renew or remove that waiver instead"
+)
 EXPIRED_RULE = RuleInfo(
     id="WAIVER001",
     name="waiver-expired",

@@ -11,19 +11,18 @@ from typing import Any
 
 import msgspec
 
-from scalearc_lint.appliances import ApplianceSelection
+from scalearc_lint.engine.results import RuleInfo
+from scalearc_lint.engine.rule import NoOptions, Rule, Severity
 from scalearc_lint.errors import InputError
-from scalearc_lint.results import RuleInfo
-from scalearc_lint.rule import NoOptions, Rule, Severity
-from scalearc_lint.waivers import EXPIRED_RULE
-from scalearc_lint.yamlfile import YamlDocument, load_yaml
+from scalearc_lint.io.yamlfile import YamlDocument, load_yaml
+from scalearc_lint.snapshot.identification import ApplianceSelection
+from scalearc_lint.text import parse_duration
 
 _TOP_LEVEL_KEYS = ("appliances", "rules")
 _RULE_COMMON_KEYS = ("enabled", "severity")
 #: A rule the config file can set: a rule module's Rule, or a rule the tool itself reports
 #: and describes only (the plan rules PLAN001-PLAN006), which takes no options.
 Configurable = Rule | RuleInfo
-_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -55,44 +54,6 @@ def options_type(rule: Configurable) -> type[msgspec.Struct]:
     return rule.options if isinstance(rule, Rule) else NoOptions
 
 
-def parse_duration(value: object) -> timedelta:
-    """``24h``, ``90m``, ``1d12h``, ``3600s``, plain seconds, or ISO 8601 ``PT24H``."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a duration such as 24h, got {value!r}")
-    if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError(f"a duration cannot be negative, got {value!r}")
-        return timedelta(seconds=value)
-    if isinstance(value, str):
-        if value.upper().startswith("P"):
-            try:
-                parsed = msgspec.convert(value, timedelta)
-            except msgspec.ValidationError:
-                pass
-            else:
-                if parsed >= timedelta(0):
-                    return parsed
-        match = _DURATION.match(value)
-        if match and any(match.groups()):
-            d, h, m, s = (int(g) if g else 0 for g in match.groups())
-            return timedelta(days=d, hours=h, minutes=m, seconds=s)
-    raise ValueError(f"expected a duration such as 24h, 90m or 2d, got {value!r}")
-
-
-def format_duration(value: timedelta) -> str:
-    """The compact form :func:`parse_duration` reads back: ``1d12h``, ``90m``, ``24h``."""
-    seconds = int(value.total_seconds())
-    parts = []
-    if seconds % 3600 == 0 and 0 < seconds < 72 * 3600:
-        # "24h" and "36h" read better than "1d" and "1d12h".
-        return f"{seconds // 3600}h"
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if seconds >= size:
-            parts.append(f"{seconds // size}{unit}")
-            seconds %= size
-    return "".join(parts) or "0s"
-
-
 def convert_options(rule: Configurable, raw: Mapping[str, Any]) -> msgspec.Struct:
     """Typed options for ``rule`` from plain data; ValueError names the bad key."""
     options = options_type(rule)
@@ -119,8 +80,17 @@ def _raise(message: str) -> msgspec.Struct:
     raise ValueError(message)
 
 
-def load_config(path: str | Path | None, rules: Sequence[Configurable]) -> Config:
-    """Read and validate a config file against the loaded rules (``None``: defaults)."""
+def load_config(
+    path: str | Path | None,
+    rules: Sequence[Configurable],
+    *,
+    locked: Sequence[tuple[RuleInfo, str]] = (),
+) -> Config:
+    """Read and validate a config file against the loaded rules (``None``: defaults).
+
+    ``locked`` names rules the tool reports but the file may not configure, each with the
+    reason shown when it tries.
+    """
     if path is None:
         return Config()
     doc = load_yaml(path, what="config")
@@ -133,7 +103,7 @@ def load_config(path: str | Path | None, rules: Sequence[Configurable]) -> Confi
             raise InputError(
                 f"{doc.where((key,))}: {key}: unknown key (known: {', '.join(_TOP_LEVEL_KEYS)})"
             )
-    return Config(_selection(doc), _rule_settings(doc, {r.id: r for r in rules}))
+    return Config(_selection(doc), _rule_settings(doc, {r.id: r for r in rules}, locked))
 
 
 def _selection(doc: YamlDocument) -> ApplianceSelection:
@@ -155,7 +125,11 @@ def _selection(doc: YamlDocument) -> ApplianceSelection:
         raise InputError(f"{doc.where(at)}: {label}: {text or exc}") from None
 
 
-def _rule_settings(doc: YamlDocument, rules: Mapping[str, Configurable]) -> dict[str, RuleSettings]:
+def _rule_settings(
+    doc: YamlDocument,
+    rules: Mapping[str, Configurable],
+    locked: Sequence[tuple[RuleInfo, str]],
+) -> dict[str, RuleSettings]:
     raw = doc.data.get("rules", {}) or {}
     if not isinstance(raw, dict):
         raise InputError(
@@ -165,12 +139,12 @@ def _rule_settings(doc: YamlDocument, rules: Mapping[str, Configurable]) -> dict
     by_name = {rule.name: rule for rule in rules.values()}
     for key, section in raw.items():
         rule = rules.get(key) or by_name.get(key)
-        if rule is None and key in (EXPIRED_RULE.id, EXPIRED_RULE.name):
-            raise InputError(
-                f"{doc.where(('rules', key))}: rules.{key}: {EXPIRED_RULE.id} cannot be "
-                "configured: it reports an expired entry of the --waivers file, so renew or "
-                "remove that waiver instead"
-            )
+        for info, reason in locked:
+            if rule is None and key in (info.id, info.name):
+                raise InputError(
+                    f"{doc.where(('rules', key))}: rules.{key}: {info.id} cannot be "
+                    f"configured: {reason}"
+                )
         if rule is None:
             raise InputError(
                 f"{doc.where(('rules', key))}: rules.{key}: unknown rule "

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from scalearc_lint.model import SCHEMA_VERSION, Snapshot, SnapshotBundle
+from scalearc_lint.snapshot.model import SCHEMA_VERSION, Snapshot, SnapshotBundle
 
 SCHEMA_PATH = Path(__file__).with_name("snapshot.schema.json")
 

@@ -6,8 +6,9 @@ import os
 from collections import Counter, defaultdict
 from typing import TextIO
 
-from scalearc_lint.results import ResultsDocument
-from scalearc_lint.rule import Status
+from scalearc_lint.engine.results import ResultsDocument
+from scalearc_lint.engine.rule import Status
+from scalearc_lint.text import printable
 
 _COLOURS = {
     Status.FAIL: "\033[31m",
@@ -25,11 +26,6 @@ def use_colour(stream: TextIO) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM", "") != "dumb"
 
 
-def _printable(text: str) -> str:
-    """Neutralise control characters from inventory names so they cannot drive the terminal."""
-    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
-
-
 def render_console(document: ResultsDocument, stream: TextIO, *, quiet: bool = False) -> None:
     """Print non-passing results (unless quiet) and the per-rule table."""
     colour = use_colour(stream)
@@ -41,22 +37,22 @@ def render_console(document: ResultsDocument, stream: TextIO, *, quiet: bool = F
         for r in document.results:
             if r.status is Status.PASS:
                 continue
-            where = f"{_printable(r.object.vcenter)}: " if document.snapshots else ""
+            where = f"{printable(r.object.vcenter)}: " if document.snapshots else ""
             label = paint(r.status, f"{r.status.value.upper():7}")
             waiver = ""
             if r.waiver is not None:
                 w = r.waiver
-                waiver = _printable(f" (waived: {w.reason}; owner {w.owner}, expires {w.expires})")
+                waiver = printable(f" (waived: {w.reason}; owner {w.owner}, expires {w.expires})")
             stream.write(
                 f"{label} {r.rule} {r.severity.value:7} {where}{r.object.kind} "
-                f"{_printable(r.object.name)}: {_printable(r.message)}{waiver}\n"
+                f"{printable(r.object.name)}: {printable(r.message)}{waiver}\n"
             )
         if any(r.status is not Status.PASS for r in document.results):
             stream.write("\n")
     per_rule: dict[str, Counter[Status]] = defaultdict(Counter)
     for r in document.results:
         per_rule[r.rule][r.status] += 1
-    titles = {rule.id: _printable(rule.title) for rule in document.rules}
+    titles = {rule.id: printable(rule.title) for rule in document.rules}
     header = f"{'rule':8} {'pass':>5} {'fail':>5} {'waived':>6} {'unknwn':>6} {'error':>5}  title"
     stream.write(header + "\n")
     for rule_id in sorted(set(per_rule) | set(titles)):

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from scalearc_lint.errors import InputError
-from scalearc_lint.loader import read_input_file
+from scalearc_lint.io.inputs import read_input_file
 
 YamlPath = tuple[str | int, ...]
 

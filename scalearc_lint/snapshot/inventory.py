@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
-from scalearc_lint.appliances import ApplianceSelection, Identifier, Role
-from scalearc_lint.model import (
+from scalearc_lint.snapshot.identification import ApplianceSelection, Identifier, Role
+from scalearc_lint.snapshot.model import (
     Cluster,
     ClusterRule,
     DistributedPortgroup,

@@ -10,7 +10,7 @@ from typing import Literal
 import msgspec
 
 from scalearc_lint import __version__
-from scalearc_lint.rule import Rule, Severity, Status
+from scalearc_lint.engine.rule import Rule, Severity, Status
 
 
 class ObjectRef(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -47,7 +47,7 @@ class Result(msgspec.Struct, frozen=True):
     object: ObjectRef
     message: str
     waiver: WaiverRef | None = None
-    #: Only when the run was compared with a baseline (``scalearc_lint.baseline``); left out
+    #: Only when the run was compared with a baseline (``scalearc_lint.audit.baseline``); left out
     #: of the JSON otherwise, so the DESIGN.md contract is unchanged for plain runs.
     baseline: BaselineState | msgspec.UnsetType = msgspec.UNSET
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scalearc_lint.model import (
+from scalearc_lint.snapshot.model import (
     SCHEMA_VERSION,
     Allocation,
     Cluster,

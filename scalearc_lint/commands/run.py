@@ -7,19 +7,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scalearc_lint.config import Config, load_config
-from scalearc_lint.engine import LoadedRule, discover_rules, evaluate
-from scalearc_lint.errors import InputError
-from scalearc_lint.inventory import Inventory
-from scalearc_lint.loader import LoadedSnapshot, load_snapshots
-from scalearc_lint.planlint import PLAN_RULES
-from scalearc_lint.results import (
+from scalearc_lint.audit.waivers import EXPIRED_REASON, EXPIRED_RULE
+from scalearc_lint.change.planlint import PLAN_RULES
+from scalearc_lint.engine.config import Config, load_config
+from scalearc_lint.engine.evaluate import LoadedRule, discover_rules, evaluate
+from scalearc_lint.engine.results import (
     ResultsDocument,
     RuleInfo,
     SnapshotInfo,
     Summary,
     ToolInfo,
 )
+from scalearc_lint.errors import InputError
+from scalearc_lint.snapshot.inventory import Inventory
+from scalearc_lint.snapshot.loader import LoadedSnapshot, load_snapshots
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,11 @@ def load_inputs(
     """Load rules, config and snapshots; every problem is an InputError."""
     rules = discover_rules(rules_dirs)
     # One config file serves check and whatif, so it may set the plan rules either way.
-    config = load_config(config_path, [*(item.rule for item in rules), *PLAN_RULES])
+    config = load_config(
+        config_path,
+        [*(item.rule for item in rules), *PLAN_RULES],
+        locked=[(EXPIRED_RULE, EXPIRED_REASON)],
+    )
     snapshots = [loaded for path in snapshot_paths for loaded in load_snapshots(path)]
     seen: dict[str, str] = {}
     for loaded in snapshots:

@@ -13,7 +13,8 @@ from typing import Any
 import msgspec
 
 from scalearc_lint.errors import InputError
-from scalearc_lint.model import COLLECTIONS, SCHEMA_VERSION, Snapshot, SnapshotBundle
+from scalearc_lint.io.inputs import read_input_file
+from scalearc_lint.snapshot.model import COLLECTIONS, SCHEMA_VERSION, Snapshot, SnapshotBundle
 
 _DECODER = msgspec.json.Decoder(Snapshot)
 _BUNDLE_DECODER = msgspec.json.Decoder(SnapshotBundle)
@@ -47,22 +48,6 @@ def load_snapshots(path: str | Path) -> list[LoadedSnapshot]:
         LoadedSnapshot(path=str(path), sha256=digest, snapshot=snapshot)
         for snapshot in decode_snapshots(data, path)
     ]
-
-
-def read_input_file(path: str | Path, *, what: str) -> bytes:
-    """Read a whole input file, raising InputError for missing, directory, unreadable or empty."""
-    p = Path(path)
-    if p.is_dir():
-        raise InputError(f"{path}: is a directory, expected a {what} file")
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if not data.strip():
-        raise InputError(f"{path}: empty file, expected a JSON {what}")
-    return data
 
 
 def decode_snapshot(data: bytes, path: str | Path = "<snapshot>") -> Snapshot:

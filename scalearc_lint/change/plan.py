@@ -51,7 +51,7 @@ Semantics worth knowing:
 
 Applying a plan never changes the snapshot it is given: each step derives a new
 frozen snapshot (``msgspec.structs.replace``); :class:`PlanRun` keeps every
-intermediate state for the change-plan lint (:mod:`scalearc_lint.planlint`).
+intermediate state for the change-plan lint (:mod:`scalearc_lint.change.planlint`).
 """
 
 from __future__ import annotations
@@ -65,10 +65,11 @@ from typing import Any
 
 import msgspec
 
-from scalearc_lint.appliances import ApplianceSelection, Role
 from scalearc_lint.errors import InputError
-from scalearc_lint.inventory import Inventory
-from scalearc_lint.model import (
+from scalearc_lint.io.yamlfile import YamlDocument, YamlPath, load_yaml
+from scalearc_lint.snapshot.identification import ApplianceSelection, Role
+from scalearc_lint.snapshot.inventory import Inventory
+from scalearc_lint.snapshot.model import (
     Cluster,
     ClusterRule,
     DrsVmOverride,
@@ -79,7 +80,6 @@ from scalearc_lint.model import (
     VirtualMachine,
     VmSnapshot,
 )
-from scalearc_lint.yamlfile import YamlDocument, YamlPath, load_yaml
 
 _TOP_LEVEL_KEYS = ("description", "vcenter", "steps")
 _COMMON_KEYS = ("note",)

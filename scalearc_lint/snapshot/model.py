@@ -5,8 +5,8 @@ collection is keyed by managed-object id (moid) and every reference is a moid,
 so rules join in O(1). Each object also carries its own ``moid`` (checked
 against its key on load) so a rule can hand an object around without its key.
 
-The JSON Schema in ``scalearc_lint/schema/snapshot.schema.json`` is generated
-from these classes (``python -m scalearc_lint.schema``); never edit it by hand.
+The JSON Schema in ``scalearc_lint/snapshot/schema/snapshot.schema.json`` is generated
+from these classes (``python -m scalearc_lint.snapshot.schema``); never edit it by hand.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import msgspec
 
 if TYPE_CHECKING:
-    from scalearc_lint.inventory import Inventory
+    from scalearc_lint.snapshot.inventory import Inventory
 
 RULE_ID_PATTERN = re.compile(r"^[A-Z]{2,8}[0-9]{3,4}$")
 #: Id prefixes of findings the tool itself makes (change-plan lint, expired waivers).
@@ -86,7 +86,7 @@ def unknown(message: str) -> Verdict:
 class Example:
     """A documented case that is also a test: an inventory sketch and the expected statuses.
 
-    ``sketch`` is the compact inventory notation of :func:`scalearc_lint.sketch.build`;
+    ``sketch`` is the compact inventory notation of :func:`scalearc_lint.snapshot.sketch.build`;
     ``expect`` maps object names (VM names, pair ids) to the status the rule must give.
     """
 

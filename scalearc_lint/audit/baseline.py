@@ -27,10 +27,7 @@ from pathlib import Path
 
 import msgspec
 
-from scalearc_lint.console import _printable
-from scalearc_lint.errors import InputError
-from scalearc_lint.loader import read_input_file
-from scalearc_lint.results import (
+from scalearc_lint.engine.results import (
     BaselineState,
     Comparison,
     Result,
@@ -38,7 +35,10 @@ from scalearc_lint.results import (
     decode_document,
     exit_code,
 )
-from scalearc_lint.rule import Severity, Status
+from scalearc_lint.engine.rule import Severity, Status
+from scalearc_lint.errors import InputError
+from scalearc_lint.io.inputs import read_input_file
+from scalearc_lint.text import printable
 
 Identity = tuple[str, ...]
 
@@ -145,6 +145,6 @@ def comparison_text(document: ResultsDocument) -> str:
         for r in results:
             lines.append(
                 f"  {label:9} {r.rule} {r.severity.value:7} {r.object.kind} "
-                f"{_printable(r.object.name)}: {_printable(r.message)}"
+                f"{printable(r.object.name)}: {printable(r.message)}"
             )
     return "\n".join(lines) + "\n"

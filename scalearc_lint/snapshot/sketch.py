@@ -35,9 +35,9 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from scalearc_lint.builder import COMPLIANT_POLICY, InventoryBuilder
-from scalearc_lint.config import parse_duration
-from scalearc_lint.model import NetworkPolicy, Nic, Snapshot, Tag
+from scalearc_lint.snapshot.builder import COMPLIANT_POLICY, InventoryBuilder
+from scalearc_lint.snapshot.model import NetworkPolicy, Nic, Snapshot, Tag
+from scalearc_lint.text import parse_duration
 
 ROLE_ATTRIBUTE = "scalearc-role"
 PAIR_ATTRIBUTE = "scalearc-ha-pair"

@@ -19,8 +19,8 @@ from datetime import timedelta
 
 import msgspec
 
-from scalearc_lint.builder import InventoryBuilder
-from scalearc_lint.model import NetworkPolicy, Snapshot, Tag, VmSnapshot
+from scalearc_lint.snapshot.builder import InventoryBuilder
+from scalearc_lint.snapshot.model import NetworkPolicy, Snapshot, Tag, VmSnapshot
 
 VMS_PER_HOST = 30
 HOSTS_PER_CLUSTER = 16

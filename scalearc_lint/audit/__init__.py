@@ -1,0 +1,1 @@
+"""Judging results over time: baselines, diffs and waivers."""
