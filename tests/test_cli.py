@@ -22,7 +22,7 @@ def test_check_lab_prints_findings_and_fails() -> None:
     assert "FAIL    SA004 error   ha-pair billing: sa-billing-01 and sa-billing-02 both run" in (
         result.stdout
     )
-    assert "37 passed, 14 failed, 0 waived, 1 unknown, 0 errors" in result.stdout
+    assert "37 passed, 14 failed, 0 waived, 1 unknown, 0 crashed" in result.stdout
     assert "\033[" not in result.stdout  # not a terminal: no colour
 
 
@@ -30,7 +30,8 @@ def test_json_results_contract(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     assert run_cli(["check", LAB, "--json", out]).code == 1
     document = json.loads(out.read_text())
-    assert list(document)[:4] == ["tool", "snapshot", "results", "summary"]
+    assert list(document)[:5] == ["version", "tool", "snapshot", "results", "summary"]
+    assert document["version"] == 2
     assert document["tool"]["name"] == "scalearc-lint"
     assert document["tool"]["version"]
     snapshot = document["snapshot"]
@@ -40,7 +41,7 @@ def test_json_results_contract(tmp_path: Path) -> None:
     assert len(snapshot["sha256"]) == 64
     for r in document["results"]:
         assert set(r) == {"rule", "status", "severity", "object", "message", "waiver"}
-        assert r["status"] in {"pass", "fail", "waived", "unknown", "error"}
+        assert r["status"] in {"pass", "fail", "waived", "unknown", "crashed"}
         assert r["severity"] in {"error", "warning", "info"}
         assert {"kind", "id", "name"} <= set(r["object"])
         assert r["waiver"] is None
@@ -58,7 +59,7 @@ def test_json_results_contract(tmp_path: Path) -> None:
     )
     assert vm["object"]["kind"] == "vm" and vm["object"]["id"].startswith("vm-")
     assert vm["status"] == "fail"
-    assert document["summary"] == {"pass": 37, "fail": 14, "waived": 0, "unknown": 1, "error": 0}
+    assert document["summary"] == {"pass": 37, "fail": 14, "waived": 0, "unknown": 1, "crashed": 0}
     assert sum(document["summary"].values()) == len(document["results"])
 
 

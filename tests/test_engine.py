@@ -131,12 +131,12 @@ def test_crashing_rule_is_isolated_with_exit_3(tmp_path: Path) -> None:
     assert result.code == 3, result.stderr
     document = json.loads(out.read_text())
     crashed = [r for r in document["results"] if r["rule"] == "XT001"]
-    assert crashed and all(r["status"] == "error" for r in crashed)
+    assert crashed and all(r["status"] == "crashed" for r in crashed)
     assert "RuntimeError: kaput" in crashed[0]["message"]
     baseline = json.loads(run_cli(["check", EXAMPLES / "lab.json", "--json", "-"]).stdout)
     others = [r for r in document["results"] if r["rule"] != "XT001"]
     assert others == baseline["results"]
-    assert document["summary"]["error"] == len(crashed)
+    assert document["summary"]["crashed"] == len(crashed)
 
 
 def test_crash_on_one_object_keeps_the_rest(tmp_path: Path) -> None:
@@ -149,7 +149,7 @@ def test_crash_on_one_object_keeps_the_rest(tmp_path: Path) -> None:
         for r in json.loads(result.stdout)["results"]
         if r["rule"] == "XT001"
     }
-    assert statuses.pop("sa-orders-01") == "error"
+    assert statuses.pop("sa-orders-01") == "crashed"
     assert set(statuses.values()) == {"pass"}
 
 

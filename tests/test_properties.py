@@ -35,7 +35,7 @@ def test_clean_inventory_has_no_failures_unknowns_or_errors(inv: SyntheticInvent
 def test_every_planted_violation_is_found_and_nothing_else(inv: SyntheticInventory) -> None:
     results = lint(inv)
     assert failing(results) == inv.expected_failures()
-    assert not [r for r in results if r.status is Status.ERROR]
+    assert not [r for r in results if r.status is Status.CRASHED]
 
 
 @given(
@@ -54,14 +54,14 @@ def test_one_planted_violation_is_found_by_its_own_rule(
 @given(inventories(plant=PLANTABLE, names=hostile_text()))
 def test_hostile_names_never_crash_and_round_trip(inv: SyntheticInventory) -> None:
     results = lint(inv)
-    assert not [r for r in results if r.status is Status.ERROR]
+    assert not [r for r in results if r.status is Status.CRASHED]
     assert failing(results) == inv.expected_failures()
     assert decode_snapshot(encode_snapshot(inv.snapshot)) == inv.snapshot
     document = ResultsDocument(
-        ToolInfo(),
-        SnapshotInfo("0" * 64, "vc", inv.snapshot.exported_at, inv.snapshot.exported_at),
-        results,
-        Summary.of(results),
+        tool=ToolInfo(),
+        snapshot=SnapshotInfo("0" * 64, "vc", inv.snapshot.exported_at, inv.snapshot.exported_at),
+        results=results,
+        summary=Summary.of(results),
     )
     again = msgspec.json.decode(msgspec.json.encode(document), type=ResultsDocument)
     assert again.results == results

@@ -5,7 +5,7 @@
   "use strict";
   var FIRST_PAGE = 200;
   var NEXT_PAGE = 1000;
-  var RANK = { error: 0, fail: 1, unknown: 2, waived: 3, pass: 4 };
+  var RANK = { crashed: 0, fail: 1, unknown: 2, waived: 3, pass: 4 };
   // A row: rule, status, severity, kind, name, id, message, vcenter, waiver (-1: none),
   // and when the run was compared with a baseline, its mark (new, persisting, resolved).
   var RULE = 0, STATUS = 1, SEVERITY = 2, KIND = 3, NAME = 4, ID = 5, MESSAGE = 6,

@@ -50,7 +50,7 @@ _CLASS = {
     Status.FAIL: "failure",
     Status.WAIVED: "failure",
     Status.UNKNOWN: "unknown",
-    Status.ERROR: "error",
+    Status.CRASHED: "crashed",
 }
 
 
@@ -67,7 +67,7 @@ def load_results(path: str | Path) -> ResultsDocument:
     data = read_input_file(path, what="results")
     try:
         return decode_document(data)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, ValueError) as exc:
         raise InputError(f"{path}: not a scalearc-lint --json results file ({exc})") from None
 
 
@@ -123,7 +123,7 @@ def fixed(document: ResultsDocument) -> list[Result]:
 
 def exit_code_new(results: Sequence[Result], fail_on: Severity | None) -> int:
     """Like :func:`exit_code`, but only new failures count (a crashed rule still gives 3)."""
-    if any(r.status is Status.ERROR for r in results):
+    if any(r.status is Status.CRASHED for r in results):
         return 3
     return exit_code(new_failures(results), fail_on)
 

@@ -205,7 +205,7 @@ def evaluate_rule(loaded: LoadedRule, inventory: Inventory, config: Config) -> I
                 raise TypeError(f"check returned {type(verdict).__name__}, not a Verdict")
         except Exception as exc:
             message = f"rule {rule.id} crashed: {type(exc).__name__}: {exc}"
-            yield Result(rule.id, Status.ERROR, settings.severity, ref, message)
+            yield Result(rule.id, Status.CRASHED, settings.severity, ref, message)
             continue
         if verdict is None:
             continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -81,14 +81,14 @@ class Summary(msgspec.Struct, frozen=True, rename={"pass_": "pass"}):
     fail: int = 0
     waived: int = 0
     unknown: int = 0
-    error: int = 0
+    crashed: int = 0
 
     @classmethod
     def of(cls, results: Iterable[Result]) -> Summary:
         """Count results by status."""
         counts = Counter(r.status.value for r in results)
         return cls(
-            counts["pass"], counts["fail"], counts["waived"], counts["unknown"], counts["error"]
+            counts["pass"], counts["fail"], counts["waived"], counts["unknown"], counts["crashed"]
         )
 
 
@@ -133,9 +133,15 @@ class Comparison(msgspec.Struct, frozen=True):
     gone: list[Result] = []
 
 
-class ResultsDocument(msgspec.Struct, frozen=True):
+#: Version of the results document. 2: a rule's crash is status ``crashed`` (``error`` in
+#: version 1, easily confused with the severity) and ``summary.crashed`` counts it.
+RESULTS_VERSION = 2
+
+
+class ResultsDocument(msgspec.Struct, frozen=True, kw_only=True):
     """The ``--json`` output; ``snapshots`` lists every input when several were checked."""
 
+    version: int = RESULTS_VERSION
     tool: ToolInfo
     snapshot: SnapshotInfo
     results: list[Result]
@@ -153,7 +159,7 @@ def sorted_results(results: Iterable[Result]) -> list[Result]:
 
 def exit_code(results: Sequence[Result], fail_on: Severity | None) -> int:
     """3 if a rule crashed, 1 if a failure is at/above ``fail_on`` (None: never), else 0."""
-    if any(r.status is Status.ERROR for r in results):
+    if any(r.status is Status.CRASHED for r in results):
         return 3
     if fail_on is not None and any(
         r.status is Status.FAIL and r.severity.rank >= fail_on.rank for r in results
@@ -168,5 +174,34 @@ def encode_document(document: ResultsDocument) -> bytes:
 
 
 def decode_document(data: bytes) -> ResultsDocument:
-    """Parse a results document (raises msgspec errors; callers turn them into InputError)."""
-    return msgspec.json.decode(data, type=ResultsDocument)
+    """Parse a results document of any version (raises msgspec errors, or ValueError for a
+    version this release does not know; callers turn them into InputError)."""
+    raw = msgspec.json.decode(data)
+    if isinstance(raw, dict):
+        version = raw.get("version", 1)
+        if version == 1:
+            raw = _upgrade_v1(raw)
+        elif version != RESULTS_VERSION:
+            raise ValueError(f"results version {version!r} is not one this release reads (1, 2)")
+    return msgspec.convert(raw, ResultsDocument)
+
+
+def _upgrade_v1(raw: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 document in version 2's words: status and summary ``error`` -> ``crashed``."""
+
+    def results(items: object) -> object:
+        if not isinstance(items, list):
+            return items
+        return [
+            {**r, "status": "crashed"} if isinstance(r, dict) and r.get("status") == "error" else r
+            for r in items
+        ]
+
+    upgraded = {**raw, "version": RESULTS_VERSION, "results": results(raw.get("results"))}
+    summary = raw.get("summary")
+    if isinstance(summary, dict) and "error" in summary:
+        upgraded["summary"] = {("crashed" if k == "error" else k): v for k, v in summary.items()}
+    comparison = raw.get("comparison")
+    if isinstance(comparison, dict) and "gone" in comparison:
+        upgraded["comparison"] = {**comparison, "gone": results(comparison["gone"])}
+    return upgraded

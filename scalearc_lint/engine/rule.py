@@ -48,7 +48,8 @@ class Status(StrEnum):
     FAIL = "fail"
     WAIVED = "waived"
     UNKNOWN = "unknown"
-    ERROR = "error"
+    #: The rule raised on this object (called ``error`` in results version 1).
+    CRASHED = "crashed"
 
 
 Scope = Literal["appliance", "pair", "vm", "host", "cluster"]

@@ -12,13 +12,13 @@ from scalearc_lint.text import printable
 
 _COLOURS = {
     Status.FAIL: "\033[31m",
-    Status.ERROR: "\033[35m",
+    Status.CRASHED: "\033[35m",
     Status.UNKNOWN: "\033[33m",
     Status.WAIVED: "\033[36m",
     Status.PASS: "\033[32m",
 }
 _RESET = "\033[0m"
-_COLUMNS = (Status.PASS, Status.FAIL, Status.WAIVED, Status.UNKNOWN, Status.ERROR)
+_COLUMNS = (Status.PASS, Status.FAIL, Status.WAIVED, Status.UNKNOWN, Status.CRASHED)
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -53,15 +53,18 @@ def render_console(document: ResultsDocument, stream: TextIO, *, quiet: bool = F
     for r in document.results:
         per_rule[r.rule][r.status] += 1
     titles = {rule.id: printable(rule.title) for rule in document.rules}
-    header = f"{'rule':8} {'pass':>5} {'fail':>5} {'waived':>6} {'unknwn':>6} {'error':>5}  title"
-    stream.write(header + "\n")
-    for rule_id in sorted(set(per_rule) | set(titles)):
+    rule_ids = sorted(set(per_rule) | set(titles))
+    # WAIVER001 and plugin ids can be longer than SA001: the id column fits the longest.
+    width = max([8, *(len(rule_id) for rule_id in rule_ids)])
+    header = f"{'rule':{width}} {'pass':>5} {'fail':>5} {'waived':>6} {'unknwn':>6} {'crashd':>6}"
+    stream.write(header + "  title\n")
+    for rule_id in rule_ids:
         counts = per_rule[rule_id]
-        cells = [f"{counts[s]:>{w}}" for s, w in zip(_COLUMNS, (5, 5, 6, 6, 5), strict=True)]
-        stream.write(f"{rule_id:8} {' '.join(cells)}  {titles.get(rule_id, '')}\n")
+        cells = [f"{counts[s]:>{w}}" for s, w in zip(_COLUMNS, (5, 5, 6, 6, 6), strict=True)]
+        stream.write(f"{rule_id:{width}} {' '.join(cells)}  {titles.get(rule_id, '')}\n")
     s = document.summary
     total = (
         f"{s.pass_} passed, {s.fail} failed, {s.waived} waived, "
-        f"{s.unknown} unknown, {s.error} errors"
+        f"{s.unknown} unknown, {s.crashed} crashed"
     )
     stream.write(f"\n{total}\n")

@@ -28,7 +28,7 @@ from scalearc_lint.io.resources import templates_dir
 from scalearc_lint.snapshot.inventory import Appliance, Inventory
 
 #: Worst first: the status a placement card shows is the worst of its results.
-STATUS_ORDER = (Status.ERROR, Status.FAIL, Status.UNKNOWN, Status.WAIVED, Status.PASS)
+STATUS_ORDER = (Status.CRASHED, Status.FAIL, Status.UNKNOWN, Status.WAIVED, Status.PASS)
 SEVERITY_ORDER = (Severity.ERROR, Severity.WARNING, Severity.INFO)
 _RANK = {status: rank for rank, status in enumerate(STATUS_ORDER)}
 _ROLE_MARK = {"primary": "P", "secondary": "S", "standalone": "SA"}
@@ -337,7 +337,7 @@ def render(document: ResultsDocument, inventories: Sequence[Inventory] = ()) -> 
     statuses = status_counts(results)
     matrix = severity_matrix(results)
     failing_by_severity = [
-        (sev.value, matrix["fail"][sev.value] + matrix["error"][sev.value], f"sev-{sev.value}")
+        (sev.value, matrix["fail"][sev.value] + matrix["crashed"][sev.value], f"sev-{sev.value}")
         for sev in SEVERITY_ORDER
     ]
     script, style = _asset("report.js"), _asset("report.css")

@@ -80,7 +80,7 @@ def _testcase(result: Result, rule: RuleInfo | None, *, with_vcenter: bool) -> E
         if rule is not None and rule.remediation:
             body += f"\n\nRemediation: {rule.remediation}"
         case.append(_element("failure", body, message=result.message, type=result.severity))
-    elif result.status is Status.ERROR:
+    elif result.status is Status.CRASHED:
         case.append(_element("error", result.message, message=result.message, type="rule-crash"))
     elif result.status is Status.WAIVED:
         reason = _waiver_text(result)
@@ -133,7 +133,7 @@ def render(document: ResultsDocument, inventories: Sequence[Inventory] = ()) -> 
         counts = {
             "tests": len(results),
             "failures": sum(r.status is Status.FAIL for r in results),
-            "errors": sum(r.status is Status.ERROR for r in results),
+            "errors": sum(r.status is Status.CRASHED for r in results),
         }
         skipped = sum(r.status in (Status.WAIVED, Status.UNKNOWN) for r in results)
         suite = _element(

@@ -182,7 +182,7 @@ def render(document: ResultsDocument, inventories: Sequence[Inventory] = ()) -> 
     snapshots = document.snapshots or [document.snapshot]
     uris = {info.vcenter: artifact_uri(info.path) for info in snapshots}
     rule_index = {rule.id: i for i, rule in enumerate(document.rules)}
-    crashes = [r for r in document.results if r.status is Status.ERROR]
+    crashes = [r for r in document.results if r.status is Status.CRASHED]
     reported = (Status.FAIL, Status.WAIVED, Status.UNKNOWN)
     run: Json = {
         "tool": {

@@ -104,7 +104,7 @@ result_sets = st.lists(results, max_size=25, unique_by=identity)
 
 def as_document(items: list[Result]) -> ResultsDocument:
     info = SnapshotInfo("0" * 64, "vc1", AS_OF, AS_OF)
-    return ResultsDocument(ToolInfo(), info, items, Summary.of(items))
+    return ResultsDocument(tool=ToolInfo(), snapshot=info, results=items, summary=Summary.of(items))
 
 
 @given(result_sets)

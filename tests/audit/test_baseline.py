@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import msgspec
+import json
+from pathlib import Path
 
-from scalearc_lint.audit.baseline import compare, exit_code_new
+import msgspec
+import pytest
+
+from scalearc_lint.audit.baseline import compare, exit_code_new, load_results
 from scalearc_lint.engine.results import Comparison
 from scalearc_lint.engine.rule import Severity, Status
+from scalearc_lint.errors import InputError
 from tests.audit.test_waivers import document, result
 
 
@@ -59,7 +64,7 @@ def test_fail_on_new_ignores_persisting_failures_but_not_crashes() -> None:
     fresh = compare(document(result(uuid="a"), result(uuid="b")), old, source="x")
     assert exit_code_new(fresh.results, Severity.ERROR) == 1
     assert exit_code_new(fresh.results, None) == 0
-    crashed = compare(document(result(uuid="a", status=Status.ERROR)), old, source="x")
+    crashed = compare(document(result(uuid="a", status=Status.CRASHED)), old, source="x")
     assert exit_code_new(crashed.results, Severity.ERROR) == 3
 
 
@@ -76,3 +81,39 @@ def test_plain_results_have_no_comparison_fields() -> None:
     raw = msgspec.json.decode(msgspec.json.encode(document(result())))
     assert "comparison" not in raw
     assert set(raw["results"][0]) == {"rule", "status", "severity", "object", "message", "waiver"}
+
+
+def test_a_version_1_results_file_reads_with_error_as_crashed(tmp_path: Path) -> None:
+    old = {
+        "tool": {"name": "scalearc-lint", "version": "0.1.0"},
+        "snapshot": {
+            "sha256": "0" * 64,
+            "vcenter": "vc",
+            "exported_at": "2026-11-24T02:00:00Z",
+            "as_of": "2026-11-24T02:00:00Z",
+        },
+        "results": [
+            {
+                "rule": "SA001",
+                "status": "error",
+                "severity": "error",
+                "object": {"kind": "vm", "id": "vm-1", "name": "a"},
+                "message": "rule SA001 crashed",
+                "waiver": None,
+            }
+        ],
+        "summary": {"pass": 0, "fail": 0, "waived": 0, "unknown": 0, "error": 1},
+    }
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps(old))
+    document = load_results(path)
+    assert document.version == 2
+    assert [r.status for r in document.results] == [Status.CRASHED]
+    assert document.summary.crashed == 1
+
+
+def test_a_results_file_of_an_unknown_version_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "v9.json"
+    path.write_text('{"version": 9}')
+    with pytest.raises(InputError, match="results version 9"):
+        load_results(path)

@@ -36,7 +36,9 @@ ENTRY = {
 
 def document(*results: Result, as_of: datetime = AS_OF) -> ResultsDocument:
     info = SnapshotInfo("0" * 64, "vc1", as_of, as_of)
-    return ResultsDocument(ToolInfo(), info, list(results), Summary.of(results))
+    return ResultsDocument(
+        tool=ToolInfo(), snapshot=info, results=list(results), summary=Summary.of(results)
+    )
 
 
 def result(
@@ -140,7 +142,7 @@ def test_waiver_limited_to_a_vcenter(write_yaml: WriteYaml) -> None:
 
 def test_only_failures_are_waived(write_yaml: WriteYaml) -> None:
     (waiver,) = load_waivers(waivers_file(write_yaml), KNOWN)
-    statuses = (Status.PASS, Status.UNKNOWN, Status.ERROR)
+    statuses = (Status.PASS, Status.UNKNOWN, Status.CRASHED)
     out = apply_waivers(document(*(result(status=s) for s in statuses)), [waiver])
     assert [r.status for r in out.results] == list(statuses)
 

@@ -168,7 +168,7 @@ def test_check_reports_exactly_the_lab_failures(lab_export: LabExport, tmp_path:
         ("SA010", "sa-beta-2"),  # reverted to a snapshot
     }
     assert document["summary"]["unknown"] == 0
-    assert document["summary"]["error"] == 0
+    assert document["summary"]["crashed"] == 0
 
 
 def test_export_calls_only_read_only_methods(lab_export: LabExport) -> None:

@@ -173,12 +173,12 @@ def make_document(
         for i, vc in enumerate(vcenters)
     ]
     return ResultsDocument(
-        ToolInfo(),
-        infos[0],
-        list(results),
-        Summary.of(results),
-        list(rules),
-        infos if len(infos) > 1 else [],
+        tool=ToolInfo(),
+        snapshot=infos[0],
+        results=list(results),
+        summary=Summary.of(results),
+        rules=list(rules),
+        snapshots=infos if len(infos) > 1 else [],
     )
 
 
@@ -235,14 +235,14 @@ def lab(directory: Path | None = None) -> Linted:
             r = waive(r)
         elif key == ("SA007", "sa-alpha-1", Status.PASS):
             message = "rule SA007 crashed: KeyError: 'resgroup-9'"
-            r = msgspec.structs.replace(r, status=Status.ERROR, message=message)
+            r = msgspec.structs.replace(r, status=Status.CRASHED, message=message)
         elif key == ("SA006", HOSTILE_NAMES[0], Status.PASS):
             message = f"DRS override of {HOSTILE_NAMES[0]} could not be read"
             r = msgspec.structs.replace(r, status=Status.UNKNOWN, message=message)
         results.append(r)
     document = with_results(linted.document, results)
     summary = document.summary
-    assert (summary.fail, summary.waived, summary.error, summary.unknown) == (2, 1, 1, 1)
+    assert (summary.fail, summary.waived, summary.crashed, summary.unknown) == (2, 1, 1, 1)
     return Linted(document, linted.inventories)
 
 

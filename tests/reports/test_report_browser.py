@@ -46,7 +46,7 @@ def test_report_renders_chart_placement_and_failing_results(
     assert page.locator("#placement .card.shares").count() == 2
     rows = report.visible_rows()
     # By default everything but passes: SA004 and SA008 fail, SA007 crashed, SA006 unknown.
-    assert sorted(row[0] for row in rows) == ["error", "fail", "fail", "unknown"]
+    assert sorted(row[0] for row in rows) == ["crashed", "fail", "fail", "unknown"]
     assert report.errors == []
 
 
@@ -188,7 +188,7 @@ def test_each_result_shows_its_baseline_badge(tmp_path: Path, open_report: Repor
     # status, baseline, severity, object, id, message
     marks = {(row[0], row[1], row[3]) for row in report.visible_rows()}
     assert marks == {
-        ("error", "persisting", "vm sa-alpha-1"),
+        ("crashed", "persisting", "vm sa-alpha-1"),
         ("fail", "new", "ha-pair pair-alpha"),
         ("fail", "persisting", "vm sa-solo"),
         ("unknown", "persisting", f"vm {HOSTILE_NAMES[0]}"),

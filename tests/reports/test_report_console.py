@@ -50,12 +50,12 @@ def test_lists_non_passing_results_then_a_table_by_rule() -> None:
         ["WAIVED", "SA001"],
         ["FAIL", "SA004"],
         ["UNKNOWN", "SA006"],
-        ["ERROR", "SA007"],
+        ["CRASHED", "SA007"],
         ["FAIL", "SA008"],
     ]
     table = lines[header + 1 : header + 12]
     assert [row.split()[0] for row in table] == [f"SA{i:03d}" for i in range(1, 12)]
-    assert lines[-1] == "39 passed, 2 failed, 1 waived, 1 unknown, 1 errors"
+    assert lines[-1] == "39 passed, 2 failed, 1 waived, 1 unknown, 1 crashed"
 
 
 def test_waived_line_names_reason_owner_and_expiry() -> None:
@@ -68,7 +68,7 @@ def test_waived_line_names_reason_owner_and_expiry() -> None:
 def test_quiet_prints_only_the_table() -> None:
     text = rendered(io.StringIO(), quiet=True)
     assert text.startswith("rule ")
-    assert "crashed" not in text
+    assert "CRASHED" not in text
 
 
 def test_control_characters_cannot_drive_the_terminal() -> None:

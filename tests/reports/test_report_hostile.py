@@ -51,7 +51,7 @@ hostile = st.one_of(
         st.integers(500, 2000),
     ),
 )
-STATUSES = [Status.PASS, Status.FAIL, Status.WAIVED, Status.UNKNOWN, Status.ERROR]
+STATUSES = [Status.PASS, Status.FAIL, Status.WAIVED, Status.UNKNOWN, Status.CRASHED]
 RELAXED = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

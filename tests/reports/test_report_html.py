@@ -119,7 +119,7 @@ def test_placement_card_shows_the_worst_result_of_the_appliance_and_its_pair() -
     }
     # sa-alpha-1: SA007 crashed (error) beats its pair's SA004 failure.
     assert status == {
-        "sa-alpha-1": "error",
+        "sa-alpha-1": "crashed",
         "sa-alpha-2": "fail",
         HOSTILE_NAMES[0]: "unknown",
         HOSTILE_NAMES[1]: "pass",

@@ -60,12 +60,12 @@ def test_fail_is_failure_crash_is_error_waived_and_unknown_are_skipped(tmp_path:
         expected_kind = {
             Status.PASS: "pass",
             Status.FAIL: "Failure",
-            Status.ERROR: "Error",
+            Status.CRASHED: "Error",
             Status.WAIVED: "Skipped",
             Status.UNKNOWN: "Skipped",
         }[r.status]
         assert kind == expected_kind, r
-        if r.status in (Status.FAIL, Status.ERROR, Status.UNKNOWN):
+        if r.status in (Status.FAIL, Status.CRASHED, Status.UNKNOWN):
             assert message == r.message
         if r.status is Status.WAIVED:
             assert r.waiver is not None
@@ -78,7 +78,7 @@ def test_suite_counts_match_the_results(tmp_path: Path) -> None:
     parsed = read_back(junit.render(document), tmp_path)
     statuses = [r.status for r in document.results]
     assert sum(s.failures for s in parsed) == statuses.count(Status.FAIL)
-    assert sum(s.errors for s in parsed) == statuses.count(Status.ERROR)
+    assert sum(s.errors for s in parsed) == statuses.count(Status.CRASHED)
     assert sum(s.skipped for s in parsed) == statuses.count(Status.WAIVED) + statuses.count(
         Status.UNKNOWN
     )
