@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -22,13 +23,34 @@ def snapshot_json_schema() -> dict[str, Any]:
     (one, bundle), components = msgspec.json.schema_components(
         (Snapshot, SnapshotBundle), ref_template="#/$defs/{name}"
     )
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"https://scalearc-lint.invalid/schema/snapshot-v{SCHEMA_VERSION}.json",
-        "title": f"scalearc-lint snapshot, schema version {SCHEMA_VERSION}",
-        "oneOf": [one, bundle],
-        "$defs": components,
-    }
+    schema: dict[str, Any] = _normalised(
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"https://scalearc-lint.invalid/schema/snapshot-v{SCHEMA_VERSION}.json",
+            "title": f"scalearc-lint snapshot, schema version {SCHEMA_VERSION}",
+            "oneOf": [one, bundle],
+            "$defs": components,
+        }
+    )
+    return schema
+
+
+def _normalised(node: Any) -> Any:
+    """Descriptions dedented the one way, whatever msgspec release took them from docstrings.
+
+    msgspec 0.18 kept a docstring's indentation and 0.23 strips it; the published schema
+    must not change with a dependency's patch release.
+    """
+    if isinstance(node, dict):
+        return {
+            key: inspect.cleandoc(value)
+            if key == "description" and isinstance(value, str)
+            else _normalised(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_normalised(item) for item in node]
+    return node
 
 
 def render_schema() -> str:
