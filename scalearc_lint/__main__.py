@@ -1,7 +1,5 @@
 """``python -m scalearc_lint``."""
 
-import sys
+from scalearc_lint.cli import console_main
 
-from scalearc_lint.cli import main
-
-sys.exit(main())
+console_main()

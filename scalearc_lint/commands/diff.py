@@ -17,7 +17,7 @@ from scalearc_lint.audit.baseline import (
 )
 from scalearc_lint.commands.check import FAIL_ON_CHOICES, fail_on
 from scalearc_lint.engine.results import ResultsDocument, encode_document
-from scalearc_lint.io.outputs import write_atomic
+from scalearc_lint.io.outputs import STDOUT, check_outputs, silence_stdout, write_outputs
 from scalearc_lint.io.resources import templates_dir
 
 TEMPLATE = "diff.html.j2"
@@ -67,14 +67,22 @@ def render_diff_html(document: ResultsDocument) -> str:
 
 def run_diff(args: argparse.Namespace) -> int:
     """Compare, print, write."""
+    outputs = [(f"--{option}", getattr(args, option)) for option in ("json", "html")]
+    outputs = [(option, target) for option, target in outputs if target]
+    check_outputs(outputs, [("results file", args.old), ("results file", args.new)])
     old, new = load_results(args.old), load_results(args.new)
     document = compare(new, old, source=args.old)
-    if args.json == "-":
-        sys.stdout.buffer.write(encode_document(document))
-    else:
-        if args.json:
-            write_atomic(args.json, encode_document(document))
-        sys.stdout.write(comparison_text(document))
+    rendered = []
+    if args.json:
+        rendered.append((args.json, encode_document(document)))
     if args.html:
-        write_atomic(args.html, render_diff_html(document).encode())
-    return exit_code_new(document.results, fail_on(args.fail_on))
+        rendered.append((args.html, render_diff_html(document).encode()))
+    write_outputs(rendered)
+    code = exit_code_new(document.results, fail_on(args.fail_on))
+    if args.json != STDOUT and sys.stdout is not None:
+        try:
+            sys.stdout.write(comparison_text(document))
+            sys.stdout.flush()
+        except BrokenPipeError:
+            silence_stdout()
+    return code

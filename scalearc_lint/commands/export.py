@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from scalearc_lint.commands.options import non_negative_int
+from scalearc_lint.commands.options import count_at_most
 from scalearc_lint.errors import InputError
 from scalearc_lint.io.outputs import write_atomic
 from scalearc_lint.snapshot.loader import encode_snapshot
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from scalearc_lint.exporter.connection import Connection
 
 PLACEHOLDER = "{vcenter}"
+#: The longest event window asked for: ten years, far past what vCenter retains.
+MAX_EVENTS_DAYS = 3650
 
 
 def register(subparsers: Any) -> None:
@@ -71,7 +73,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--events-days",
-        type=non_negative_int,
+        type=count_at_most(MAX_EVENTS_DAYS, "ten years; vCenter keeps far fewer days of events"),
         default=30,
         metavar="N",
         help="read migration and revert events of the last N days (default: 30)",
