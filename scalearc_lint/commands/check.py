@@ -18,8 +18,8 @@ from scalearc_lint.engine.results import ResultsDocument, exit_code
 from scalearc_lint.engine.rule import Severity
 from scalearc_lint.errors import InputError
 from scalearc_lint.io.outputs import (
-    STDOUT,
     check_outputs,
+    goes_to_stdout,
     silence_stdout,
     stdout_kept_for_report,
     write_outputs,
@@ -133,7 +133,7 @@ def run_check(
 ) -> int:
     """Run ``check`` (``whatif`` passes its own ``lint``; the outputs are the same)."""
     requested = requested_reports(args)
-    if any(target == STDOUT for _, target in requested):
+    if any(goes_to_stdout(target) for _, target in requested):
         # Only the report may reach stdout: a plugin rule's print goes to stderr meanwhile.
         with stdout_kept_for_report() as report_stream:
             return _run(args, lint, requested, report_stream)

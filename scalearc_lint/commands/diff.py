@@ -17,7 +17,7 @@ from scalearc_lint.audit.baseline import (
 )
 from scalearc_lint.commands.check import FAIL_ON_CHOICES, fail_on
 from scalearc_lint.engine.results import ResultsDocument, encode_document
-from scalearc_lint.io.outputs import STDOUT, check_outputs, silence_stdout, write_outputs
+from scalearc_lint.io.outputs import check_outputs, goes_to_stdout, silence_stdout, write_outputs
 from scalearc_lint.io.resources import templates_dir
 
 TEMPLATE = "diff.html.j2"
@@ -79,7 +79,8 @@ def run_diff(args: argparse.Namespace) -> int:
         rendered.append((args.html, render_diff_html(document).encode()))
     write_outputs(rendered)
     code = exit_code_new(document.results, fail_on(args.fail_on))
-    if args.json != STDOUT and sys.stdout is not None:
+    to_stdout = any(goes_to_stdout(target) for _, target in outputs)
+    if not to_stdout and sys.stdout is not None:
         try:
             sys.stdout.write(comparison_text(document))
             sys.stdout.flush()

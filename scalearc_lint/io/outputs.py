@@ -68,6 +68,16 @@ def _is_null_device(info: os.stat_result) -> bool:
     return stat.S_ISCHR(info.st_mode) and info.st_rdev == null.st_rdev
 
 
+def _is_stdout(info: os.stat_result) -> bool:
+    """Whether a file is the one standard output writes to (the null device aside)."""
+    try:
+        out = os.fstat(sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
+    same = (out.st_dev, out.st_ino) == (info.st_dev, info.st_ino)
+    return same and not _is_null_device(info)
+
+
 def _target(name: str) -> _Target:
     """Classify an output path, or raise InputError when it cannot be an output file."""
     if name == STDOUT:
@@ -82,6 +92,10 @@ def _target(name: str) -> _Target:
         raise InputError(f"{name}: cannot write: {exc.strerror or exc}") from None
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise InputError(f"{name}: is a directory, cannot write output there")
+    if info is not None and _is_stdout(info):
+        # /dev/stdout, or the very file the shell sent stdout to: one stream, written as
+        # such (replacing or truncating it would lose or garble what else goes there).
+        return _Target(name, name, "stdout", None)
     if info is not None and not stat.S_ISREG(info.st_mode):
         return _Target(name, name, "stream", (info.st_dev, info.st_ino))
     if _through_proc(name):
@@ -108,6 +122,12 @@ def _through_proc(name: str) -> bool:
             return False
         path = Path(os.path.normpath(parent / path.readlink()))
     return False
+
+
+def goes_to_stdout(name: str) -> bool:
+    """Whether an output target is standard output: ``-``, ``/dev/stdout``, or the file the
+    shell sent stdout to (then that output takes stdout's place)."""
+    return _target(name).kind == "stdout"
 
 
 def _identity(path: str | Path) -> tuple[int, int] | None:
