@@ -21,7 +21,12 @@ from typing import NoReturn
 
 from scalearc_lint import __version__
 from scalearc_lint.errors import InputError, UserInterrupt
-from scalearc_lint.io.outputs import forget_written_outputs, silence_stdout, written_outputs
+from scalearc_lint.io.outputs import (
+    forget_written_outputs,
+    silence_stdout,
+    stdout_failed,
+    written_outputs,
+)
 from scalearc_lint.text import clipped, describe_exception, redact_urls
 
 EXIT_INPUT = 2
@@ -124,7 +129,7 @@ def _run(argv: Sequence[str] | None) -> int:
             except BrokenPipeError:
                 raise
             except OSError as exc:
-                raise InputError(f"standard output: cannot write: {exc.strerror or exc}") from None
+                raise stdout_failed(exc) from None
         return code
     except InputError as exc:
         _print_error(str(exc))

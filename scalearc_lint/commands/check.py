@@ -21,6 +21,7 @@ from scalearc_lint.io.outputs import (
     check_outputs,
     goes_to_stdout,
     silence_stdout,
+    stdout_failed,
     stdout_kept_for_report,
     write_outputs,
 )
@@ -186,4 +187,4 @@ def print_console(document: ResultsDocument, *, quiet: bool) -> None:
     except BrokenPipeError:
         silence_stdout()
     except OSError as exc:
-        raise InputError(f"standard output: cannot write: {exc.strerror or exc}") from None
+        raise stdout_failed(exc) from None

@@ -17,7 +17,13 @@ from scalearc_lint.audit.baseline import (
 )
 from scalearc_lint.commands.check import FAIL_ON_CHOICES, fail_on
 from scalearc_lint.engine.results import ResultsDocument, encode_document
-from scalearc_lint.io.outputs import check_outputs, goes_to_stdout, silence_stdout, write_outputs
+from scalearc_lint.io.outputs import (
+    check_outputs,
+    goes_to_stdout,
+    silence_stdout,
+    stdout_failed,
+    write_outputs,
+)
 from scalearc_lint.io.resources import templates_dir
 
 TEMPLATE = "diff.html.j2"
@@ -86,4 +92,6 @@ def run_diff(args: argparse.Namespace) -> int:
             sys.stdout.flush()
         except BrokenPipeError:
             silence_stdout()
+        except OSError as exc:
+            raise stdout_failed(exc) from None
     return code

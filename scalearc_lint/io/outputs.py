@@ -246,6 +246,8 @@ def _write_stream(target: _Target, data: bytes, stdout: BinaryIO | None) -> None
             with open(target.path, "wb") as handle:  # noqa: PTH123 - a device or FIFO, as-is
                 handle.write(data)
     except OSError as exc:
+        if target.kind == "stdout" and stdout is None:
+            raise stdout_failed(exc) from None
         where = "standard output" if target.kind == "stdout" else target.name
         raise InputError(f"{where}: cannot write: {exc.strerror or exc}") from None
     _written.append("standard output" if target.kind == "stdout" else target.name)
@@ -333,6 +335,8 @@ def stdout_kept_for_report() -> Iterator[BinaryIO]:
 def silence_stdout() -> None:
     """Point standard output at the null device (its reader is gone), so that neither later
     prints nor the interpreter's last flush complain about a broken pipe."""
+    if sys.stdout is None or sys.stdout is sys.stderr:
+        return  # stdout is closed, or sent to stderr for now (see stdout_kept_for_report)
     try:
         fd = sys.stdout.fileno()
     except (AttributeError, OSError, ValueError):
@@ -340,3 +344,10 @@ def silence_stdout() -> None:
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, fd)
     os.close(null)
+
+
+def stdout_failed(exc: OSError) -> InputError:
+    """The error for a failed write to standard output (a full disk, a closed pipe); stdout is
+    silenced first, so the interpreter's own last flush does not fail again at exit."""
+    silence_stdout()
+    return InputError(f"standard output: cannot write: {exc.strerror or exc}")

@@ -69,6 +69,7 @@ def decode_snapshot(data: bytes, path: str | Path = "<snapshot>") -> Snapshot:
         with _collector_paused():
             snapshot = _DECODER.decode(data)
     except msgspec.ValidationError as exc:
+        check_unique_keys(data, path)  # a repeated key is the better explanation, if any
         raise InputError(f"{path}: {_diagnose(data, exc)}") from None
     except msgspec.DecodeError as exc:
         raise InputError(f"{path}: not valid JSON ({_json_problem(exc)})") from None
@@ -89,6 +90,7 @@ def decode_snapshots(data: bytes, path: str | Path = "<snapshot>") -> list[Snaps
         with _collector_paused():
             bundle = _BUNDLE_DECODER.decode(data)
     except msgspec.ValidationError as exc:
+        check_unique_keys(data, path)
         raise InputError(f"{path}: {_diagnose_bundle(data, exc)}") from None
     except RecursionError:
         raise InputError(f"{path}: {_TOO_DEEP}") from None

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from scalearc_lint.cli import main
 from tests.conftest import EXAMPLES, CliResult
 
 LAB = EXAMPLES / "lab.json"
@@ -70,3 +75,24 @@ def results_of(stdout: str) -> list[dict[str, Any]]:
     """The results of a ``--json -`` run."""
     results: list[dict[str, Any]] = json.loads(stdout)["results"]
     return results
+
+
+def run_in_process(argv: Sequence[str | Path], env: dict[str, str] | None = None) -> CliResult:
+    """Run the CLI's ``main`` in this process (much faster than a child), capturing its
+    output and with ``env`` added to the environment for the call."""
+    out, err = io.StringIO(), io.StringIO()
+    saved = {key: os.environ.get(key) for key in env or {}}
+    os.environ.update(env or {})
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main([str(a) for a in argv])
+            except SystemExit as exc:  # argparse: usage errors and --help
+                code = exc.code if isinstance(exc.code, int) else 2
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return CliResult(code, out.getvalue(), err.getvalue())
