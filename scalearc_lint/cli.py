@@ -27,7 +27,7 @@ from scalearc_lint.io.outputs import (
     stdout_failed,
     written_outputs,
 )
-from scalearc_lint.text import clipped, describe_exception, redact_urls
+from scalearc_lint.text import clipped, describe_exception, printable, redact_urls
 
 EXIT_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -66,7 +66,9 @@ def _print_error(message: str, *, prefix: str = "scalearc-lint: error: ") -> Non
     """One line on stderr: newlines folded, passwords in URLs hidden, length bounded."""
     if sys.stderr is None:
         return
-    line = redact_urls(" ".join(message.split("\n")))
+    # One line, whatever the message quotes: newlines folded, other control characters
+    # (a vertical tab, an escape sequence in a YAML key) shown escaped.
+    line = printable(redact_urls(" ".join(message.split("\n"))))
     if len(line) > MAX_MESSAGE:
         line = f"{clipped(line, MAX_MESSAGE)} ({len(line) - MAX_MESSAGE + 1:,} more characters)"
     with contextlib.suppress(OSError):  # stderr itself is gone: the exit code still tells

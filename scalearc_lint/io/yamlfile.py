@@ -27,7 +27,7 @@ from scalearc_lint.io.inputs import TEXT_LIMIT_MB, decode_text, read_input_file
 YamlPath = tuple[str | int, ...]
 
 #: Values (mappings, sequences, scalars) built from one file, each alias use counted again.
-MAX_YAML_VALUES = 250_000
+MAX_YAML_VALUES = 100_000
 #: Nesting levels of mappings and sequences in one file.
 MAX_YAML_DEPTH = 64
 
