@@ -186,14 +186,10 @@ def assert_clean_outcome(argv: list[str | Path]) -> None:
 
 
 @pytest.mark.parametrize("kind", sorted(INPUTS))
-def test_any_input_gives_a_result_or_one_line(kind: str) -> None:
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_any_input_gives_a_result_or_one_line(kind: str, data: st.DataObject) -> None:
     strategy, argv_for = INPUTS[kind]
     path = _WORK / f"input-{kind.replace(' ', '-')}"
-
-    @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    @given(content=strategy)
-    def feed(content: bytes) -> None:
-        path.write_bytes(content)
-        assert_clean_outcome(argv_for(path))
-
-    feed()
+    path.write_bytes(data.draw(strategy, label=kind))
+    assert_clean_outcome(argv_for(path))

@@ -21,7 +21,7 @@ import pytest
 from scalearc_lint.cli import main
 from scalearc_lint.io import outputs
 from tests.conftest import EXAMPLES, REPO, run_cli
-from tests.hardening.kit import LAB, one_error_line, write_rule
+from tests.hardening.kit import LAB, one_error_line, run_in_process, write_rule
 
 NOTHING_WRITTEN = "interrupted; no output was written (existing files are unchanged)"
 
@@ -178,7 +178,7 @@ def test_an_output_that_is_an_input_is_refused(
         os.link(target, hard)
         target = hard
     before = {name: path.read_bytes() for name, path in inputs.items()}
-    result = run_cli([*_argv(command, inputs), option, target])
+    result = run_in_process([*_argv(command, inputs), option, target])
     assert result.code == 2, result.stderr
     line = one_error_line(result)
     assert f"{option} {target}: is the " in line and "this run reads" in line
