@@ -66,6 +66,7 @@ def identity(result: Result) -> Identity:
 def load_results(path: str | Path) -> ResultsDocument:
     """Read a ``--json`` results file, or raise InputError naming the problem."""
     data = without_bom(read_input_file(path, what="JSON results file"), path)
+    check_unique_keys(data, path)
     try:
         document = decode_document(data)
     except (msgspec.DecodeError, ValueError) as exc:
@@ -74,7 +75,6 @@ def load_results(path: str | Path) -> ResultsDocument:
         raise InputError(
             f"{path}: not a scalearc-lint --json results file (nested too deeply)"
         ) from None
-    check_unique_keys(data, path)
     return document
 
 
