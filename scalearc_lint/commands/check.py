@@ -30,6 +30,8 @@ from scalearc_lint.reports.console import render_console
 from scalearc_lint.snapshot.inventory import Inventory
 
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
+#: Warnings printed one by one; more are summed up in one line.
+MAX_WARNINGS = 5
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -162,8 +164,16 @@ def _run(
         gc.freeze()
     finally:
         gc.enable()
-    for warning in identification_gaps(inputs):
+    warnings = identification_gaps(inputs)
+    for warning in warnings[:MAX_WARNINGS]:
         print(f"scalearc-lint: warning: {warning}", file=sys.stderr)
+    if len(warnings) > MAX_WARNINGS:
+        # Thousands of vCenters must not bury the results under as many lines.
+        print(
+            f"scalearc-lint: warning: {len(warnings) - MAX_WARNINGS:,} more snapshots could "
+            "not be read in full in the same way (see each one's 'unreadable')",
+            file=sys.stderr,
+        )
     document, judged = lint(inputs, args)
     write_reports(requested, document, judged, report_stream)
     if args.fail_on_new:

@@ -593,3 +593,20 @@ def test_an_export_of_many_unreachable_vcenters_is_one_short_line(tmp_path: Path
     assert "60 vCenters failed: " in line
     assert len(line) < 1500
     assert list(tmp_path.glob("s-*")) == []
+
+
+def test_warnings_for_thousands_of_vcenters_are_summed_up(tmp_path: Path) -> None:
+    one = json.loads(
+        encode_snapshot(build({"appliances": {"sa-1": {}}, "unreadable": [{"kind": "tags"}]}))
+    )
+    snapshots = [
+        {**one, "source": {**one["source"], "vcenter": f"vc{i}.example", "instance_uuid": str(i)}}
+        for i in range(2000)
+    ]
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(json.dumps({"schema_version": one["schema_version"], "snapshots": snapshots}))
+    result = run(["check", bundle, "-q"])
+    assert result.code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 6
+    assert lines[-1].startswith("scalearc-lint: warning: 1,995 more snapshots could not be read")

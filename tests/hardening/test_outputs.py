@@ -185,16 +185,18 @@ def test_an_output_that_is_an_input_is_refused(
     assert {name: path.read_bytes() for name, path in inputs.items()} == before
 
 
-def test_export_refuses_to_write_over_its_servers_file(tmp_path: Path) -> None:
-    servers = tmp_path / "servers.txt"
-    servers.write_text("vc.example\n")
-    result = run_cli(
-        ["export", "--servers-file", servers, "--user", "u", "--password-env", "PW", "-o", servers],
+@pytest.mark.parametrize("option", ["--servers-file", "--ca-file"])
+def test_export_refuses_to_write_over_its_own_inputs(option: str, tmp_path: Path) -> None:
+    victim = tmp_path / "input.txt"
+    victim.write_text("vc.example\n")
+    servers = ["--server", "vc.example"] if option == "--ca-file" else []
+    result = run_in_process(
+        ["export", *servers, option, victim, "--user", "u", "--password-env", "PW", "-o", victim],
         env={"PW": "x"},
     )
     assert result.code == 2
-    assert "is the --servers-file" in one_error_line(result)
-    assert servers.read_text() == "vc.example\n"
+    assert f"is the {option}" in one_error_line(result)
+    assert victim.read_text() == "vc.example\n"
 
 
 @pytest.mark.parametrize(
