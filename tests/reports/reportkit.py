@@ -37,19 +37,19 @@ from scalearc_lint.snapshot.loader import encode_snapshot
 from scalearc_lint.snapshot.model import Snapshot
 from scalearc_lint.snapshot.sketch import build
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-#: CI clones the repository into some folder with ``shared/`` beside it; so does a developer.
-SCHEMAS_DIR = REPO_ROOT.parent / "shared" / "schemas"
+#: The published schemas the reports are validated against, kept in the tree (a clone has
+#: nothing beside it): the Jenkins xUnit plugin's junit-10.xsd (MIT) and OASIS SARIF 2.1.0.
+SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
 HOSTILE_NAMES = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 
 
 def schema_path(name: str) -> Path:
-    """A schema from ``../shared/schemas``; a clear failure (never a skip) when it is absent."""
+    """A schema from ``tests/reports/schemas``; a clear failure (never a skip) when it is absent."""
     path = SCHEMAS_DIR / name
     if not path.is_file():
         pytest.fail(
             f"{path} not found: the report tests validate against the schemas in "
-            "shared/schemas beside the repository clone",
+            "tests/reports/schemas",
             pytrace=False,
         )
     return path
