@@ -15,7 +15,7 @@ from typing import Literal
 
 import msgspec
 
-from scalearc_lint.snapshot.model import VirtualMachine
+from scalearc_lint.snapshot.model import Tag, VirtualMachine
 
 
 class Role(StrEnum):
@@ -119,3 +119,30 @@ def _role(raw: str | None) -> Role | None:
         return Role(raw.strip().lower())
     except ValueError:
         return None
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two attribute or tag category names are the same (DESIGN: case-insensitive)."""
+    return a.strip().casefold() == b.strip().casefold()
+
+
+def with_role(vm: VirtualMachine, selection: ApplianceSelection, role: Role) -> VirtualMachine:
+    """``vm`` with ``role`` written wherever identification reads a role from.
+
+    Every custom attribute and every tag category named like the selection's role
+    attribute gets the new value, so a VM carrying both keeps them in agreement (an
+    HA switchover must not turn a pair into an identification conflict). A VM with
+    neither gets the custom attribute.
+    """
+    name = selection.role_attribute
+    attributes = dict(vm.custom_attributes)
+    written = [key for key, value in attributes.items() if same_name(key, name) and value.strip()]
+    for key in written:
+        attributes[key] = role.value
+    role_tags = [tag for tag in vm.tags if same_name(tag.category, name)]
+    tags = [tag for tag in vm.tags if not same_name(tag.category, name)]
+    if role_tags:
+        tags.append(Tag(category=role_tags[0].category, name=role.value))
+    elif not written:
+        attributes[name] = role.value
+    return msgspec.structs.replace(vm, custom_attributes=attributes, tags=tags)
