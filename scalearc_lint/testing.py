@@ -309,6 +309,34 @@ def _drop_anti_affinity(b: InventoryBuilder, cluster: str, members: set[str]) ->
     rules[:] = [r for r in rules if not members <= set(r.vms)]
 
 
+# -- what-if plans -----------------------------------------------------------------------
+
+PlanStep = dict[str, Any]
+
+
+def secondary_live_move(vm: str, to: str) -> list[PlanStep]:
+    """Plan steps for vMotioning the secondary ``vm`` by the vendor's steps 2-7."""
+    return [
+        {"stop_services": vm},
+        {"migrate": vm, "to": to, "mode": "live"},
+        {"check_connectivity": vm},
+        {"check_ha_lag": vm},
+        {"start_services": vm},
+    ]
+
+
+def pair_move(
+    pair: str, primary: str, secondary: str, *, primary_to: str, secondary_to: str
+) -> list[PlanStep]:
+    """Plan steps moving both members of an HA pair the vendor's way: the secondary,
+    a switchover, then the newly demoted secondary, each move wrapped in steps 2-7."""
+    return [
+        *secondary_live_move(secondary, secondary_to),
+        {"switchover": pair},
+        *secondary_live_move(primary, primary_to),
+    ]
+
+
 # -- running rules ------------------------------------------------------------------------
 
 _RULES_CACHE: dict[str, LoadedRule] = {}

@@ -121,7 +121,7 @@ def test_vm_can_be_named_by_moid_or_instance_uuid(lab: Snapshot, write_yaml: Wri
     vm = lab.vms[vm_moid(lab, "web-1")]
     run = applied(lab, write_yaml, [{"power_off": vm.moid}, {"power_on": vm.instance_uuid}])
     assert run.final.vms[vm.moid].power_state == "poweredOn"
-    assert run.outcomes[0].after.vms[vm.moid].power_state == "poweredOff"
+    assert run.outcomes[0].after.snapshot.vms[vm.moid].power_state == "poweredOff"
 
 
 def test_cold_migration_to_another_cluster_leaves_the_old_clusters_drs_settings(
@@ -208,7 +208,7 @@ def test_take_and_remove_snapshot(lab: Snapshot, write_yaml: WriteYaml) -> None:
             {"remove_snapshot": "sa-a2", "name": "pre"},
         ],
     )
-    taken = run.outcomes[0].after.vms[vm_moid(lab, "sa-a2")].snapshots
+    taken = run.outcomes[0].after.snapshot.vms[vm_moid(lab, "sa-a2")].snapshots
     assert [(s.name, s.created) for s in taken] == [("pre", AT)]
     assert [s.name for s in run.final.vms[vm_moid(lab, "sa-a2")].snapshots] == ["whatif step 2"]
     assert run.outcomes[0].taken == (vm_moid(lab, "sa-a2"), "snapshot-whatif-1")
@@ -226,7 +226,8 @@ def test_drs_override_set_disable_and_inherit(lab: Snapshot, write_yaml: WriteYa
         ],
     )
     overrides = [
-        o.after.clusters[o.after.vms[moid].cluster or ""].drs.vm_overrides for o in run.outcomes
+        o.after.snapshot.clusters[o.after.snapshot.vms[moid].cluster or ""].drs.vm_overrides
+        for o in run.outcomes
     ]
     assert overrides[0][moid].behavior == "fullyAutomated"
     assert overrides[1][moid].enabled is False
