@@ -23,14 +23,20 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import tempfile
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import msgspec
+import yaml
 from hypothesis import strategies as st
 
+from scalearc_lint.change.plan import load_plan
+from scalearc_lint.commands.run import RunInputs
+from scalearc_lint.commands.whatif import WhatIf, what_if
 from scalearc_lint.engine.config import Config, RuleSettings, convert_options
 from scalearc_lint.engine.evaluate import LoadedRule, discover_rules, evaluate_rule
 from scalearc_lint.engine.results import Result, sorted_results
@@ -38,6 +44,7 @@ from scalearc_lint.engine.rule import Rule
 from scalearc_lint.snapshot.builder import InventoryBuilder
 from scalearc_lint.snapshot.identification import ApplianceSelection
 from scalearc_lint.snapshot.inventory import Inventory
+from scalearc_lint.snapshot.loader import LoadedSnapshot
 from scalearc_lint.snapshot.model import NetworkPolicy, Snapshot, Tag
 
 #: Rules :func:`inventories` can plant a violation of.
@@ -337,15 +344,41 @@ def pair_move(
     ]
 
 
+def run_whatif(
+    snapshot: Snapshot,
+    plan: Sequence[Mapping[str, Any]] | str | Path,
+    *,
+    config: Config | None = None,
+    as_of: datetime | None = None,
+) -> WhatIf:
+    """Run ``whatif`` in memory with the built-in rules: ``plan`` is a plan file, or a list
+    of steps written to a temporary ``plan.yaml``. A plan error raises InputError naming
+    ``plan.yaml:LINE``, as the command would print it before exiting 2."""
+    if not isinstance(plan, str | Path):
+        with tempfile.TemporaryDirectory(prefix="scalearc-whatif-") as tmp:
+            path = Path(tmp) / "plan.yaml"
+            path.write_text(yaml.safe_dump({"steps": list(plan)}, sort_keys=False))
+            return run_whatif(snapshot, path, config=config, as_of=as_of)
+    loaded = LoadedSnapshot(path="snapshot.json", sha256="0" * 64, snapshot=snapshot)
+    rules = [builtin_rule(item) for item in sorted(_builtin_ids())]
+    inputs = RunInputs([loaded], rules, config or Config(), as_of)
+    return what_if(inputs, load_plan(plan))
+
+
 # -- running rules ------------------------------------------------------------------------
 
 _RULES_CACHE: dict[str, LoadedRule] = {}
 
 
-def builtin_rule(rule_id: str) -> LoadedRule:
-    """A built-in rule by id (loaded once)."""
+def _builtin_ids() -> list[str]:
     if not _RULES_CACHE:
         _RULES_CACHE.update({item.rule.id: item for item in discover_rules(plugins=False)})
+    return list(_RULES_CACHE)
+
+
+def builtin_rule(rule_id: str) -> LoadedRule:
+    """A built-in rule by id (loaded once)."""
+    _builtin_ids()
     return _RULES_CACHE[rule_id]
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
 from scalearc_lint.audit.baseline import WHATIF_SOURCE, compare
 from scalearc_lint.audit.waivers import Waiver, apply_waivers
-from scalearc_lint.change.plan import Plan, apply_plan, load_plan
+from scalearc_lint.change.plan import Plan, PlanRun, apply_plan, load_plan
 from scalearc_lint.change.planlint import enabled_plan_rules, lint_plan
 from scalearc_lint.commands.check import add_run_options, run_check
 from scalearc_lint.commands.review import Linted, run_waivers
@@ -48,15 +49,22 @@ def lint_whatif(inputs: RunInputs, args: argparse.Namespace) -> Linted:
     """The planned state's results plus plan findings, marked against the current state."""
     plan = load_plan(args.plan)
     waivers = run_waivers(args, inputs)
-    document, planned = whatif_document(inputs, plan, waivers)
-    return document, [planned]
+    whatif = what_if(inputs, plan, waivers)
+    return whatif.document, [whatif.planned]
 
 
-def whatif_document(
-    inputs: RunInputs, plan: Plan, waivers: Sequence[Waiver] = ()
-) -> tuple[ResultsDocument, Inventory]:
-    """Apply ``plan`` to the one snapshot of ``inputs``: the results document of the planned
-    state and the plan findings, compared with the current state, and the planned inventory."""
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    """A plan lived on a snapshot: the results document, the planned inventory, every step."""
+
+    document: ResultsDocument
+    planned: Inventory
+    run: PlanRun
+
+
+def what_if(inputs: RunInputs, plan: Plan, waivers: Sequence[Waiver] = ()) -> WhatIf:
+    """Apply ``plan`` to the one snapshot of ``inputs``: the planned state's results and the
+    plan findings, compared with the current state (plan errors raise InputError)."""
     if len(inputs.snapshots) != 1:
         raise InputError(
             f"{inputs.snapshots[0].path}: holds {len(inputs.snapshots)} vCenters; a plan changes "
@@ -86,4 +94,4 @@ def whatif_document(
         plan=PlanInfo(plan.path, plan.description, len(plan.steps)),
     )
     document = compare(apply_waivers(planned, waivers), current, source=WHATIF_SOURCE)
-    return document, planned_inventory
+    return WhatIf(document, planned_inventory, planned_run)
