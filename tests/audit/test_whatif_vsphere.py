@@ -31,6 +31,17 @@ PAIR: Mapping[str, Any] = {
 }
 
 
+DV_NICS = [{"network": "dv"}]
+#: PAIR with both members on the distributed portgroup dv-scalearc.
+DV_PAIR: Mapping[str, Any] = {
+    **PAIR,
+    "appliances": {
+        "sa-p": {"role": "primary", "pair": "p1", "host": "esx-1", "nics": DV_NICS},
+        "sa-s": {"role": "secondary", "pair": "p1", "host": "esx-2", "nics": DV_NICS},
+    },
+}
+
+
 def with_hosts(**states: Mapping[str, Any]) -> Mapping[str, Any]:
     """PAIR with host states by host name."""
     return {**PAIR, "host_states": states}
@@ -100,17 +111,7 @@ def test_destination_without_the_standard_portgroup_is_refused() -> None:
 
 
 def test_destination_outside_the_distributed_switch_is_refused() -> None:
-    dv_nics = [{"network": "dv"}]
-    snapshot = build(
-        {
-            **PAIR,
-            "appliances": {
-                "sa-p": {"role": "primary", "pair": "p1", "host": "esx-1", "nics": dv_nics},
-                "sa-s": {"role": "secondary", "pair": "p1", "host": "esx-2", "nics": dv_nics},
-            },
-            "dv_hosts": ["esx-1", "esx-2", "esx-4"],
-        }
-    )
+    snapshot = build({**DV_PAIR, "dv_hosts": ["esx-1", "esx-2", "esx-4"]})
     with pytest.raises(InputError, match="distributed network 'dv-scalearc'"):
         run_whatif(snapshot, [{"migrate": "sa-s", "to": "esx-3", "mode": "live"}])
     accepted = run_whatif(snapshot, secondary_live_move("sa-s", "esx-4"))
@@ -150,17 +151,7 @@ def test_maintenance_no_host_can_take_is_a_plan_error() -> None:
 
 
 def test_unexported_switch_members_make_plan002_fail_not_pass() -> None:
-    dv_nics = [{"network": "dv"}]
-    snapshot = build(
-        {
-            **PAIR,
-            "appliances": {
-                "sa-p": {"role": "primary", "pair": "p1", "host": "esx-1", "nics": dv_nics},
-                "sa-s": {"role": "secondary", "pair": "p1", "host": "esx-2", "nics": dv_nics},
-            },
-            "dv_hosts": "unknown",
-        }
-    )
+    snapshot = build({**DV_PAIR, "dv_hosts": "unknown"})
     whatif = run_whatif(snapshot, secondary_live_move("sa-s", "esx-3"))
     assert host_of(whatif.run.final, "sa-s") == "esx-3"  # the simulation assumed it
     (assumed,) = whatif.run.outcomes[1].unverified
