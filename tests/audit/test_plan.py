@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from scalearc_lint.change.plan import PlanRun, apply_plan, load_plan
+from scalearc_lint.change.plan import OPERATIONS, PlanRun, apply_plan, load_plan
 from scalearc_lint.errors import InputError
 from scalearc_lint.snapshot.identification import ApplianceSelection
 from scalearc_lint.snapshot.inventory import Inventory
@@ -249,3 +249,13 @@ def test_add_and_remove_anti_affinity_rule(lab: Snapshot, write_yaml: WriteYaml)
     added = rules["keep-solo-apart"]
     assert added.kind == "vm-anti-affinity" and added.enabled is False
     assert added.vms == [vm_moid(lab, "sa-solo"), vm_moid(lab, "web-1")]
+
+
+def test_the_documented_plan_reference_is_a_valid_plan(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "pre-change-and-nightly.md").read_text()
+    reference = doc.split("### The plan file", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "reference.yaml"
+    path.write_text(reference)
+    plan = load_plan(path)
+    documented = {step.op for step in plan.steps}
+    assert documented == set(OPERATIONS), "every operation is documented, and only those"
