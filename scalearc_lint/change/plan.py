@@ -114,24 +114,6 @@ from scalearc_lint.snapshot.model import (
 
 _TOP_LEVEL_KEYS = ("description", "vcenter", "steps")
 _COMMON_KEYS = ("note",)
-#: The vendor's manual steps 2-7 ("vMotion and similar technologies with ScaleArc HA"):
-#: whatif requires them in order around a secondary's live migration (PLAN008).
-MANUAL_OPERATIONS = ("stop_services", "check_connectivity", "check_ha_lag", "start_services")
-#: Operation -> (required parameters, optional parameters), besides the operation key itself.
-OPERATIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "migrate": (("to", "mode"), ("pool",)),
-    "maintenance": ((), ()),
-    "exit_maintenance": ((), ()),
-    "power_off": ((), ()),
-    "power_on": ((), ()),
-    "take_snapshot": ((), ("name",)),
-    "remove_snapshot": ((), ("name",)),
-    "switchover": ((), ()),
-    "drs_override": (("behavior",), ()),
-    "add_anti_affinity": (("vms",), ("enabled",)),
-    "remove_anti_affinity": ((), ("cluster",)),
-    **dict.fromkeys(MANUAL_OPERATIONS, ((), ())),
-}
 MIGRATION_MODES = ("live", "cold")
 DRS_SETTINGS = ("manual", "partiallyAutomated", "fullyAutomated", "disabled", "inherit")
 
@@ -159,7 +141,7 @@ class Step:
     @property
     def manual(self) -> bool:
         """Whether this is one of the vendor's manual steps (not simulated, only ordered)."""
-        return self.op in MANUAL_OPERATIONS
+        return OPERATIONS[self.op].manual
 
     def where(self, key: str | None = None) -> str:
         """``file:line`` of one of the step's keys (or of the step)."""
@@ -230,7 +212,7 @@ def _step(doc: YamlDocument, i: int, raw: Any) -> Step:
             f"(operations: {known_ops})"
         )
     op = ops[0]
-    required, optional = OPERATIONS[op]
+    required, optional = OPERATIONS[op].required, OPERATIONS[op].optional
     allowed = {op, *required, *optional, *_COMMON_KEYS}
     for key in raw:
         if key not in allowed:
@@ -359,7 +341,7 @@ def apply_plan(
     outcomes: list[StepOutcome] = []
     state = PlanState(snapshot)
     for step in plan.steps:
-        outcome = _APPLY[step.op](_Context(step, state, selection, at))
+        outcome = OPERATIONS[step.op].apply(_Context(step, state, selection, at))
         outcomes.append(outcome)
         state = outcome.after
     return PlanRun(plan, snapshot, tuple(outcomes))
@@ -867,20 +849,33 @@ def _remove_anti_affinity(ctx: _Context) -> StepOutcome:
     return ctx.done(_with_cluster(ctx.snapshot, msgspec.structs.replace(cluster, rules=rules)))
 
 
-_APPLY: dict[str, Callable[[_Context], StepOutcome]] = {
-    "migrate": _migrate,
-    "maintenance": _maintenance,
-    "exit_maintenance": _exit_maintenance,
-    "power_off": _power(on=False),
-    "power_on": _power(on=True),
-    "take_snapshot": _take_snapshot,
-    "remove_snapshot": _remove_snapshot,
-    "switchover": _switchover,
-    "drs_override": _drs_override,
-    "add_anti_affinity": _add_anti_affinity,
-    "remove_anti_affinity": _remove_anti_affinity,
-    "stop_services": _stop_services,
-    "check_connectivity": _check,
-    "check_ha_lag": _check,
-    "start_services": _start_services,
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """A kind of plan step: the parameters it takes and how it changes the simulated world."""
+
+    apply: Callable[[_Context], StepOutcome]
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    #: One of the vendor's manual steps 2-7 ("vMotion and similar technologies with ScaleArc
+    #: HA"): not carried out, only required in order around a secondary's move (PLAN008).
+    manual: bool = False
+
+
+#: Every operation a plan step may name (the step's key), in the order the docs list them.
+OPERATIONS: dict[str, Operation] = {
+    "migrate": Operation(_migrate, ("to", "mode"), ("pool",)),
+    "maintenance": Operation(_maintenance),
+    "exit_maintenance": Operation(_exit_maintenance),
+    "power_off": Operation(_power(on=False)),
+    "power_on": Operation(_power(on=True)),
+    "take_snapshot": Operation(_take_snapshot, optional=("name",)),
+    "remove_snapshot": Operation(_remove_snapshot, optional=("name",)),
+    "switchover": Operation(_switchover),
+    "drs_override": Operation(_drs_override, ("behavior",)),
+    "add_anti_affinity": Operation(_add_anti_affinity, ("vms",), ("enabled",)),
+    "remove_anti_affinity": Operation(_remove_anti_affinity, optional=("cluster",)),
+    "stop_services": Operation(_stop_services, manual=True),
+    "check_connectivity": Operation(_check, manual=True),
+    "check_ha_lag": Operation(_check, manual=True),
+    "start_services": Operation(_start_services, manual=True),
 }

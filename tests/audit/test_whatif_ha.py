@@ -247,3 +247,36 @@ def test_a_switchover_does_not_fix_a_past_vmotion_of_the_then_primary() -> None:
     assert "fixed" not in {r.baseline for r in whatif.document.results}
     assert not isinstance(whatif.document.comparison, msgspec.UnsetType)
     assert whatif.document.comparison.gone == []
+
+
+def test_live_move_of_a_secondary_demoted_by_stopping_the_primary_breaks_step_1() -> None:
+    snapshot = build(PAIR)
+    whatif = run_whatif(
+        snapshot, [{"stop_services": "sa-p"}, {"migrate": "sa-p", "to": "esx-3", "mode": "live"}]
+    )
+    assert roles(whatif.run.final) == {"sa-p": "secondary", "sa-s": "primary"}
+    assert ("PLAN007", 2) in failing(whatif.document.results)
+    assert ("PLAN001", 2) not in failing(whatif.document.results)  # it is the secondary now
+
+
+@pytest.mark.parametrize(("mode", "rule"), [("live", "PLAN001"), ("cold", "PLAN007")])
+def test_moving_an_appliance_whose_role_cannot_be_established_is_a_finding(
+    mode: str, rule: str
+) -> None:
+    snapshot = build(
+        {
+            "hosts": 3,
+            "appliances": {
+                "sa-p": {"role": "primray", "pair": "p1", "host": "esx-1"},
+                "sa-s": {"role": "secondary", "pair": "p1", "host": "esx-2"},
+            },
+        }
+    )
+    steps: list[dict[str, Any]] = [{"migrate": "sa-p", "to": "esx-3", "mode": mode}]
+    if mode == "cold":
+        steps.insert(0, {"power_off": "sa-p"})
+    whatif = run_whatif(snapshot, steps)
+    (finding,) = [r for r in whatif.document.results if r.rule == rule]
+    assert finding.status is Status.FAIL
+    assert "role of sa-p cannot be established at this step ('primray')" in finding.message
+    assert host_of(whatif.run.final, "sa-p") == "esx-3"
