@@ -23,7 +23,8 @@ PLAN004   pair-apart-at-end                the plan ends with both members of a 
                                            (reported at the last step that moved one there; a
                                            pair already together before the plan is SA004's)
 PLAN005   no-snapshot-left-on-active       a snapshot the plan took is still there at the end
-                                           and its VM is then an active appliance
+                                           and its VM is then an active appliance (or one
+                                           whose role cannot be established)
 PLAN006   maintenance-keeps-pair-apart     entering maintenance leaves no host to keep a pair
                                            (or an anti-affinity rule's VMs) apart
 PLAN007   move-secondary-only              a member of an HA pair is moved (cold included) while
@@ -498,10 +499,22 @@ class _Linter:
             if outcome.taken is None:
                 continue
             vm_moid, snapshot_moid = outcome.taken
+            vm = self.run.final.vms[vm_moid]
+            left = any(n.moid == snapshot_moid for n in walk_snapshots(vm.snapshots))
             appliance = final.appliances.get(vm_moid)
             if appliance is None:
+                identity = self.identifier.identify(vm)
+                if left and identity is not None:
+                    # It may be the active appliance at the end; nothing says it is not.
+                    yield self.result(
+                        "PLAN005",
+                        outcome,
+                        Status.FAIL,
+                        f"the snapshot taken here is still on {vm.name} when the plan ends, "
+                        f"and its role then cannot be established ({identity.raw_role!r})",
+                        about=vm_moid,
+                    )
                 continue
-            left = any(n.moid == snapshot_moid for n in walk_snapshots(appliance.vm.snapshots))
             name, role = appliance.vm.name, appliance.role.value
             if left and appliance.active:
                 status = Status.FAIL

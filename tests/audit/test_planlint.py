@@ -195,3 +195,10 @@ def test_plan_rules_are_described_for_reports() -> None:
     for info in PLAN_RULES:
         assert info.scope == "plan-step"
         assert info.title and info.rationale and info.reference and info.remediation
+
+
+def test_snapshot_left_on_an_appliance_of_unknown_role_fails(write_yaml: WriteYaml) -> None:
+    snapshot = build({"appliances": {"sa-x": {"role": "pimary"}}, "vms": {"web-1": {}}})
+    results = lint(snapshot, write_yaml, [{"take_snapshot": "sa-x"}, {"take_snapshot": "web-1"}])
+    assert failures(results) == {("PLAN005", 1)}
+    assert "cannot be established ('pimary')" in results[0].message
