@@ -31,6 +31,11 @@ class Role(StrEnum):
         return self is not Role.SECONDARY
 
 
+def fold(text: str) -> str:
+    """An attribute name, tag category or value as identification compares it."""
+    return text.strip().casefold()
+
+
 class ApplianceSelection(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """How appliances are recognised (the ``appliances:`` section of the config file)."""
 
@@ -121,28 +126,25 @@ def _role(raw: str | None) -> Role | None:
         return None
 
 
-def same_name(a: str, b: str) -> bool:
-    """Whether two attribute or tag category names are the same (DESIGN: case-insensitive)."""
-    return a.strip().casefold() == b.strip().casefold()
-
-
 def with_role(vm: VirtualMachine, selection: ApplianceSelection, role: Role) -> VirtualMachine:
-    """``vm`` with ``role`` written wherever identification reads a role from.
+    """``vm`` with ``role`` written wherever identification reads its role.
 
-    Every custom attribute and every tag category named like the selection's role
-    attribute gets the new value, so a VM carrying both keeps them in agreement (an
-    HA switchover must not turn a pair into an identification conflict). A VM with
-    neither gets the custom attribute.
+    Every custom attribute and tag of the role attribute's name (any case) is rewritten, so
+    sources that agreed still agree; a VM with neither gets a tag in that category.
     """
-    name = selection.role_attribute
+    key = fold(selection.role_attribute)
+    written = False
     attributes = dict(vm.custom_attributes)
-    written = [key for key, value in attributes.items() if same_name(key, name) and value.strip()]
-    for key in written:
-        attributes[key] = role.value
-    role_tags = [tag for tag in vm.tags if same_name(tag.category, name)]
-    tags = [tag for tag in vm.tags if not same_name(tag.category, name)]
-    if role_tags:
-        tags.append(Tag(category=role_tags[0].category, name=role.value))
-    elif not written:
-        attributes[name] = role.value
+    for name, value in vm.custom_attributes.items():
+        if fold(name) == key and value.strip():
+            attributes[name], written = role.value, True
+    tags: list[Tag] = []
+    for tag in vm.tags:
+        if fold(tag.category) != key or not tag.name.strip():
+            tags.append(tag)
+        elif not any(fold(t.category) == key for t in tags):
+            tags.append(Tag(category=tag.category, name=role.value))
+            written = True
+    if not written:
+        tags.append(Tag(category=selection.role_attribute, name=role.value))
     return msgspec.structs.replace(vm, custom_attributes=attributes, tags=tags)

@@ -149,9 +149,9 @@ def test_with_role_matches_attribute_and_category_names_case_insensitively() -> 
     )
     switched = with_role(vm, ApplianceSelection(), Role.SECONDARY)
     assert switched.custom_attributes == {"ScaleArc-Role": "secondary", "owner": "dba"}
-    assert switched.tags == [
-        Tag(category="env", name="prod"),
+    assert sorted(switched.tags, key=lambda t: t.category) == [
         Tag(category="SCALEARC-ROLE", name="secondary"),
+        Tag(category="env", name="prod"),
     ]
 
 
