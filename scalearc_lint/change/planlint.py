@@ -651,7 +651,8 @@ class _Linter:
         after_move = window.moves[-1] + 1
         end = window.start if window.start is not None else len(self.run.outcomes)
         until = (
-            f"before the start_services at step {self.number(window.start)}"
+            f"before the {self.run.outcomes[window.start].step.op} at step "
+            f"{self.number(window.start)}"
             if window.start is not None
             else "before the plan ends"
         )

@@ -14,6 +14,7 @@ from scalearc_lint.change.plan import OPERATIONS, PlanRun, apply_plan, load_plan
 from scalearc_lint.errors import InputError
 from scalearc_lint.snapshot.identification import ApplianceSelection
 from scalearc_lint.snapshot.inventory import Inventory
+from scalearc_lint.snapshot.loader import load_snapshot
 from scalearc_lint.snapshot.model import Snapshot
 from scalearc_lint.snapshot.sketch import build
 from tests.audit.conftest import LAB_SKETCH, TWO_HOST_PAIR, StepList, host_of, vm_moid
@@ -251,11 +252,17 @@ def test_add_and_remove_anti_affinity_rule(lab: Snapshot, write_yaml: WriteYaml)
     assert added.vms == [vm_moid(lab, "sa-solo"), vm_moid(lab, "web-1")]
 
 
-def test_the_documented_plan_reference_is_a_valid_plan(tmp_path: Path) -> None:
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "pre-change-and-nightly.md").read_text()
-    reference = doc.split("### The plan file", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+def test_the_documented_plan_reference_names_every_operation_and_applies_to_the_lab(
+    tmp_path: Path,
+) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    doc = (repo / "docs" / "pre-change-and-nightly.md").read_text()
+    section = doc.split("### The plan file", 1)[1]
+    reference = section.split("```yaml plan\n", 1)[1].split("```", 1)[0]
     path = tmp_path / "reference.yaml"
     path.write_text(reference)
     plan = load_plan(path)
-    documented = {step.op for step in plan.steps}
-    assert documented == set(OPERATIONS), "every operation is documented, and only those"
+    assert {step.op for step in plan.steps} == set(OPERATIONS), "every operation, only those"
+    lab = load_snapshot(repo / "examples" / "lab.json").snapshot
+    run = apply_plan(lab, plan, selection=ApplianceSelection(), at=AT)  # no plan error
+    assert len(run.outcomes) == len(plan.steps)
