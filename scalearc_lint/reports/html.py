@@ -22,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from scalearc_lint.audit.baseline import new_failures
-from scalearc_lint.engine.results import Comparison, Result, ResultsDocument, RuleInfo
+from scalearc_lint.engine.results import Comparison, PlanInfo, Result, ResultsDocument, RuleInfo
 from scalearc_lint.engine.rule import Severity, Status
 from scalearc_lint.io.resources import templates_dir
 from scalearc_lint.snapshot.inventory import Appliance, Inventory
@@ -360,6 +360,7 @@ def render(document: ResultsDocument, inventories: Sequence[Inventory] = ()) -> 
             rule_groups=_rule_groups(document),
             multi_vcenter=bool(document.snapshots),
             compared=ComparisonSummary.of(document),
+            plan=document.plan if isinstance(document.plan, PlanInfo) else None,
             data=script_safe_json(results_data(document)),
             script=script.text,
             style=style.text,
