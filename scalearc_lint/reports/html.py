@@ -32,6 +32,7 @@ from scalearc_lint.audit.baseline import fixed, new_failures
 from scalearc_lint.engine.results import (
     Comparison,
     ObjectRef,
+    PlanInfo,
     Result,
     ResultsDocument,
     RuleInfo,
@@ -564,6 +565,7 @@ def render(
             rule_groups=_rule_groups(document),
             multi_vcenter=bool(document.snapshots),
             compared=ComparisonSummary.of(document),
+            plan=document.plan if isinstance(document.plan, PlanInfo) else None,
             data=script_safe_json(embedded_data(document, ranked, objects)),
             script=script.text,
             style=style.text,
