@@ -330,6 +330,8 @@ class ActNowEntry:
     message: str
     events: list[str]
     also: list[Result]
+    #: Against a baseline (a what-if's is the current state): a finding is new.
+    new: bool
 
 
 def act_now_entries(
@@ -346,6 +348,7 @@ def act_now_entries(
                 ranked.message(action.top),
                 ranked.events(action),
                 list(action.findings[1:]),
+                any(r.baseline == "new" for r in action.findings),
             )
         )
     return entries

@@ -257,3 +257,14 @@ def test_diff_page_lists_worst_status_and_errors_first_with_ages() -> None:
     assert statuses == ["crashed", "fail", "unknown", "waived"]
     assert "expires 2026-12-31 (in 2 months)" in text
     assert re.search(r"exported \S+ \(now\)", text)
+
+
+def test_act_now_marks_objects_with_a_new_failure_against_the_baseline() -> None:
+    linted = compared_lab()
+    page = html.render(linted.document, linted.inventories).decode()
+    act_now = page.split('<section id="act-now"')[1].split("</section>")[0]
+    entries = act_now.split('<li class="action')[1:]
+    marked = [re.search(r'class="object"[^>]*>([^<]*)<', e) for e in entries if "bl-new" in e]
+    # pair-alpha's SA004 failure is new; sa-solo's SA008 failure persists.
+    assert [m.group(1) for m in marked if m] == ["ha-pair pair-alpha"]
+    assert len(entries) == 2
