@@ -181,17 +181,17 @@ def _run(
     else:
         code = exit_code(document.results, fail_on(args.fail_on))
     if report_stream is None:
-        print_console(document, quiet=args.quiet)
+        print_console(document, judged, quiet=args.quiet)
     return code
 
 
-def print_console(document: ResultsDocument, *, quiet: bool) -> None:
+def print_console(document: ResultsDocument, invs: list[Inventory], *, quiet: bool) -> None:
     """The console summary; a reader that stops early (``| head``) does not change the exit
     code, and a closed stdout just means no summary."""
     if sys.stdout is None:
         return
     try:
-        render_console(document, sys.stdout, quiet=quiet)
+        render_console(document, sys.stdout, invs, quiet=quiet)
         sys.stdout.write(comparison_text(document))
         sys.stdout.flush()
     except BrokenPipeError:
