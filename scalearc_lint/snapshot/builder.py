@@ -140,46 +140,35 @@ class InventoryBuilder:
     def host(
         self,
         name: str,
-        cluster: str,
+        cluster: str | None,
         *,
+        datacenter: str | None = None,
         in_maintenance: bool = False,
         cpu_mhz: int = 2000,
         cpu_cores: int = 32,
         memory_mb: int = 524288,
     ) -> str:
-        """Add a host to a cluster (no portgroups yet; see :meth:`standard_portgroup`)."""
+        """Add a host to a cluster, or (``cluster`` None) a standalone host of ``datacenter``
+        with its own root resource pool; no portgroups yet (see :meth:`standard_portgroup`)."""
         moid = self._moid("host")
+        root: str | None = None
+        if cluster is not None:
+            datacenter = self.clusters[cluster]["datacenter"]
+            self.clusters[cluster]["hosts"].append(moid)
+        else:
+            root = self._moid("resgroup")
+            self.pools[root] = ResourcePool(moid=root, name="Resources", owner=moid)
+        if datacenter is None:
+            raise ValueError("a standalone host needs a datacenter")
         self.hosts[moid] = {
             "moid": moid,
             "name": name,
             "cluster": cluster,
-            "datacenter": self.clusters[cluster]["datacenter"],
+            "root_pool": root,
+            "datacenter": datacenter,
             "in_maintenance": in_maintenance,
             "cpu_mhz": cpu_mhz,
             "cpu_cores": cpu_cores,
-            "memory_mb": memory_mb,
-            "vswitches": {},
-            "portgroups": [],
-        }
-        self.clusters[cluster]["hosts"].append(moid)
-        return moid
-
-    def standalone_host(
-        self, name: str, datacenter: str, *, cpu_mhz: int = 2000, memory_mb: int = 524288
-    ) -> str:
-        """Add a host outside any cluster, with its own root resource pool."""
-        moid = self._moid("host")
-        root = self._moid("resgroup")
-        self.pools[root] = ResourcePool(moid=root, name="Resources", owner=moid)
-        self.hosts[moid] = {
-            "moid": moid,
-            "name": name,
-            "cluster": None,
-            "root_pool": root,
-            "datacenter": datacenter,
-            "in_maintenance": False,
-            "cpu_mhz": cpu_mhz,
-            "cpu_cores": 16,
             "memory_mb": memory_mb,
             "vswitches": {},
             "portgroups": [],

@@ -108,7 +108,7 @@ def build(sketch: Mapping[str, Any]) -> Snapshot:
             add_portgroups(hname, hosts[hname])
     for i in range(sketch.get("standalone_hosts", 0)):
         hname = f"standalone-{i + 1}"
-        hosts[hname] = b.standalone_host(hname, dc)
+        hosts[hname] = b.host(hname, None, datacenter=dc)
         add_portgroups(hname, hosts[hname])
     pools = {cname: b.pool("scalearc", b.root_pool(cmoid)) for cname, cmoid in clusters.items()}
     named_pools: dict[tuple[str, str], str] = {
