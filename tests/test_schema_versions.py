@@ -97,7 +97,7 @@ def test_every_schema_1_pass_holds_whatever_the_drs_switch_was() -> None:
 
 
 def test_no_vmotion_is_never_passed_on_events_schema_1_did_not_read() -> None:
-    results = [r for r in run_rule("SA009", schema_1())]
+    results = run_rule("SA009", schema_1())
     assert results, "SA009 judged no appliance"
     assert not [r for r in results if r.status is Status.PASS]
     unread = [r for r in results if "did not read" in r.message]

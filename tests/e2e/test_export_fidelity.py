@@ -56,9 +56,7 @@ class Seeded:
     def result(self, rule: str, name: str) -> dict[str, Any]:
         """The one result of ``rule`` for the object named ``name``."""
         (found,) = [
-            r
-            for r in self.results["results"]
-            if r["rule"] == rule and r["object"]["name"] == name
+            r for r in self.results["results"] if r["rule"] == rule and r["object"]["name"] == name
         ]
         return dict(found)
 
