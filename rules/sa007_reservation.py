@@ -119,7 +119,9 @@ RULE = Rule(
     ),
     remediation=(
         "Create a child resource pool for the appliances with CPU and memory reservations at "
-        "least the sum of their vCPUs x core MHz and configured memory, and move them into it."
+        "least the sum of their vCPUs x core MHz and configured memory, plus whatever other "
+        "VMs and child pools in it reserve, and move them into it (keep other reserving VMs "
+        "out of it); or give each appliance VM-level reservations covering its size."
     ),
     check=check,
     examples=(
