@@ -320,7 +320,7 @@ def normalise_mac(mac: str) -> str:
     return mac.strip().lower().replace("-", ":")
 
 
-#: VMware's OUI; vCenter and ESXi generate MACs in it outside the range kept for static ones.
+#: VMware's OUI; vCenter generates MACs in it above the range kept for static ones.
 VMWARE_OUI = "005056"
 #: The part of VMware's OUI for manually set MACs: 00:50:56:00:00:00-00:50:56:3F:FF:FF.
 VMWARE_STATIC_MAX_FOURTH_OCTET = 0x3F
