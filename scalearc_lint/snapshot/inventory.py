@@ -10,7 +10,7 @@ from functools import cached_property
 
 from scalearc_lint.snapshot.drs import HostPinning, host_pinnings
 from scalearc_lint.snapshot.identification import ApplianceSelection, Identifier, Role
-from scalearc_lint.snapshot.migrations import Migration, migrations_by_vm
+from scalearc_lint.snapshot.migrations import Migration, migrations
 from scalearc_lint.snapshot.model import (
     Cluster,
     ClusterRule,
@@ -89,6 +89,7 @@ class Inventory:
         self.selection = selection if selection is not None else ApplianceSelection()
         #: How many times a whole-inventory index was built (the scale regression guard reads it).
         self.index_builds: dict[str, int] = defaultdict(int)
+        self._migrations: dict[str, list[Migration]] = {}
 
     @property
     def vcenter(self) -> str:
@@ -240,14 +241,18 @@ class Inventory:
         """The reserved pool that ``pool_moid`` draws on, with what is held of it (None: none)."""
         return self._reservations.headroom(pool_moid, resource)
 
-    @cached_property
-    def _migrations(self) -> Mapping[str, list[Migration]]:
-        self.index_builds["migrations"] += 1
-        return migrations_by_vm(self.snapshot.events.items, self.snapshot.hosts)
-
     def migrations_of(self, vm_moid: str) -> list[Migration]:
-        """The VM's migrations in the event window (one per operation), oldest first."""
-        return self._migrations.get(vm_moid, [])
+        """The VM's migrations in the event window (one per operation), oldest first.
+
+        Resolved on first request from the VM's events: rules ask about appliances only,
+        so the other VMs' events are never resolved.
+        """
+        found = self._migrations.get(vm_moid)
+        if found is None:
+            items = self.snapshot.events.items
+            own = [items[i] for i in self.events_by_vm.get(vm_moid, ())]
+            found = self._migrations[vm_moid] = migrations(vm_moid, own, self.snapshot.hosts)
+        return found
 
     def events_not_selected(self, event_types: Iterable[str]) -> list[str]:
         """Which of these event type ids the export did not select (so were never read)."""

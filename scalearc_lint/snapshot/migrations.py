@@ -61,30 +61,20 @@ class Migration:
         return f"{what}{route} at {self.started.isoformat()} ({types})"
 
 
-def migrations_by_vm(
-    events: Iterable[Event], hosts: Mapping[str, Host]
-) -> dict[str, list[Migration]]:
-    """Every VM's migrations, oldest first, from one pass over the events."""
-    chains: dict[tuple[str, int, int], list[Event]] = defaultdict(list)
+def migrations(vm: str, events: Iterable[Event], hosts: Mapping[str, Host]) -> list[Migration]:
+    """The migrations of one VM, oldest first, from that VM's events."""
+    chains: dict[tuple[int, int], list[Event]] = defaultdict(list)
     for event in events:
-        if event.kind in MIGRATION_KINDS and event.vm is not None:
+        if event.kind in MIGRATION_KINDS:
             # A schema-1 event has no chain id: it is its own operation.
-            key = (
-                (event.vm, 0, event.chain_id)
-                if event.chain_id is not None
-                else (
-                    event.vm,
-                    1,
-                    event.key,
-                )
-            )
+            key = (0, event.chain_id) if event.chain_id is not None else (1, event.key)
             chains[key].append(event)
-    result: dict[str, list[Migration]] = defaultdict(list)
-    for (vm, _, _), chain in chains.items():
-        result[vm].append(_resolve(vm, sorted(chain, key=lambda e: (e.created, e.key)), hosts))
-    for migrations in result.values():
-        migrations.sort(key=lambda m: (m.started, m.events[0].key))
-    return dict(result)
+    result = [
+        _resolve(vm, sorted(chain, key=lambda e: (e.created, e.key)), hosts)
+        for chain in chains.values()
+    ]
+    result.sort(key=lambda m: (m.started, m.events[0].key))
+    return result
 
 
 def _resolve(vm: str, chain: list[Event], hosts: Mapping[str, Host]) -> Migration:
