@@ -22,7 +22,7 @@ def test_check_lab_prints_findings_and_fails() -> None:
     assert "FAIL    SA004 error   ha-pair billing: sa-billing-01 and sa-billing-02 both run" in (
         result.stdout
     )
-    assert "37 passed, 14 failed, 0 waived, 1 unknown, 0 crashed" in result.stdout
+    assert "52 passed, 17 failed, 0 waived, 1 unknown, 0 crashed" in result.stdout
     assert "\033[" not in result.stdout  # not a terminal: no colour
 
 
@@ -59,7 +59,7 @@ def test_json_results_contract(tmp_path: Path) -> None:
     )
     assert vm["object"]["kind"] == "vm" and vm["object"]["id"].startswith("vm-")
     assert vm["status"] == "fail"
-    assert document["summary"] == {"pass": 37, "fail": 14, "waived": 0, "unknown": 1, "crashed": 0}
+    assert document["summary"] == {"pass": 52, "fail": 17, "waived": 0, "unknown": 1, "crashed": 0}
     assert sum(document["summary"].values()) == len(document["results"])
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+from scalearc_lint.snapshot.drs import HostPinning, host_pinnings
 from scalearc_lint.snapshot.identification import ApplianceSelection, Identifier, Role
+from scalearc_lint.snapshot.migrations import Migration, migrations
 from scalearc_lint.snapshot.model import (
     Cluster,
     ClusterRule,
@@ -20,6 +22,7 @@ from scalearc_lint.snapshot.model import (
     VirtualMachine,
     VmSnapshot,
 )
+from scalearc_lint.snapshot.reservations import Guarantee, PoolHeadroom, ReservationIndex, Resource
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,9 @@ class NicRef:
     label: str
 
 
+_UNPINNED = HostPinning(None)
+
+
 class Inventory:
     """One snapshot, the time it is judged at, and the indexes built from it on first use."""
 
@@ -86,6 +92,7 @@ class Inventory:
         self._recorded = recorded
         #: How many times a whole-inventory index was built (the scale regression guard reads it).
         self.index_builds: dict[str, int] = defaultdict(int)
+        self._migrations: dict[str, list[Migration]] = {}
 
     @property
     def vcenter(self) -> str:
@@ -261,6 +268,49 @@ class Inventory:
                 index[event.vm].append(i)
         return index
 
+    # -- settings and history as vSphere resolves them (semantics: drs, reservations,
+    #    migrations); each index is built once -------------------------------------------
+
+    @cached_property
+    def _host_pinnings(self) -> Mapping[str, HostPinning]:
+        self.index_builds["host_pinnings"] += 1
+        return host_pinnings(self.snapshot.clusters)
+
+    def host_pinning(self, vm_moid: str) -> HostPinning:
+        """The hosts enabled mandatory "must run on" VM-Host rules confine the VM to."""
+        return self._host_pinnings.get(vm_moid, _UNPINNED)
+
+    @cached_property
+    def _reservations(self) -> ReservationIndex:
+        self.index_builds["reservations"] += 1
+        return ReservationIndex(self.snapshot, self.appliances)
+
+    def guaranteed_resources(self, vm: VirtualMachine) -> tuple[Guarantee, Guarantee]:
+        """The CPU and memory an appliance is guaranteed: its own reservation and its pool's."""
+        return self._reservations.guarantees(vm)
+
+    def pool_headroom(self, pool_moid: str, resource: Resource) -> PoolHeadroom | None:
+        """The reserved pool that ``pool_moid`` draws on, with what is held of it (None: none)."""
+        return self._reservations.headroom(pool_moid, resource)
+
+    def migrations_of(self, vm_moid: str) -> list[Migration]:
+        """The VM's migrations in the event window (one per operation), oldest first.
+
+        Resolved on first request from the VM's events: rules ask about appliances only,
+        so the other VMs' events are never resolved.
+        """
+        found = self._migrations.get(vm_moid)
+        if found is None:
+            items = self.snapshot.events.items
+            own = [items[i] for i in self.events_by_vm.get(vm_moid, ())]
+            found = self._migrations[vm_moid] = migrations(vm_moid, own, self.snapshot.hosts)
+        return found
+
+    def events_not_selected(self, event_types: Iterable[str]) -> list[str]:
+        """Which of these event type ids the export did not select (so were never read)."""
+        selected = set(self.snapshot.events.event_types)
+        return [t for t in event_types if t not in selected]
+
     # -- what the exporter could not read -----------------------------------------------
 
     @cached_property
@@ -325,6 +375,26 @@ class Inventory:
 def normalise_mac(mac: str) -> str:
     """Lower-case, colon-separated form of a MAC address."""
     return mac.strip().lower().replace("-", ":")
+
+
+#: VMware's OUI; vCenter generates MACs in it above the range kept for static ones.
+VMWARE_OUI = "005056"
+#: The part of VMware's OUI for manually set MACs: 00:50:56:00:00:00-00:50:56:3F:FF:FF.
+VMWARE_STATIC_MAX_FOURTH_OCTET = 0x3F
+
+
+def outside_vmware_static_range(mac: str) -> bool:
+    """Whether a MAC is in VMware's OUI 00:50:56 but above 00:50:56:3F:FF:FF.
+
+    vCenter generates MACs in the rest of that OUI, so a static MAC there can collide with
+    one it hands out later.
+    """
+    digits = "".join(c for c in normalise_mac(mac) if c in "0123456789abcdef")
+    return (
+        len(digits) == 12
+        and digits.startswith(VMWARE_OUI)
+        and int(digits[6:8], 16) > VMWARE_STATIC_MAX_FOURTH_OCTET
+    )
 
 
 def walk_snapshots(nodes: list[VmSnapshot]) -> Iterator[VmSnapshot]:
