@@ -1,6 +1,7 @@
 """SA005 ha-anti-affinity: an enabled VM-VM anti-affinity rule keeps an HA pair apart.
 
-PASS: an enabled anti-affinity rule in the pair's cluster lists both members.
+PASS: an enabled anti-affinity rule in the pair's cluster lists both members, or the
+members are in different vCenters of the run.
 FAIL: no such rule (none, disabled, or not listing both), or the members are in
 different clusters (no cluster rule can then cover them).
 UNKNOWN: the cluster's rules could not be read. Single-member pairs are left to SA011.
@@ -26,6 +27,12 @@ def check(pair: Pair, inventory: Inventory, options: NoOptions) -> Verdict | Non
     """Find an enabled anti-affinity rule containing every member."""
     if len(pair.members) < 2:
         return None
+    if len({id(m.inventory) for m in pair.members}) > 1:
+        # Before any cluster moid is compared: moids repeat across vCenters.
+        return passed(
+            f"members are in different vCenters ({', '.join(pair.vcenters)}); DRS and HA never "
+            "move a VM across vCenters"
+        )
     cluster_ids = {m.vm.cluster for m in pair.members}
     if len(cluster_ids) != 1 or None in cluster_ids:
         return failed("members are not in one cluster, so no anti-affinity rule can cover them")
@@ -100,6 +107,16 @@ RULE = Rule(
                 "pairs": {"p1": {"anti_affinity": "disabled"}},
             },
             {"p1": Status.FAIL},
+        ),
+        Example(
+            "members in two vCenters (their clusters share a moid)",
+            {
+                "appliances": {"sa-p": {"role": "primary", "pair": "p1"}},
+                "vcenters": {
+                    "vc-b.example": {"appliances": {"sa-s": {"role": "secondary", "pair": "p1"}}}
+                },
+            },
+            {"p1": Status.PASS},
         ),
         Example(
             "cluster configuration not readable",

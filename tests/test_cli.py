@@ -22,7 +22,7 @@ def test_check_lab_prints_findings_and_fails() -> None:
     assert "FAIL    SA004 error   ha-pair billing: sa-billing-01 and sa-billing-02 both run" in (
         result.stdout
     )
-    assert "37 passed, 14 failed, 0 waived, 1 unknown, 0 crashed" in result.stdout
+    assert "38 passed, 15 failed, 0 waived, 9 unknown, 0 crashed" in result.stdout
     assert "\033[" not in result.stdout  # not a terminal: no colour
 
 
@@ -59,7 +59,7 @@ def test_json_results_contract(tmp_path: Path) -> None:
     )
     assert vm["object"]["kind"] == "vm" and vm["object"]["id"].startswith("vm-")
     assert vm["status"] == "fail"
-    assert document["summary"] == {"pass": 37, "fail": 14, "waived": 0, "unknown": 1, "crashed": 0}
+    assert document["summary"] == {"pass": 38, "fail": 15, "waived": 0, "unknown": 9, "crashed": 0}
     assert sum(document["summary"].values()) == len(document["results"])
 
 
@@ -131,14 +131,15 @@ def test_rules_lists_eleven() -> None:
     assert lines[0].split()[1] == "static-mac"
 
 
-def test_rules_all_adds_the_plan_rules_and_waiver001_after_the_rule_modules() -> None:
+def test_rules_all_adds_the_tool_findings_after_the_rule_modules() -> None:
     default = run_cli(["rules"]).stdout.splitlines()
     result = run_cli(["rules", "--all"])
     assert result.code == 0
     lines = result.stdout.splitlines()
     ids = [line.split()[0] for line in lines]
     plan_ids = [f"PLAN00{n}" for n in range(1, 7)]
-    assert ids == [*(f"SA{n:03d}" for n in range(1, 12)), *plan_ids, "WAIVER001"]
+    assert ids == [*(f"SA{n:03d}" for n in range(1, 12)), "ID001", *plan_ids, "WAIVER001"]
+    assert lines[11].split()[:4] == ["ID001", "appliance-identification", "error", "vm/vcenter"]
     # The SA lines keep their columns; the longer plan names widen only --all's.
     assert [line.split() for line in lines[:11]] == [line.split() for line in default]
     assert lines[-1].split()[:4] == ["WAIVER001", "waiver-expired", "warning", "waiver"]
@@ -147,7 +148,8 @@ def test_rules_all_adds_the_plan_rules_and_waiver001_after_the_rule_modules() ->
 
 def test_rules_all_verbose_names_where_the_tool_rules_come_from() -> None:
     lines = run_cli(["rules", "--all", "-v"]).stdout.splitlines()
-    assert lines[11].endswith("[built-in plan lint (whatif)]")
+    assert lines[11].endswith("[built-in appliance identification (every run)]")
+    assert lines[12].endswith("[built-in plan lint (whatif)]")
     assert lines[-1].endswith("[built-in waivers (--waivers)]")
 
 

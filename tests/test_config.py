@@ -76,7 +76,8 @@ def test_rule_options_and_severity_and_disable(tmp_path: Path) -> None:
 
 
 def test_fail_on_threshold(tmp_path: Path) -> None:
-    config = "rules:\n" + "".join(f"  SA{n:03d}: {{severity: info}}\n" for n in range(1, 12))
+    ids = [*(f"SA{n:03d}" for n in range(1, 12)), "ID001"]
+    config = "rules:\n" + "".join(f"  {rule}: {{severity: info}}\n" for rule in ids)
     assert check_with(tmp_path, config)[0] == 0
     assert check_with(tmp_path, config, "--fail-on", "info")[0] == 1
 
@@ -85,13 +86,22 @@ def test_select_appliances_by_name_pattern(tmp_path: Path) -> None:
     config = (
         "appliances:\n  by: name\n  name_pattern: 'sa-(?P<pair>orders|billing)-0(?P<role>1|2)'\n"
     )
-    # Roles '1'/'2' are not valid roles: the members are pair members with no valid role.
+    # Roles '1'/'2' are not roles: identification will not guess (ID001), and the pairs
+    # those VMs name cannot be judged.
     _, _, document = check_with(tmp_path, config)
     results = document["results"]
     assert isinstance(results, list)
+    id001 = {r["object"]["name"]: r for r in results if r["rule"] == "ID001"}
+    assert {name for name, r in id001.items() if r["status"] == "fail"} == {
+        "sa-orders-01",
+        "sa-orders-02",
+        "sa-billing-01",
+        "sa-billing-02",
+    }
+    assert "role '1' is not primary, secondary or standalone" in id001["sa-orders-01"]["message"]
     sa011 = {r["object"]["id"]: r for r in results if r["rule"] == "SA011"}
     assert set(sa011) == {"orders", "billing"}
-    assert "no valid role" in sa011["orders"]["message"]
+    assert {r["status"] for r in sa011.values()} == {"unknown"}
 
 
 def test_select_appliances_by_folder(tmp_path: Path) -> None:
@@ -99,15 +109,17 @@ def test_select_appliances_by_folder(tmp_path: Path) -> None:
     _, _, document = check_with(tmp_path, config)
     results = document["results"]
     assert isinstance(results, list)
-    names = {r["object"]["name"] for r in results if r["rule"] == "SA001"}
-    assert names == {
+    statuses = {r["object"]["name"]: r["status"] for r in results if r["rule"] == "SA001"}
+    assert set(statuses) == {
         "sa-orders-01",
         "sa-orders-02",
         "sa-billing-01",
         "sa-billing-02",
         "sa-reports-01",
         "sa-old-02",
+        "sa-archive-01",
     }
+    assert statuses["sa-archive-01"] == "unknown"  # its attribute and tag disagree
 
 
 @pytest.mark.parametrize(

@@ -44,9 +44,10 @@ Semantics worth knowing:
   When no such host is left the VM goes to the least-loaded host anyway, and the
   step reports the pair (or rule) that could no longer be kept apart. Powered-off
   VMs stay registered on the host.
-- ``switchover`` swaps the roles where the appliance selection reads them: the
-  role custom attribute if set, else the tag in the role category. A selection
-  by name cannot express a switchover and is a plan error.
+- ``switchover`` swaps the roles wherever the appliance selection reads them: the
+  role custom attribute and the tag in the role category (any case), whichever are
+  set, else a new tag. A selection by name cannot express a switchover and is a plan
+  error.
 - ``take_snapshot`` creates the snapshot at the run's as-of time.
 
 Applying a plan never changes the snapshot it is given: each step derives a new
@@ -67,7 +68,7 @@ import msgspec
 
 from scalearc_lint.errors import InputError
 from scalearc_lint.io.yamlfile import YamlDocument, YamlPath, load_yaml
-from scalearc_lint.snapshot.identification import ApplianceSelection, Role
+from scalearc_lint.snapshot.identification import ApplianceSelection, Role, fold, with_role
 from scalearc_lint.snapshot.inventory import Inventory
 from scalearc_lint.snapshot.model import (
     Cluster,
@@ -76,7 +77,6 @@ from scalearc_lint.snapshot.model import (
     Host,
     ResourcePool,
     Snapshot,
-    Tag,
     VirtualMachine,
     VmSnapshot,
 )
@@ -534,7 +534,7 @@ def _switchover(ctx: _Context) -> StepOutcome:
             "appliances are selected by name, so roles cannot change; "
             "a switchover needs roles in custom attributes or tags"
         )
-    pair = Inventory(ctx.state, selection=selection).pairs.get(str(step.target))
+    pair = Inventory(ctx.state, selection=selection).pairs.get(fold(str(step.target)))
     roles = sorted(str(m.role) for m in pair.members) if pair is not None else []
     if pair is None or roles != ["primary", "secondary"]:
         found = ", ".join(roles) if roles else "no members"
@@ -542,19 +542,8 @@ def _switchover(ctx: _Context) -> StepOutcome:
     state = ctx.state
     for member in pair.members:
         new_role = Role.SECONDARY if member.role is Role.PRIMARY else Role.PRIMARY
-        state = _with_vm(state, _set_role(member.vm, selection.role_attribute, new_role))
+        state = _with_vm(state, with_role(member.vm, selection, new_role))
     return ctx.done(state)
-
-
-def _set_role(vm: VirtualMachine, attribute: str, role: Role) -> VirtualMachine:
-    """Write ``role`` where identification reads it: the attribute if set, else the tag."""
-    current = vm.custom_attributes.get(attribute)
-    if current is not None and current.strip():
-        return msgspec.structs.replace(
-            vm, custom_attributes={**vm.custom_attributes, attribute: role.value}
-        )
-    tags = [t for t in vm.tags if t.category != attribute]
-    return msgspec.structs.replace(vm, tags=[*tags, Tag(category=attribute, name=role.value)])
 
 
 def _drs_override(ctx: _Context) -> StepOutcome:

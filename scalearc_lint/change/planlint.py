@@ -35,7 +35,7 @@ from scalearc_lint.engine.config import Config
 from scalearc_lint.engine.evaluate import LoadedRule
 from scalearc_lint.engine.results import ObjectRef, Result, RuleInfo
 from scalearc_lint.engine.rule import Severity, Status, Verdict
-from scalearc_lint.snapshot.identification import ApplianceSelection
+from scalearc_lint.snapshot.identification import ApplianceSelection, fold
 from scalearc_lint.snapshot.inventory import Inventory, walk_snapshots
 from scalearc_lint.snapshot.model import Snapshot
 
@@ -264,7 +264,7 @@ class _Linter:
         for position, outcome in enumerate(self.run.outcomes):
             before = self.inventory(outcome.before)
             if outcome.step.op == "switchover":
-                last_switchover[str(outcome.step.target)] = position
+                last_switchover[fold(str(outcome.step.target))] = position
             for move in outcome.moves:
                 appliance = before.appliances.get(move.vm)
                 if appliance is None or appliance.pair is None:

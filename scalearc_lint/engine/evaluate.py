@@ -13,6 +13,7 @@ from types import ModuleType
 
 import msgspec
 
+from scalearc_lint.engine.appliance_id import identification_results
 from scalearc_lint.engine.config import Config
 from scalearc_lint.engine.results import ObjectRef, Result, sorted_results
 from scalearc_lint.engine.rule import (
@@ -22,10 +23,17 @@ from scalearc_lint.engine.rule import (
     Rule,
     Status,
     Verdict,
+    reserved_prefix,
 )
 from scalearc_lint.errors import InputError
 from scalearc_lint.io.resources import builtin_rules_dir
-from scalearc_lint.snapshot.inventory import Appliance, Inventory
+from scalearc_lint.snapshot.inventory import (
+    Appliance,
+    Estate,
+    Inventory,
+    Unidentified,
+    identification_doubt,
+)
 
 ENTRY_POINT_GROUP = "scalearc_lint.rules"
 _SCOPES = ("appliance", "pair", "vm", "host", "cluster")
@@ -121,10 +129,10 @@ def _validate(loaded: LoadedRule) -> None:
         raise InputError(
             f"{source}: rule id {rule.id!r} does not match {RULE_ID_PATTERN.pattern} (e.g. SA001)"
         )
-    if rule.id.startswith(RESERVED_ID_PREFIXES):
+    if reserved_prefix(rule.id) is not None:
         raise InputError(
-            f"{source}: rule id {rule.id!r} is reserved: scalearc-lint's own plan and waiver "
-            f"findings use the prefixes {', '.join(RESERVED_ID_PREFIXES)}"
+            f"{source}: rule id {rule.id!r} is reserved: scalearc-lint's own plan, waiver and "
+            f"identification findings use the prefixes {', '.join(RESERVED_ID_PREFIXES)}"
         )
     if not RULE_NAME_PATTERN.match(rule.name):
         raise InputError(f"{source}: rule {rule.id} name {rule.name!r} is not kebab-case")
@@ -183,7 +191,7 @@ def _object_ref(
     inventory: Inventory, kind: str, moid: str, name: str, subject: object
 ) -> ObjectRef:
     uuid = ""
-    if isinstance(subject, Appliance):
+    if isinstance(subject, Appliance | Unidentified):
         uuid = subject.vm.instance_uuid
     elif kind == "vm":
         vm = inventory.snapshot.vms.get(moid)
@@ -199,6 +207,12 @@ def evaluate_rule(loaded: LoadedRule, inventory: Inventory, config: Config) -> I
         return
     for kind, moid, name, subject in inventory.subjects(rule.scope):
         ref = _object_ref(inventory, kind, moid, name, subject)
+        # Identification never guesses: a result resting on a role or pair in doubt
+        # (ID001) is unknown, and the rule never sees a guessed role.
+        doubt = identification_doubt(subject)
+        if doubt is not None:
+            yield Result(rule.id, Status.UNKNOWN, settings.severity, ref, doubt)
+            continue
         try:
             verdict = rule.check(subject, inventory, settings.options)
             if verdict is not None and not isinstance(verdict, Verdict):
@@ -218,10 +232,17 @@ def evaluate_rule(loaded: LoadedRule, inventory: Inventory, config: Config) -> I
 def evaluate(
     inventories: Iterable[Inventory], rules: Sequence[LoadedRule], config: Config
 ) -> list[Result]:
-    """Every rule on every inventory, in the one deterministic order."""
+    """Every rule on every inventory, judged as one estate, with the identification findings
+    (ID001), in the one deterministic order."""
+    estate = Estate.of(list(inventories))
     return sorted_results(
-        result
-        for inventory in inventories
-        for loaded in rules
-        for result in evaluate_rule(loaded, inventory, config)
+        [
+            *identification_results(estate, config),
+            *(
+                result
+                for inventory in estate.inventories
+                for loaded in rules
+                for result in evaluate_rule(loaded, inventory, config)
+            ),
+        ]
     )

@@ -20,13 +20,21 @@ Keys (all optional)::
       sa-1: {role: primary, pair: p1, host: esx-1, cluster: cl-1, by: tags,
              nics: [{type: generated, mac: "00:50:56:00:00:01", network: dv}],
              pool: root, cpu_reservation: 0, memory_reservation: 0,
-             drs: fullyAutomated | none, snapshots: [26h], num_cpu: 2, memory_mb: 8192}
-    vms: {web-1: {host: esx-1, nics: [{mac: "00:50:56:00:00:01"}]}}
+             drs: fullyAutomated | none, snapshots: [26h], num_cpu: 2, memory_mb: 8192,
+             attributes: {ScaleArc-Role: primary},             # instead of what role/pair
+             tags: [{category: scalearc-role, name: primary}]}  # and by would write
+    vms: {web-1: {host: esx-1, nics: [{mac: "00:50:56:00:00:01"}], attributes: {}, tags: []}}
     pairs: {p1: {anti_affinity: false | disabled}}
     events: [{vm: sa-1, kind: drs-migrate, live: true, age: 2h}]
     events_collected: true
     unreadable: [{kind: vm, vm: sa-1, property: nics},
                  {kind: cluster, cluster: cl-1, property: configuration}]
+    vcenters: {vc-b.example: {appliances: {sa-2: {role: secondary, pair: p1}}}}
+
+The sketch describes the vCenter ``vcenter.lab.example``; ``vcenters`` adds other
+vCenters of the same run, each a sketch of its own (moids repeat across them, as in
+real vCenters; generated MACs do not). :func:`build` builds the first vCenter only,
+:func:`build_estate` all of them.
 """
 
 from __future__ import annotations
@@ -51,9 +59,43 @@ def _policy(overrides: Mapping[str, Any] | None) -> NetworkPolicy:
     return NetworkPolicy(**fields)
 
 
+def build_estate(sketch: Mapping[str, Any]) -> list[Snapshot]:
+    """The snapshots of every vCenter a sketch describes (itself, then ``vcenters``)."""
+    others = sketch.get("vcenters", {})
+    return [
+        build(sketch),
+        *(
+            _build(
+                other,
+                InventoryBuilder(
+                    vcenter=name,
+                    instance_uuid=f"5f0c2a4e-0000-4000-8000-{index:012x}",
+                    first_mac=index << 16,
+                ),
+            )
+            for index, (name, other) in enumerate(others.items(), start=1)
+        ),
+    ]
+
+
 def build(sketch: Mapping[str, Any]) -> Snapshot:
-    """Build the snapshot a sketch describes."""
-    b = InventoryBuilder()
+    """Build the snapshot of the first vCenter a sketch describes."""
+    return _build(sketch, InventoryBuilder())
+
+
+def _identity_data(
+    spec: Mapping[str, Any], values: dict[str, str], by_tags: bool
+) -> tuple[dict[str, str], list[Tag]]:
+    """Custom attributes and tags: what ``attributes`` / ``tags`` say, else from the role."""
+    attributes = dict(spec["attributes"]) if "attributes" in spec else ({} if by_tags else values)
+    if "tags" in spec:
+        tags = [Tag(category=t["category"], name=t["name"]) for t in spec["tags"]]
+    else:
+        tags = [Tag(category=k, name=v) for k, v in values.items()] if by_tags else []
+    return attributes, tags
+
+
+def _build(sketch: Mapping[str, Any], b: InventoryBuilder) -> Snapshot:
     dc = b.datacenter("dc-1")
     dvs = b.dvswitch("dvs-1", dc)
     dvpg = b.dv_portgroup("dv-scalearc", dvs, policy=_policy(sketch.get("dv_network")))
@@ -114,7 +156,7 @@ def build(sketch: Mapping[str, Any]) -> Snapshot:
         if pair is None and role == "standalone":
             default_host = hosts_of[cname][index % len(hosts_of[cname])]
         values = {ROLE_ATTRIBUTE: role, **({PAIR_ATTRIBUTE: pair} if pair else {})}
-        by_tags = spec.get("by") == "tags"
+        attributes, tags = _identity_data(spec, values, spec.get("by") == "tags")
         num_cpu, memory_mb = spec.get("num_cpu", 2), spec.get("memory_mb", 8192)
         pool_choice = spec.get("pool", "scalearc")
         pool = b.root_pool(clusters[cname]) if pool_choice == "root" else pools[cname]
@@ -128,8 +170,8 @@ def build(sketch: Mapping[str, Any]) -> Snapshot:
             cpu_reservation=spec.get("cpu_reservation", 0),
             memory_reservation=spec.get("memory_reservation", 0),
             power_state=spec.get("power_state", "poweredOn"),
-            custom_attributes={} if by_tags else values,
-            tags=[Tag(category=k, name=v) for k, v in values.items()] if by_tags else [],
+            custom_attributes=attributes,
+            tags=tags,
             snapshots=[
                 b.vm_snapshot(f"snap-{i}", parse_duration(age))
                 for i, age in enumerate(spec.get("snapshots", []))
@@ -158,8 +200,13 @@ def build(sketch: Mapping[str, Any]) -> Snapshot:
                 pair_cluster[pair], f"scalearc-{pair}-apart", members, enabled=anti != "disabled"
             )
     for name, spec in sketch.get("vms", {}).items():
+        attributes, tags = _identity_data(spec, {}, by_tags=False)
         names[name] = b.vm(
-            name, hosts[spec.get("host", "esx-1")], nics=nics_for(spec.get("nics"), manual=False)
+            name,
+            hosts[spec.get("host", "esx-1")],
+            nics=nics_for(spec.get("nics"), manual=False),
+            custom_attributes=attributes,
+            tags=tags,
         )
     for event in sketch.get("events", []):
         b.event(

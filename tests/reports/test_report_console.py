@@ -53,9 +53,9 @@ def test_lists_non_passing_results_then_a_table_by_rule() -> None:
         ["CRASHED", "SA007"],
         ["FAIL", "SA008"],
     ]
-    table = lines[header + 1 : header + 12]
-    assert [row.split()[0] for row in table] == [f"SA{i:03d}" for i in range(1, 12)]
-    assert lines[-1] == "39 passed, 2 failed, 1 waived, 1 unknown, 1 crashed"
+    table = lines[header + 1 : header + 13]
+    assert [row.split()[0] for row in table] == ["ID001", *(f"SA{i:03d}" for i in range(1, 12))]
+    assert lines[-1] == "40 passed, 2 failed, 1 waived, 1 unknown, 1 crashed"
 
 
 def test_waived_line_names_reason_owner_and_expiry() -> None:
