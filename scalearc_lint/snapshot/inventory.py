@@ -144,7 +144,7 @@ def identification_doubt(subject: object) -> str | None:
     judges a guessed role. ``vm``, ``host`` and ``cluster`` subjects never rest on it.
     """
     if isinstance(subject, Unidentified):
-        return f"{subject.vm.name} cannot be identified without guessing (ID001): {subject.problem}"
+        return f"not judged: identification in doubt (ID001): {subject.problem}"
     if isinstance(subject, Pair) and subject.unidentified:
         names = " and ".join(sorted(u.vm.name for u in subject.unidentified))
         return (
