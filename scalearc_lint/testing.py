@@ -60,6 +60,13 @@ PLANTABLE = (
     "ID001",
 )
 
+#: DRS automation levels a cluster default may have.
+DRS_BEHAVIORS = ("manual", "partiallyAutomated", "fullyAutomated")
+#: Spellings of the role attribute / tag category: names match in any case.
+ROLE_NAMES = ("scalearc-role", "ScaleArc-Role", "SCALEARC-ROLE")
+PAIR_NAMES = ("scalearc-ha-pair", "ScaleArc-HA-Pair")
+
+
 _HOSTILE_SAMPLES = (
     "<script>alert(1)</script>",
     '"><img src=x onerror=alert(1)>',
@@ -288,12 +295,6 @@ class _Vcenter:
             cpu = sum(vm.num_cpu * b.hosts[vm.host]["cpu_mhz"] for vm in members if vm.host)
             memory = sum(vm.memory_mb for vm in members)
             b.set_pool_reservation(pool, cpu=max(cpu, 1), memory=max(memory, 1))
-
-
-DRS_BEHAVIORS = ("manual", "partiallyAutomated", "fullyAutomated")
-#: Spellings of the role attribute / tag category: names match in any case.
-ROLE_NAMES = ("scalearc-role", "ScaleArc-Role", "SCALEARC-ROLE")
-PAIR_NAMES = ("scalearc-ha-pair", "ScaleArc-HA-Pair")
 
 
 def _identity(
@@ -605,7 +606,9 @@ def run_rule(
         ]
     )
     if rule == ID001.id:
-        return sorted_results(identification_results(estate, Config(selection=selection)))
+        return sorted_results(
+            identification_results(estate.inventories, Config(selection=selection))
+        )
     loaded = builtin_rule(rule) if isinstance(rule, str) else LoadedRule(rule, "test")
     typed = convert_options(loaded.rule, options or {})
     config = Config(

@@ -18,12 +18,12 @@ cannot be disabled: a vCenter where nothing is found would pass silently again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from scalearc_lint.engine.config import Config
 from scalearc_lint.engine.results import ObjectRef, Result, RuleInfo
 from scalearc_lint.engine.rule import Example, Severity, Status
-from scalearc_lint.snapshot.inventory import Estate, Inventory
+from scalearc_lint.snapshot.inventory import Inventory
 
 ID001 = RuleInfo(
     id="ID001",
@@ -139,10 +139,10 @@ EXAMPLES = (
 )
 
 
-def identification_results(estate: Estate, config: Config) -> Iterator[Result]:
-    """ID001's results for every vCenter of the estate."""
+def identification_results(inventories: Iterable[Inventory], config: Config) -> Iterator[Result]:
+    """ID001's results for each of these vCenters."""
     severity = config.settings(ID001).severity
-    for inventory in estate.inventories:
+    for inventory in inventories:
         for moid, unsure in inventory.unidentified.items():
             vm = unsure.vm
             yield Result(

@@ -234,13 +234,17 @@ def evaluate(
 ) -> list[Result]:
     """Every rule on every inventory, judged as one estate, with the identification findings
     (ID001), in the one deterministic order."""
-    estate = Estate.of(list(inventories))
+    judged = list(inventories)
+    if not judged:
+        return []
+    # Join them before any rule asks for pairs or the MAC index (built once per estate).
+    Estate.of(judged)
     return sorted_results(
         [
-            *identification_results(estate, config),
+            *identification_results(judged, config),
             *(
                 result
-                for inventory in estate.inventories
+                for inventory in judged
                 for loaded in rules
                 for result in evaluate_rule(loaded, inventory, config)
             ),

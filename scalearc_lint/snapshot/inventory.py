@@ -190,10 +190,8 @@ class Inventory:
     @property
     def estate(self) -> Estate:
         """Every vCenter judged with this one (this one alone unless joined in an Estate)."""
-        if self._estate is None:
-            Estate((self,))
-        assert self._estate is not None
-        return self._estate
+        # Estate() joins the inventory to the new estate.
+        return self._estate if self._estate is not None else Estate((self,))
 
     # -- appliance identification -------------------------------------------------------
 
@@ -422,7 +420,7 @@ class Estate:
         """The estate of exactly these inventories: the one they already form, or a new one."""
         if len(inventories) == 1:
             return inventories[0].estate
-        formed = inventories[0]._estate
+        formed = inventories[0]._estate if inventories else None
         if (
             formed is not None
             and len(formed.inventories) == len(inventories)

@@ -9,7 +9,7 @@ import pytest
 
 from scalearc_lint.cli import main
 from scalearc_lint.snapshot.loader import encode_snapshot
-from scalearc_lint.snapshot.sketch import build
+from scalearc_lint.snapshot.sketch import build, build_estate
 from tests.conftest import EXAMPLES
 from tests.reports.reportkit import LAB_SKETCH, HtmlPage, junit_schema, validate_sarif
 
@@ -95,3 +95,58 @@ def test_whatif_reports_carry_the_marks_against_the_current_state(
     page = HtmlPage(out["html"].read_bytes())
     assert [a.get("data-compared") for a in page.all("body")] == ["1"]
     assert "Against current state (without the plan)" in " ".join(page.text)
+
+
+def test_id001_findings_reach_every_report(tmp_path: Path) -> None:
+    """A conflicting VM in one vCenter, no appliance at all in the other: both ID001
+    failures are in the JSON, JUnit, SARIF and HTML reports, with ID001 described."""
+    snapshots = build_estate(
+        {
+            "appliances": {
+                "sa-1": {
+                    "role": "secondary",
+                    "tags": [{"category": "scalearc-role", "name": "primary"}],
+                },
+                "sa-2": {},
+            },
+            "vcenters": {"vc-empty.example": {"vms": {"web-1": {}}}},
+        }
+    )
+    paths = [tmp_path / f"{s.source.vcenter}.json" for s in snapshots]
+    for path, snap in zip(paths, snapshots, strict=True):
+        path.write_bytes(encode_snapshot(snap))
+    out = {ext: tmp_path / f"r.{ext}" for ext in ("html", "xml", "sarif", "json")}
+    argv = ["check", *map(str, paths), "--html", str(out["html"]), "--junit", str(out["xml"])]
+    assert main([*argv, "--sarif", str(out["sarif"]), "--json", str(out["json"])]) == 1
+
+    document = json.loads(out["json"].read_bytes())
+    failing = {
+        (r["object"]["kind"], r["object"]["name"])
+        for r in document["results"]
+        if r["rule"] == "ID001" and r["status"] == "fail"
+    }
+    assert failing == {("vm", "sa-1"), ("vcenter", "vc-empty.example")}
+    assert "ID001" in {rule["id"] for rule in document["rules"]}
+
+    junit_schema().validate(str(out["xml"]))
+    junit = out["xml"].read_text()
+    assert 'name="ID001' in junit and junit.count("<failure") >= 2
+
+    run = validate_sarif(out["sarif"].read_bytes())["runs"][0]
+    assert "ID001" in {rule["id"] for rule in run["tool"]["driver"]["rules"]}
+    sarif_failures = {
+        r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+        for r in run["results"]
+        if r["ruleId"] == "ID001"
+    }
+    assert any(name.endswith("vcenter/vc-empty.example") for name in sarif_failures)
+    assert any("/vm/" in name for name in sarif_failures)
+
+    data = HtmlPage(out["html"].read_bytes()).data()
+    strings = data["strings"]
+    html_failures = {
+        (strings[row[3]], strings[row[4]])
+        for row in data["results"]
+        if (strings[row[0]], strings[row[1]]) == ("ID001", "fail")
+    }
+    assert html_failures == failing
