@@ -9,6 +9,9 @@ UNKNOWN: the cluster's rules could not be read. Single-member pairs are left to 
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import replace
+
 from scalearc_lint.engine.rule import (
     Example,
     NoOptions,
@@ -20,19 +23,31 @@ from scalearc_lint.engine.rule import (
     passed,
     unknown,
 )
-from scalearc_lint.snapshot.inventory import Inventory, Pair
+from scalearc_lint.snapshot.inventory import Inventory, Pair, PairMember
 
 
 def check(pair: Pair, inventory: Inventory, options: NoOptions) -> Verdict | None:
     """Find an enabled anti-affinity rule containing every member."""
     if len(pair.members) < 2:
         return None
-    if len({id(m.inventory) for m in pair.members}) > 1:
-        # Before any cluster moid is compared: moids repeat across vCenters.
-        return passed(
-            f"members are in different vCenters ({', '.join(pair.vcenters)}); DRS and HA never "
-            "move a VM across vCenters"
-        )
+    by_vcenter: dict[int, list[PairMember]] = defaultdict(list)
+    for member in pair.members:
+        by_vcenter[id(member.inventory)].append(member)
+    if len(by_vcenter) > 1:
+        # Decided before any cluster moid is compared: moids repeat across vCenters.
+        crowded = [members for members in by_vcenter.values() if len(members) > 1]
+        if not crowded:
+            return passed(
+                f"members are in different vCenters ({', '.join(pair.vcenters)}); DRS and HA "
+                "never move a VM across vCenters"
+            )
+        # More than two members (SA011 fails the pair), some in one vCenter: those must
+        # still be kept apart there.
+        verdicts = [
+            check(replace(pair, members=tuple(members)), members[0].inventory, options)
+            for members in crowded
+        ]
+        return next((v for v in verdicts if v and v.status is not Status.PASS), verdicts[0])
     cluster_ids = {m.vm.cluster for m in pair.members}
     if len(cluster_ids) != 1 or None in cluster_ids:
         return failed("members are not in one cluster, so no anti-affinity rule can cover them")
@@ -117,6 +132,20 @@ RULE = Rule(
                 },
             },
             {"p1": Status.PASS},
+        ),
+        Example(
+            "three members: two share a vCenter and a cluster with no rule, one elsewhere",
+            {
+                "appliances": {
+                    "sa-p": {"role": "primary", "pair": "p1"},
+                    "sa-s": {"role": "secondary", "pair": "p1"},
+                },
+                "pairs": {"p1": {"anti_affinity": False}},
+                "vcenters": {
+                    "vc-b.example": {"appliances": {"sa-t": {"role": "secondary", "pair": "p1"}}}
+                },
+            },
+            {"p1": Status.FAIL},
         ),
         Example(
             "cluster configuration not readable",

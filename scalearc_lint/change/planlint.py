@@ -36,7 +36,7 @@ from scalearc_lint.engine.evaluate import LoadedRule
 from scalearc_lint.engine.results import ObjectRef, Result, RuleInfo
 from scalearc_lint.engine.rule import Severity, Status, Verdict
 from scalearc_lint.snapshot.identification import ApplianceSelection, fold
-from scalearc_lint.snapshot.inventory import Inventory, walk_snapshots
+from scalearc_lint.snapshot.inventory import Inventory, identification_doubt, walk_snapshots
 from scalearc_lint.snapshot.model import Snapshot
 
 _PROCEDURE = (
@@ -180,6 +180,12 @@ class _Linter:
         before = self.inventory(outcome.before)
         appliance = before.appliances.get(move.vm)
         if appliance is None:
+            # A VM whose role is in doubt (ID001) may be an active appliance: never guess.
+            unsure = before.unidentified.get(move.vm)
+            doubt = identification_doubt(unsure) if unsure is not None else None
+            if doubt is not None:
+                for rule in ("PLAN001", "PLAN002") if move.live else ("PLAN002",):
+                    yield self.result(rule, outcome, Status.UNKNOWN, doubt, about=move.vm)
             return
         name, role = appliance.vm.name, appliance.role.value
         dest = outcome.after.hosts[move.dest].name

@@ -185,3 +185,51 @@ def test_plan_rules_are_described_for_reports() -> None:
     for info in PLAN_RULES:
         assert info.scope == "plan-step"
         assert info.title and info.rationale and info.reference and info.remediation
+
+
+def test_moving_a_vm_whose_role_is_in_doubt_is_unknown_not_passed(write_yaml: WriteYaml) -> None:
+    snapshot = build(
+        {
+            "hosts": 3,
+            "appliances": {
+                "sa-x": {
+                    "role": "secondary",
+                    "host": "esx-1",
+                    "tags": [{"category": "scalearc-role", "name": "primary"}],
+                }
+            },
+        }
+    )
+    live = lint(snapshot, write_yaml, [{"migrate": "sa-x", "to": "esx-2", "mode": "live"}])
+    assert verdicts(live) == {("PLAN001", "unknown", 1), ("PLAN002", "unknown", 1)}
+    assert all("identification in doubt (ID001)" in r.message for r in live)
+    steps = [{"power_off": "sa-x"}, {"migrate": "sa-x", "to": "esx-3", "mode": "cold"}]
+    cold = lint(snapshot, write_yaml, steps)
+    assert verdicts(cold) == {("PLAN002", "unknown", 2)}
+
+
+def test_a_switchover_names_the_pair_in_any_case_and_keeps_sources_agreeing(
+    write_yaml: WriteYaml,
+) -> None:
+    snapshot = build(
+        {
+            "hosts": 3,
+            "appliances": {
+                "sa-p": {
+                    "role": "primary",
+                    "pair": "Orders",
+                    "host": "esx-1",
+                    "tags": [{"category": "ScaleArc-Role", "name": "primary"}],
+                },
+                "sa-s": {"role": "secondary", "pair": "orders", "host": "esx-2"},
+            },
+        }
+    )
+    steps = [
+        {"migrate": "sa-s", "to": "esx-3", "mode": "live"},
+        {"switchover": "ORDERS"},
+        {"migrate": "sa-p", "to": "esx-2", "mode": "live"},
+    ]
+    results = lint(snapshot, write_yaml, steps)
+    assert all(r.status is Status.PASS for r in results), results
+    assert ("PLAN003", "pass", 3) in verdicts(results)
