@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from scalearc_lint.change.planlint import PLAN_RULES
+from scalearc_lint.engine.appliance_id import EXAMPLES as ID001_EXAMPLES
+from scalearc_lint.engine.appliance_id import ID001
 from tests.conftest import EXAMPLES, REPO, run_cli
 
 LAB = EXAMPLES / "lab.json"
@@ -171,6 +173,21 @@ def test_explain_waiver001_names_its_own_reference() -> None:
     assert result.stdout.startswith("WAIVER001 waiver-expired: ")
     assert "\nReference:\n" in result.stdout
     assert "ScaleArc VM best practices" not in result.stdout
+
+
+@pytest.mark.parametrize("name", ["ID001", "id001", "appliance-identification"])
+def test_explain_id001_with_its_examples(name: str) -> None:
+    result = run_cli(["explain", name])
+    assert result.code == 0, result.stderr
+    assert result.stdout.startswith(f"ID001 appliance-identification: {ID001.title}\n")
+    assert "severity: error    applies to: vm/vcenter" in result.stdout
+    text = " ".join(result.stdout.split())
+    for part in (ID001.rationale, ID001.reference, ID001.remediation):
+        assert " ".join(part.split()) in text
+    assert "\nReference:\n" in result.stdout  # the tool's own, not the vendor's paper
+    for example in ID001_EXAMPLES:
+        assert f"  - {example.title}  =>  " in result.stdout
+    assert "config appliances: {'none_expected_in': ['VCENTER.LAB.EXAMPLE']}" in result.stdout
 
 
 @pytest.mark.parametrize("name", ["SA008", "sa008", "snapshot-age"])
