@@ -139,7 +139,7 @@ def test_rules_all_adds_the_tool_findings_after_the_rule_modules() -> None:
     assert result.code == 0
     lines = result.stdout.splitlines()
     ids = [line.split()[0] for line in lines]
-    plan_ids = [f"PLAN00{n}" for n in range(1, 7)]
+    plan_ids = [f"PLAN00{n}" for n in range(1, 10)]
     assert ids == [*(f"SA{n:03d}" for n in range(1, 12)), "ID001", *plan_ids, "WAIVER001"]
     assert lines[11].split()[:4] == ["ID001", "appliance-identification", "error", "vm/vcenter"]
     # The SA lines keep their columns; the longer plan names widen only --all's.

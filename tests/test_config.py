@@ -189,7 +189,7 @@ def test_parse_duration_rejects(text: object) -> None:
 def test_the_readme_config_example_is_the_bundled_file() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     example = (EXAMPLES / "config.yaml").read_text(encoding="utf-8")
-    assert f"```yaml\n{example}```" in readme
+    assert f"```yaml config\n{example}```" in readme
 
 
 def test_the_readme_config_example_identifies_the_lab_appliances() -> None:

@@ -35,7 +35,7 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help=(
             "also list the tool's own findings: ID001 (appliance identification), the plan "
-            "rules PLAN001-PLAN006 (whatif) and WAIVER001 (expired waiver)"
+            "rules PLAN001-PLAN009 (whatif) and WAIVER001 (expired waiver)"
         ),
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show where each rule is from")

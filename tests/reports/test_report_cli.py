@@ -142,11 +142,35 @@ def test_id001_findings_reach_every_report(tmp_path: Path) -> None:
     assert any(name.endswith("vcenter/vc-empty.example") for name in sarif_failures)
     assert any("/vm/" in name for name in sarif_failures)
 
-    data = HtmlPage(out["html"].read_bytes()).data()
-    strings = data["strings"]
     html_failures = {
-        (strings[row[3]], strings[row[4]])
-        for row in data["results"]
-        if (strings[row[0]], strings[row[1]]) == ("ID001", "fail")
+        (r["object"]["kind"], r["object"]["name"])
+        for r in HtmlPage(out["html"].read_bytes()).results()
+        if (r["rule"], r["status"]) == ("ID001", "fail")
     }
     assert html_failures == failing
+
+
+def test_a_pair_across_two_vcenters_is_one_object_of_the_html_report(tmp_path: Path) -> None:
+    """Its results are under its home vCenter; both members link to it and take its status."""
+    snapshots = build_estate(
+        {
+            "appliances": {"sa-a": {"role": "primary", "pair": "p1"}},
+            "vcenters": {
+                "vc-b.example": {"appliances": {"sa-b": {"role": "primary", "pair": "p1"}}}
+            },
+        }
+    )
+    paths = [tmp_path / f"{s.source.vcenter}.json" for s in snapshots]
+    for path, snap in zip(paths, snapshots, strict=True):
+        path.write_bytes(encode_snapshot(snap))
+    html_path = tmp_path / "r.html"
+    assert main(["check", *map(str, paths), "-q", "--html", str(html_path)]) == 1  # SA011
+    page = HtmlPage(html_path.read_bytes())
+    objects = page.objects()
+    pairs = [i for i, o in enumerate(objects) if o["kind"] == "ha-pair"]
+    assert [(objects[i]["id"], objects[i]["vcenter"]) for i in pairs] == [("p1", "vc-b.example")]
+    members = {o["name"]: o for o in objects if o["kind"] == "vm"}
+    assert {name: o["pair"] for name, o in members.items()} == {"sa-a": pairs[0], "sa-b": pairs[0]}
+    # Each member's placement card shows the pair's failure, in either vCenter.
+    cards = {a.get("data-q"): a.get("class") or "" for a in page.all("a") if a.get("data-q")}
+    assert "st-fail" in cards["sa-a"] and "st-fail" in cards["sa-b"]
