@@ -22,6 +22,24 @@ SCHEMA_VERSION = 1
 Moid = Annotated[str, msgspec.Meta(min_length=1, description="managed-object id")]
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 
+# Bounds on numbers: wide above anything vSphere allows, so a real inventory always fits,
+# while a value no inventory can have (10**30 vCPUs, negative memory) is refused on load.
+VcpuCount = Annotated[
+    int, msgspec.Meta(ge=0, le=4096, description="virtual CPUs (vSphere 8 allows 768)")
+]
+MemoryMb = Annotated[
+    int, msgspec.Meta(ge=0, le=1 << 30, description="memory in MB (vSphere 8: 24 TB a VM)")
+]
+CoreCount = Annotated[int, msgspec.Meta(ge=0, le=1 << 16, description="CPU cores of a host")]
+Megahertz = Annotated[int, msgspec.Meta(ge=0, le=1 << 40, description="CPU capacity in MHz")]
+Reservation = Annotated[int, msgspec.Meta(ge=0, le=1 << 40, description="MHz or MB reserved")]
+Limit = Annotated[int, msgspec.Meta(ge=-1, le=1 << 40, description="MHz or MB; -1 unlimited")]
+Shares = Annotated[int, msgspec.Meta(ge=0, le=(1 << 31) - 1, description="shares (32-bit)")]
+VlanId = Annotated[int, msgspec.Meta(ge=0, le=4095, description="VLAN id (4095: guest tagging)")]
+Key = Annotated[
+    int, msgspec.Meta(ge=-(1 << 63), le=(1 << 63) - 1, description="vSphere integer key")
+]
+
 PowerState = Literal["poweredOn", "poweredOff", "suspended"]
 DrsBehavior = Literal["manual", "partiallyAutomated", "fullyAutomated"]
 
@@ -80,7 +98,7 @@ class HaConfig(_Model, frozen=True):
 class ClusterRule(_Model, frozen=True):
     """A DRS rule: VM-VM affinity / anti-affinity, or VM-host."""
 
-    key: int
+    key: Key
     name: str
     kind: Literal["vm-affinity", "vm-anti-affinity", "vm-host"]
     enabled: bool = True
@@ -135,7 +153,7 @@ class HostPortgroup(_Model, frozen=True):
 
     name: str
     vswitch: str
-    vlan_id: int = 0
+    vlan_id: VlanId = 0
     spec: NetworkPolicy = NetworkPolicy()
     computed: NetworkPolicy = NetworkPolicy()
 
@@ -150,9 +168,9 @@ class Host(_Model, frozen=True):
     connection_state: Literal["connected", "disconnected", "notResponding"] = "connected"
     in_maintenance: bool = False
     power_state: Literal["poweredOn", "poweredOff", "standBy", "unknown"] = "poweredOn"
-    cpu_mhz: int = 0
-    cpu_cores: int = 0
-    memory_mb: int = 0
+    cpu_mhz: Megahertz = 0
+    cpu_cores: CoreCount = 0
+    memory_mb: MemoryMb = 0
     vswitches: list[StandardSwitch] = []
     portgroups: list[HostPortgroup] = []
 
@@ -160,11 +178,11 @@ class Host(_Model, frozen=True):
 class Allocation(_Model, frozen=True):
     """CPU (MHz) or memory (MB) allocation; ``limit`` -1 is unlimited."""
 
-    reservation: int = 0
-    limit: int = -1
+    reservation: Reservation = 0
+    limit: Limit = -1
     expandable: bool = False
     shares_level: str = "normal"
-    shares: int = 0
+    shares: Shares = 0
 
 
 class ResourcePool(_Model, frozen=True):
@@ -189,7 +207,7 @@ class NicBacking(_Model, frozen=True):
 class Nic(_Model, frozen=True):
     """A virtual NIC."""
 
-    key: int
+    key: Key
     address_type: Literal["manual", "generated", "assigned"]
     backing: NicBacking
     label: str = ""
@@ -227,8 +245,8 @@ class VirtualMachine(_Model, frozen=True):
     host: Moid | None = None
     cluster: Moid | None = None
     resource_pool: Moid | None = None
-    num_cpu: int = 1
-    memory_mb: int = 0
+    num_cpu: VcpuCount = 1
+    memory_mb: MemoryMb = 0
     cpu_allocation: Allocation = Allocation()
     memory_allocation: Allocation = Allocation()
     nics: list[Nic] = []
@@ -273,7 +291,7 @@ class Event(_Model, frozen=True):
     ``None`` where the event itself does not tell.
     """
 
-    key: int
+    key: Key
     type: str
     kind: EventKind
     created: AwareDatetime
