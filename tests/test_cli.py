@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from scalearc_lint.change.planlint import PLAN_RULES
+from scalearc_lint.engine.appliance_id import EXAMPLES as ID001_EXAMPLES
+from scalearc_lint.engine.appliance_id import ID001
+from scalearc_lint.engine.results import RuleInfo
 from tests.conftest import EXAMPLES, REPO, run_cli
 
 LAB = EXAMPLES / "lab.json"
@@ -22,7 +25,7 @@ def test_check_lab_prints_findings_and_fails() -> None:
     assert "FAIL    SA004 error   ha-pair billing: sa-billing-01 and sa-billing-02 both run" in (
         result.stdout
     )
-    assert "52 passed, 17 failed, 0 waived, 1 unknown, 0 crashed" in result.stdout
+    assert "53 passed, 18 failed, 0 waived, 9 unknown, 0 crashed" in result.stdout
     assert "\033[" not in result.stdout  # not a terminal: no colour
 
 
@@ -59,7 +62,7 @@ def test_json_results_contract(tmp_path: Path) -> None:
     )
     assert vm["object"]["kind"] == "vm" and vm["object"]["id"].startswith("vm-")
     assert vm["status"] == "fail"
-    assert document["summary"] == {"pass": 52, "fail": 17, "waived": 0, "unknown": 1, "crashed": 0}
+    assert document["summary"] == {"pass": 53, "fail": 18, "waived": 0, "unknown": 9, "crashed": 0}
     assert sum(document["summary"].values()) == len(document["results"])
 
 
@@ -131,14 +134,15 @@ def test_rules_lists_eleven() -> None:
     assert lines[0].split()[1] == "static-mac"
 
 
-def test_rules_all_adds_the_plan_rules_and_waiver001_after_the_rule_modules() -> None:
+def test_rules_all_adds_the_tool_findings_after_the_rule_modules() -> None:
     default = run_cli(["rules"]).stdout.splitlines()
     result = run_cli(["rules", "--all"])
     assert result.code == 0
     lines = result.stdout.splitlines()
     ids = [line.split()[0] for line in lines]
     plan_ids = [f"PLAN00{n}" for n in range(1, 10)]
-    assert ids == [*(f"SA{n:03d}" for n in range(1, 12)), *plan_ids, "WAIVER001"]
+    assert ids == [*(f"SA{n:03d}" for n in range(1, 12)), "ID001", *plan_ids, "WAIVER001"]
+    assert lines[11].split()[:4] == ["ID001", "appliance-identification", "error", "vm/vcenter"]
     # The SA lines keep their columns; the longer plan names widen only --all's.
     assert [line.split() for line in lines[:11]] == [line.split() for line in default]
     assert lines[-1].split()[:4] == ["WAIVER001", "waiver-expired", "warning", "waiver"]
@@ -147,20 +151,26 @@ def test_rules_all_adds_the_plan_rules_and_waiver001_after_the_rule_modules() ->
 
 def test_rules_all_verbose_names_where_the_tool_rules_come_from() -> None:
     lines = run_cli(["rules", "--all", "-v"]).stdout.splitlines()
-    assert lines[11].endswith("[built-in plan lint (whatif)]")
+    assert lines[11].endswith("[built-in appliance identification (every run)]")
+    assert lines[12].endswith("[built-in plan lint (whatif)]")
     assert lines[-1].endswith("[built-in waivers (--waivers)]")
+
+
+def explained(name: str, info: RuleInfo) -> str:
+    """``explain NAME``'s output, checked to open with ``info`` and hold all its text."""
+    result = run_cli(["explain", name])
+    assert result.code == 0, result.stderr
+    assert result.stdout.startswith(f"{info.id} {info.name}: {info.title}\n")
+    assert f"severity: {info.severity.value}    applies to: {info.scope}" in result.stdout
+    text = " ".join(result.stdout.split())
+    for part in (info.rationale, info.reference, info.remediation):
+        assert " ".join(part.split()) in text
+    return result.stdout
 
 
 @pytest.mark.parametrize("name", ["PLAN003", "plan003", "pair-move-order"])
 def test_explain_a_plan_rule_from_its_one_description(name: str) -> None:
-    info = next(r for r in PLAN_RULES if r.id == "PLAN003")
-    result = run_cli(["explain", name])
-    assert result.code == 0, result.stderr
-    assert result.stdout.startswith(f"PLAN003 pair-move-order: {info.title}\n")
-    assert "severity: error    applies to: plan-step" in result.stdout
-    text = " ".join(result.stdout.split())
-    for part in (info.rationale, info.reference, info.remediation):
-        assert " ".join(part.split()) in text
+    explained(name, next(r for r in PLAN_RULES if r.id == "PLAN003"))
 
 
 def test_explain_waiver001_names_its_own_reference() -> None:
@@ -169,6 +179,15 @@ def test_explain_waiver001_names_its_own_reference() -> None:
     assert result.stdout.startswith("WAIVER001 waiver-expired: ")
     assert "\nReference:\n" in result.stdout
     assert "ScaleArc VM best practices" not in result.stdout
+
+
+@pytest.mark.parametrize("name", ["ID001", "id001", "appliance-identification"])
+def test_explain_id001_with_its_examples(name: str) -> None:
+    output = explained(name, ID001)
+    assert "\nReference:\n" in output  # the tool's own, not the vendor's paper
+    for example in ID001_EXAMPLES:
+        assert f"  - {example.title}  =>  " in output
+    assert "config appliances: {'none_expected_in': ['VCENTER.LAB.EXAMPLE']}" in output
 
 
 @pytest.mark.parametrize("name", ["SA008", "sa008", "snapshot-age"])

@@ -9,13 +9,16 @@ from typing import Any
 from scalearc_lint.audit.waivers import EXPIRED_RULE
 from scalearc_lint.change.planlint import PLAN_RULES
 from scalearc_lint.commands.options import add_rules_dir_option
+from scalearc_lint.engine.appliance_id import ID001
 from scalearc_lint.engine.evaluate import discover_rules
 from scalearc_lint.engine.results import RuleInfo
 from scalearc_lint.engine.rule import Rule
 
-#: Rules the tool reports itself, each described once where its results are made: the
-#: change-plan lint of ``whatif`` and expired waivers. With where they come from.
+#: Rules the tool reports itself, each described once where its results are made: appliance
+#: identification (every run), the change-plan lint of ``whatif`` and expired waivers. With
+#: where they come from.
 TOOL_RULES: tuple[tuple[RuleInfo, str], ...] = (
+    (ID001, "built-in appliance identification (every run)"),
     *((info, "built-in plan lint (whatif)") for info in PLAN_RULES),
     (EXPIRED_RULE, "built-in waivers (--waivers)"),
 )
@@ -30,7 +33,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--all",
         action="store_true",
-        help="also list the plan rules (PLAN001-PLAN009, whatif) and WAIVER001 (expired waiver)",
+        help=(
+            "also list the tool's own findings: ID001 (appliance identification), the plan "
+            "rules PLAN001-PLAN009 (whatif) and WAIVER001 (expired waiver)"
+        ),
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show where each rule is from")
     parser.set_defaults(func=run_rules)
