@@ -31,7 +31,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--vms", type=non_negative_int, required=True, help="number of VMs in all")
     parser.add_argument(
-        "--appliances", type=non_negative_int, default=0, help="how many are appliances"
+        "--appliances", type=non_negative_int, default=0, help="how many are appliances (default 0)"
     )
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument(
