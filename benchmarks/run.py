@@ -11,7 +11,7 @@ interleaved and repeated so that machine noise hits all of them alike:
 
 Wall time, CPU time and peak RSS (``wait4`` rusage of that one child) are
 reported as medians, with (b) and (c) as ratios to (a), and checked against the
-targets of issue 5. Run ``python benchmarks/run.py --help``; docs/benchmarks.md
+targets. Run ``.venv/bin/python benchmarks/run.py --help``; docs/benchmarks.md
 has the latest figures.
 """
 
@@ -31,15 +31,16 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = (10_000, 45_000, 150_000)
 APPLIANCE_SHARE = 0.01
 #: check's optional report flags, and the file suffix each writes.
 REPORT_FLAGS = {"--junit": "junit.xml", "--sarif": "sarif.json", "--html": "report.html"}
-#: Targets from issue 5, checked at the largest size.
+#: The targets (docs/benchmarks.md), checked at the largest size.
 WALL_TARGET = 1.5
 RSS_TARGET = 1.0
 LINEARITY_TARGET = 1.2
@@ -118,6 +119,8 @@ def synthesize(vms: int, seed: int, directory: Path) -> Path:
     subprocess.run(
         cli("synth", "--vms", vms, "--appliances", appliances, "--seed", seed, "-o", path),
         env=child_env(),
+        capture_output=True,
+        text=True,
         check=True,
     )
     return path
@@ -150,15 +153,6 @@ def run_vcsim(requested: bool) -> dict[str, Any]:
     script = REPO / "benchmarks" / "export_vcsim.py"
     if not requested:
         return {"status": "skipped", "note": "not requested (use --with-vcsim)"}
-    if not script.exists():
-        return {"status": "skipped", "note": "benchmarks/export_vcsim.py is not in this checkout"}
-    launcher = REPO / "tests" / "vcsim"
-    if not (launcher / "vcsim").exists() and shutil.which("go") is None:
-        return {
-            "status": "skipped",
-            "note": "vcsim is not built (tests/vcsim/vcsim) and cannot be: no `go` "
-            "(install golang-go and golang-github-vmware-govmomi-dev)",
-        }
     print("export_vcsim.py (10,000 vcsim VMs) ...", file=sys.stderr)
     argv = [sys.executable, str(script)]
     start = time.perf_counter()
@@ -209,7 +203,7 @@ def table(sizes: list[dict[str, Any]]) -> str:
 
 
 def targets(sizes: list[dict[str, Any]]) -> dict[str, Any]:
-    """Issue 5's targets, judged on (b) at the largest and smallest sizes measured."""
+    """The targets, judged on (b) at the largest and smallest sizes measured."""
     big, small = sizes[-1], sizes[0]
     wall = big["ratio"]["check_all"]["wall_s"]
     rss = big["ratio"]["check_all"]["max_rss_kb"]
@@ -241,6 +235,38 @@ def git_describe() -> str:
     return result.stdout.strip() or "unknown"
 
 
+def fail(message: str) -> NoReturn:
+    """One line on stderr and exit 2: something the benchmark needs is missing or failed."""
+    print(f"benchmarks/run.py: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def preflight(args: argparse.Namespace) -> None:
+    """Say in one line what is missing before measuring anything (exit 2)."""
+    missing = [name for name in ("msgspec", "yaml", "jinja2") if find_spec(name) is None]
+    if missing:
+        fail(
+            f"{', '.join(missing)} not installed for {sys.executable}: run it with the project's "
+            "venv, .venv/bin/python benchmarks/run.py (set up as the README's quick start says)"
+        )
+    if args.with_vcsim:
+        vcsim_problem = vcsim_missing()
+        if vcsim_problem:
+            fail(vcsim_problem)
+
+
+def vcsim_missing() -> str | None:
+    """Why the exporter benchmark cannot run here, or None."""
+    if not (REPO / "tests" / "vcsim" / "vcsim").exists() and shutil.which("go") is None:
+        return (
+            "vcsim is not built (tests/vcsim/vcsim) and cannot be: no `go` "
+            "(install golang-go and golang-github-vmware-govmomi-dev)"
+        )
+    if find_spec("pyVmomi") is None:
+        return f"pyVmomi not installed for {sys.executable}: use .venv/bin/python"
+    return None
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
@@ -265,6 +291,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also run benchmarks/export_vcsim.py (the exporter against 10,000 vcsim VMs)",
     )
+    parser.add_argument(
+        "--preflight",
+        action="store_true",
+        help="only check that everything the options need is here, then exit 0",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1 or not args.sizes or min(args.sizes) < 2:
         parser.error("--repeat must be >= 1 and every size >= 2")
@@ -275,6 +306,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Generate, measure, print the table, write the results JSON; 1 when a target is missed."""
     args = parse_args(argv)
+    preflight(args)
+    if args.preflight:
+        print("benchmarks/run.py: ready", file=sys.stderr)
+        return 0
+    try:
+        return measure(args)
+    except subprocess.CalledProcessError as error:
+        fail(f"{' '.join(map(str, error.cmd[1:]))} exited {error.returncode}: {last_line(error)}")
+
+
+def last_line(error: subprocess.CalledProcessError) -> str:
+    """The last line a failed child printed on stderr (it went to our stderr otherwise)."""
+    text = error.stderr if isinstance(error.stderr, str) else ""
+    return text.strip().splitlines()[-1] if text.strip() else "see its output above"
+
+
+def measure(args: argparse.Namespace) -> int:
+    """Generate, measure, print, write the results JSON; 1 when a target is missed."""
     workdir: Path = args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
     flags = supported_report_flags()
@@ -302,8 +351,8 @@ def main(argv: list[str] | None = None) -> int:
                 sample = spawn(case.argv, workdir / f"{case.name}-{vms}.stderr")
                 if sample.exit_code not in case.ok_codes:
                     err = (workdir / f"{case.name}-{vms}.stderr").read_text(errors="replace")
-                    print(f"{case.name} at {vms} VMs exited {sample.exit_code}:\n{err}")
-                    return 2
+                    last = err.strip().splitlines()[-1] if err.strip() else "no message"
+                    fail(f"{case.name} at {vms:,} VMs exited {sample.exit_code}: {last}")
                 case.samples.append(sample)
                 print(
                     f"  [{round_ + 1}/{args.repeat}] {vms:>7,} {case.name:10} "

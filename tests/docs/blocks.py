@@ -13,7 +13,8 @@ Groovy) what the block is, e.g. ```` ```yaml plan ````. Renderers show only the 
     Commands to paste, one per line (``\\`` continues); no output is shown, so only the exit
     codes are checked: 0 unless the line ends with ``# exit N`` (or ``# exits N: why``).
     ``sh vcenter``: the same, for commands that talk to a real vCenter; the test runs them
-    against the vCenter simulator.
+    against the vCenter simulator. ``sh benchmark``: commands that measure for minutes; the
+    test runs each with ``--preflight``. ``sh ci``: the command CI itself runs.
 ``text``
     Not a command: a diagram or a message quoted in prose. It may hold no ``$ `` prompt and
     no line starting with ``scalearc-lint``.
@@ -31,7 +32,10 @@ from pathlib import Path
 KINDS = {
     "console": "runs each $ command in one shell; compares exit codes and the output shown",
     "sh": "runs each command in one shell; compares exit codes",
-    "sh vcenter": "runs the commands against the vCenter simulator; compares exit codes",
+    "sh vcenter": "runs the commands against the vCenter simulator; compares exit codes "
+    "(a lint may also exit 1: what it finds depends on the vCenter)",
+    "sh benchmark": "runs each command with --preflight (options valid, everything needed here)",
+    "sh ci": "the command CI runs (so every CI run runs it); checks it is .ci/run and parses",
     "text": "checks it holds no command",
     "yaml plan": "runs whatif on examples/lab.json with it; no plan error",
     "yaml waivers": "runs check on examples/lab.json with it; valid, and it waives something",
