@@ -148,12 +148,12 @@ def cases_for(snapshot: Path, out: Path, flags: list[str]) -> list[Case]:
     ]
 
 
-def run_vcsim(requested: bool) -> dict[str, Any]:
-    """The exporter's vcsim benchmark, when asked for and runnable; else why it was skipped."""
-    script = REPO / "benchmarks" / "export_vcsim.py"
+def run_script(name: str, requested: bool, flag: str) -> dict[str, Any]:
+    """One of the other benchmark scripts, when asked for; else a note saying how to ask."""
     if not requested:
-        return {"status": "skipped", "note": "not requested (use --with-vcsim)"}
-    print("export_vcsim.py (10,000 vcsim VMs) ...", file=sys.stderr)
+        return {"status": "skipped", "note": f"not requested (use {flag})"}
+    script = REPO / "benchmarks" / name
+    print(f"{name} ...", file=sys.stderr)
     argv = [sys.executable, str(script)]
     start = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, text=True, env=child_env(), check=False)
@@ -162,12 +162,89 @@ def run_vcsim(requested: bool) -> dict[str, Any]:
         "command": argv[1:],
         "wall_s": time.perf_counter() - start,
         "exit_code": proc.returncode,
-        # The script prints its figures ("full export: 3.10 s ...", "ratio: 1.21 ...").
+        # The scripts print their figures ("full export: 3.10 s ...", "ratio: 1.21 ...").
         "output": proc.stdout.splitlines(),
     }
     if proc.returncode != 0:
         report["stderr_tail"] = proc.stderr[-2000:]
     return report
+
+
+def _printed(report: dict[str, Any], pattern: str) -> re.Match[str]:
+    """The line of a script's output that matches ``pattern`` (it must have printed it)."""
+    found = next(
+        filter(None, (re.search(pattern, line) for line in report.get("output", []))), None
+    )
+    if found is None:
+        fail(f"{report['command'][0]} did not print a line matching {pattern!r}")
+    return found
+
+
+FIGURES_START = "<!-- figures: written by benchmarks/run.py --write-docs; do not edit by hand -->"
+FIGURES_END = "<!-- end of figures -->"
+#: The documents that show the figures; --write-docs gives them the same text.
+FIGURE_DOCS = ("README.md", "docs/benchmarks.md")
+
+
+def figures(result: dict[str, Any]) -> str:
+    """The published figures of one full run, as Markdown: the table and one line per part."""
+    sizes, t = result["sizes"], result["targets"]
+    growth = t["check_all_growth"]
+    lines = [
+        table(sizes),
+        f"At {t['at_vms']:,} VMs `check` with every report takes "
+        f"{t['wall_ratio']['value']:.2f}x the wall time and {t['rss_ratio']['value']:.2f}x the "
+        f"peak memory of `json.load` (targets {WALL_TARGET}x and {RSS_TARGET}x); "
+        f"{growth['vms']:.0f}x the VMs cost it {growth['wall_s']:.1f}x the time.",
+    ]
+    outputs = sizes[-1]["output_bytes"]
+    kinds = {"JSON": "all.json", "JUnit": "all.junit.xml", "HTML": "all.report.html"}
+    kinds["SARIF"] = "all.sarif.json"
+    written = [f"{kind} {outputs[n] / 1e6:.1f} MB" for kind, n in kinds.items() if n in outputs]
+    lines.append(f"Reports at {sizes[-1]['vms']:,} VMs: {', '.join(written)}.")
+    vcsim = result["vcsim"]
+    if vcsim["status"] == "ran":
+        bare = _printed(vcsim, r"bare RetrievePropertiesEx.*: ([\d.]+) s \(best of (\d+)\)")
+        export = _printed(vcsim, r"full export: ([\d.]+) s")
+        ratio_ = _printed(vcsim, r"ratio: ([\d.]+)")
+        lines.append(
+            f"The exporter on a 10,000-VM vCenter simulator: a full export takes {ratio_[1]}x "
+            f"one bare `RetrievePropertiesEx` of the VM properties ({export[1]} s against "
+            f"{bare[1]} s, best of {bare[2]}; target 1.5x)."
+        )
+    browser = result["browser"]
+    if browser["status"] == "ran":
+        count = _printed(browser, r"results: ([\d,]+); report: ([\d.]+) MB")
+        times = _printed(
+            browser,
+            r"best of (\d+)\): load ([\d.]+) s, show all ([\d.]+) s, "
+            r"search ([\d.]+) s",
+        )
+        lines.append(
+            f"The HTML report of {count[1]} results ({count[2]} MB) in headless Chromium: "
+            f"loads in {times[2]} s, shows every result in {times[3]} s, searches in "
+            f"{times[4]} s (best of {times[1]})."
+        )
+    machine = result["machine"]
+    lines.append(
+        f"Measured {result['when'][:10]} at commit {result['commit']}: Python "
+        f"{result['python']}, {machine['cpus']} cores shared with other work, medians of "
+        f"{result['repeat']} rounds (`--repeat {result['repeat']}`)."
+    )
+    return "\n\n".join(line.rstrip("\n") for line in lines) + "\n"
+
+
+def write_docs(text: str) -> None:
+    """Put the figures between the markers of every figure document."""
+    for name in FIGURE_DOCS:
+        path = REPO / name
+        doc = path.read_text(encoding="utf-8")
+        if doc.count(FIGURES_START) != 1 or doc.count(FIGURES_END) != 1:
+            fail(f"{name}: expected one {FIGURES_START} ... {FIGURES_END} section")
+        head, rest = doc.split(FIGURES_START)
+        _, tail = rest.split(FIGURES_END)
+        path.write_text(f"{head}{FIGURES_START}\n{text}{FIGURES_END}{tail}", encoding="utf-8")
+        print(f"figures written to {name}", file=sys.stderr)
 
 
 def ratio(case: Case, base: Case, attribute: str) -> float:
@@ -253,6 +330,20 @@ def preflight(args: argparse.Namespace) -> None:
         vcsim_problem = vcsim_missing()
         if vcsim_problem:
             fail(vcsim_problem)
+    for script, wanted in (
+        ("export_vcsim.py", args.with_vcsim),
+        ("report_browser.py", args.with_browser),
+    ):
+        if wanted:
+            check = subprocess.run(
+                [sys.executable, str(REPO / "benchmarks" / script), "--preflight"],
+                capture_output=True,
+                text=True,
+                env=child_env(),
+                check=False,
+            )
+            if check.returncode != 0:
+                fail(check.stderr.strip().splitlines()[-1] if check.stderr.strip() else script)
 
 
 def vcsim_missing() -> str | None:
@@ -292,6 +383,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also run benchmarks/export_vcsim.py (the exporter against 10,000 vcsim VMs)",
     )
     parser.add_argument(
+        "--with-browser",
+        action="store_true",
+        help="also run benchmarks/report_browser.py (100,000 results in headless Chromium)",
+    )
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="one full run (default sizes, --with-vcsim, --with-browser) whose figures replace "
+        "those in README.md and docs/benchmarks.md",
+    )
+    parser.add_argument(
         "--preflight",
         action="store_true",
         help="only check that everything the options need is here, then exit 0",
@@ -300,6 +402,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.repeat < 1 or not args.sizes or min(args.sizes) < 2:
         parser.error("--repeat must be >= 1 and every size >= 2")
     args.sizes = sorted(set(args.sizes))
+    if args.write_docs:
+        if args.sizes != sorted(DEFAULT_SIZES):
+            parser.error("--write-docs publishes a full run: leave --sizes at its default")
+        args.with_vcsim = args.with_browser = True
     return args
 
 
@@ -391,7 +497,8 @@ def measure(args: argparse.Namespace) -> int:
         "report_flags": flags,
         "sizes": sizes,
         "targets": targets(sizes),
-        "vcsim": run_vcsim(args.with_vcsim),
+        "vcsim": run_script("export_vcsim.py", args.with_vcsim, "--with-vcsim"),
+        "browser": run_script("report_browser.py", args.with_browser, "--with-browser"),
     }
     output: Path = args.output or workdir / "results.json"
     output.write_text(json.dumps(result, indent=2) + "\n")
@@ -408,14 +515,22 @@ def measure(args: argparse.Namespace) -> int:
         print(f"  {label}: {t[key]['value']:.2f} (target <= {t[key]['target']}) {verdict}")
     g = t["check_all_growth"]
     print(f"  (b) itself: {g['vms']:.1f}x the VMs took {g['wall_s']:.1f}x the wall time")
-    vcsim = result["vcsim"]
-    print(f"vcsim export benchmark: {vcsim['status']}", end="")
-    print(f" ({vcsim['note']})" if "note" in vcsim else ":")
-    for line in vcsim.get("output", []):
-        print(f"  {line}")
-    if vcsim["status"] == "failed":
-        print(vcsim["stderr_tail"])
+    for part, label in (("vcsim", "vcsim export benchmark"), ("browser", "browser benchmark")):
+        report = result[part]
+        print(f"{label}: {report['status']}", end="")
+        print(f" ({report['note']})" if "note" in report else ":")
+        for line in report.get("output", []):
+            print(f"  {line}")
+        if report["status"] == "failed":
+            print(report["stderr_tail"])
     print(f"results: {output}")
+    print("\nThe figures as the docs show them:\n")
+    text = figures(result)
+    print(text)
+    if args.write_docs:
+        if any(result[part]["status"] != "ran" for part in ("vcsim", "browser")):
+            fail("a part of the run failed: the docs keep their figures")
+        write_docs(text)
     return 0 if all(t[k]["met"] for k in ("wall_ratio", "rss_ratio", "linearity")) else 1
 
 
