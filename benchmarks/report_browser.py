@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/report_browser.py [--rounds 3]
 
-Lints a synthetic inventory of 12,000 VMs of which 11,500 are appliances (about 100,400
+Lints a synthetic inventory of 12,000 VMs of which 11,500 are appliances (about 102,000
 results), renders the report, and times in Chromium (driven by Playwright, as the tests
 do): loading until the report's script is ready, showing every result (ticking "pass"),
 and a search for one pair. Prints the best of each over the rounds. What it needs and
