@@ -13,7 +13,6 @@ behaviour without a clock.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -22,17 +21,6 @@ from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-CHROMIUM = os.environ.get("SCALEARC_LINT_CHROMIUM", "/usr/bin/chromium")
-#: The flags the tests use: no sandbox as root, and no traffic off this machine.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 APPLIED = "before => Number(document.body.dataset.applied || 0) > before"
 
 
@@ -49,6 +37,7 @@ try:
     from scalearc_lint.reports import html
     from scalearc_lint.snapshot.loader import encode_snapshot
     from scalearc_lint.snapshot.synth import SynthSpec, synthesize
+    from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 except ImportError as error:
     fail(
         f"{error.name} is not installed for {sys.executable}: run it with the project's venv "

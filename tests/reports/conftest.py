@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,17 +20,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-CHROMIUM = os.environ.get("SCALEARC_LINT_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 
 # -- Chromium --------------------------------------------------------------------------
 
