@@ -4,11 +4,15 @@ Applies to active appliances (primary, standalone). DRS migrations and hot
 migrations are live by definition; a plain migrate/relocate event whose record
 does not tell live from cold makes the result ``unknown`` rather than ``pass``.
 
-Roles are today's: events carry none. A primary's vMotion that its partner's
-own later vMotion follows matches the vendor's procedure for moving a pair
-(move the secondary, switch over, move the new secondary), in which today's
-primary was moved while it was still secondary; that case is ``unknown``
-(the switchover cannot be seen in vCenter events), not ``fail``.
+Events carry no role, so each is judged with the roles of the snapshot the
+events were exported with (``Inventory.as_recorded``), never with roles a
+``whatif`` plan gives later: a planned switchover neither fixes a past vMotion
+of the then-primary nor turns a past vMotion of the then-secondary into one of
+a primary. A primary's vMotion that its partner's own later vMotion follows
+matches the vendor's procedure for moving a pair (move the secondary, switch
+over, move the new secondary), in which today's primary was moved while it was
+still secondary; that case is ``unknown`` (the switchover cannot be seen in
+vCenter events), not ``fail``.
 
 PASS: events were exported and show no migration of the appliance.
 FAIL: an event shows a live migration (vMotion) of it.
@@ -63,8 +67,12 @@ def _fits_pair_move_procedure(
 
 def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Verdict | None:
     """Fail on a live migration event of an active appliance."""
-    if not appliance.active:
+    # Judge the events with the roles of their time, not with a planned state's.
+    inventory = inventory.as_recorded
+    recorded = inventory.appliances.get(appliance.vm.moid)
+    if recorded is None or not recorded.active:
         return None
+    appliance = recorded
     log = inventory.snapshot.events
     if not log.collected or inventory.unreadable("events", "", ""):
         return unknown("events were not exported, so migrations cannot be ruled out")

@@ -9,36 +9,56 @@ Install with ``pip install scalearc-lint[testing]``. The main pieces:
 * :func:`hostile_text` draws names that break naive reports: markup, quotes,
   control and XML-forbidden characters, very long and non-ASCII strings.
 * :func:`run_rule` runs one rule on one snapshot and returns its results.
+* :func:`pair_move_plans` draws what-if plans that move HA pairs of a snapshot by the
+  vendor's procedure (:func:`pair_move`, :func:`secondary_live_move`);
+  :func:`broken_plans` draws the same plan with one step removed or moved; and
+  :func:`run_whatif` runs ``whatif`` on a snapshot and a plan in memory.
 
 Example::
 
-    from hypothesis import given
-    from scalearc_lint.testing import inventories, run_rule
+    from hypothesis import assume, given, strategies as st
+    from scalearc_lint.testing import inventories, pair_move_plans, run_rule, run_whatif
 
     @given(inventories(plant={"SA001"}))
     def test_generated_mac_is_found(inv):
         failing = {r.object.id for r in run_rule("SA001", inv.snapshot) if r.status == "fail"}
         assert failing == inv.planted["SA001"]
+
+    @given(st.data())
+    def test_the_procedure_is_accepted(data):
+        inv = data.draw(inventories(min_pairs=1, min_hosts_per_cluster=3))
+        blocks = data.draw(pair_move_plans(inv.snapshot))
+        assume(blocks)
+        whatif = run_whatif(inv.snapshot, [step for block in blocks for step in block])
+        assert not [r for r in whatif.document.results if r.status == "fail"
+                    and r.baseline == "new"]
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import tempfile
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import msgspec
+import yaml
 from hypothesis import strategies as st
 
+from scalearc_lint.change.plan import load_plan, unusable
+from scalearc_lint.commands.run import RunInputs
+from scalearc_lint.commands.whatif import WhatIf, what_if
 from scalearc_lint.engine.config import Config, RuleSettings, convert_options
 from scalearc_lint.engine.evaluate import LoadedRule, discover_rules, evaluate_rule
 from scalearc_lint.engine.results import Result, sorted_results
 from scalearc_lint.engine.rule import Rule
 from scalearc_lint.snapshot.builder import InventoryBuilder
-from scalearc_lint.snapshot.identification import ApplianceSelection
+from scalearc_lint.snapshot.identification import ApplianceSelection, Role
 from scalearc_lint.snapshot.inventory import Inventory
-from scalearc_lint.snapshot.model import NetworkPolicy, Snapshot, Tag
+from scalearc_lint.snapshot.loader import LoadedSnapshot
+from scalearc_lint.snapshot.model import NetworkPolicy, Snapshot, Tag, VirtualMachine
 
 #: Rules :func:`inventories` can plant a violation of.
 PLANTABLE = (
@@ -109,6 +129,8 @@ def inventories(
     max_clusters: int = 3,
     max_hosts_per_cluster: int = 4,
     max_pairs: int = 4,
+    min_hosts_per_cluster: int = 2,
+    min_pairs: int = 0,
     max_standalone: int = 3,
     max_other_vms: int = 12,
     use_tags: bool | None = None,
@@ -143,7 +165,7 @@ def inventories(
         defaults[cluster] = default
         pools[cluster] = b.pool(draw(name), b.root_pool(cluster))
         hosts[cluster] = []
-        for _ in range(draw(st.integers(2, max_hosts_per_cluster))):
+        for _ in range(draw(st.integers(min_hosts_per_cluster, max_hosts_per_cluster))):
             host = b.host(draw(name), cluster, cpu_mhz=draw(st.sampled_from([2000, 2600, 3100])))
             b.standard_portgroup(host, "scalearc-net")
             b.standard_portgroup(
@@ -187,7 +209,7 @@ def inventories(
 
     pair_ids: list[str] = []
     pairs: list[tuple[str, str, str, str]] = []  # (pair id, primary, secondary, cluster)
-    for _ in range(draw(st.integers(0, max_pairs))):
+    for _ in range(draw(st.integers(min_pairs, max_pairs))):
         pair_id = draw(name.filter(lambda s: s.strip() and s.strip() not in pair_ids))
         pair_ids.append(pair_id.strip())
         cluster = draw(st.sampled_from(clusters))
@@ -309,15 +331,142 @@ def _drop_anti_affinity(b: InventoryBuilder, cluster: str, members: set[str]) ->
     rules[:] = [r for r in rules if not members <= set(r.vms)]
 
 
+# -- what-if plans -----------------------------------------------------------------------
+
+PlanStep = dict[str, Any]
+
+
+def secondary_live_move(vm: str, to: str) -> list[PlanStep]:
+    """Plan steps for vMotioning the secondary ``vm`` by the vendor's steps 2-7."""
+    return [
+        {"stop_services": vm},
+        {"migrate": vm, "to": to, "mode": "live"},
+        {"check_connectivity": vm},
+        {"check_ha_lag": vm},
+        {"start_services": vm},
+    ]
+
+
+def pair_move(
+    pair: str, primary: str, secondary: str, *, primary_to: str, secondary_to: str
+) -> list[PlanStep]:
+    """Plan steps moving both members of an HA pair the vendor's way: the secondary,
+    a switchover, then the newly demoted secondary, each move wrapped in steps 2-7."""
+    return [
+        *secondary_live_move(secondary, secondary_to),
+        {"switchover": pair},
+        *secondary_live_move(primary, primary_to),
+    ]
+
+
+@st.composite
+def pair_move_plans(
+    draw: st.DrawFn,
+    snapshot: Snapshot,
+    *,
+    max_pairs: int = 2,
+    selection: ApplianceSelection | None = None,
+) -> list[list[PlanStep]]:
+    """Plans that move HA pairs of ``snapshot`` by the vendor's procedure (:func:`pair_move`),
+    one block of steps per pair; ``[]`` when no pair can be moved.
+
+    A pair qualifies when both members run; each goes to another usable host of its
+    cluster that carries its networks, is no faster (so the pool's reservation, sized by
+    host speed, still covers it) and is not where its partner is at that moment. VMs and
+    hosts are named by moid, since generated names need not be unique.
+    """
+    inventory = Inventory(snapshot, selection=selection)
+    movable = []
+    for pair in inventory.pairs.values():
+        by_role = {m.role: m.vm for m in pair.members}
+        if pair.orphan or len(pair.members) != 2 or set(by_role) != {Role.PRIMARY, Role.SECONDARY}:
+            continue
+        if all(vm.power_state == "poweredOn" and vm.host for vm in by_role.values()):
+            movable.append((pair.id, by_role[Role.PRIMARY], by_role[Role.SECONDARY]))
+    if not movable:
+        return []
+    chosen = draw(
+        st.lists(st.sampled_from(movable), min_size=1, max_size=max_pairs, unique_by=lambda m: m[0])
+    )
+
+    def destinations(vm: VirtualMachine, partner_host: str | None) -> list[str]:
+        source = inventory.host(vm.host)
+        assert source is not None
+        return [
+            host.moid
+            for host in inventory.cluster_hosts(vm)
+            if host.moid not in (vm.host, partner_host)
+            and unusable(host) is None
+            and host.cpu_mhz <= source.cpu_mhz
+            and all(inventory.carries_network(host, nic) for nic in vm.nics if nic.connected)
+        ]
+
+    blocks = []
+    for pair_id, primary, secondary in chosen:
+        secondary_to = destinations(secondary, primary.host)
+        if not secondary_to:
+            continue
+        to_s = draw(st.sampled_from(secondary_to))
+        primary_to = destinations(primary, to_s)
+        if primary_to:
+            to_p = draw(st.sampled_from(primary_to))
+            blocks.append(
+                pair_move(pair_id, primary.moid, secondary.moid, primary_to=to_p, secondary_to=to_s)
+            )
+    return blocks
+
+
+@st.composite
+def broken_plans(draw: st.DrawFn, blocks: Sequence[Sequence[PlanStep]]) -> list[PlanStep]:
+    """The plan of ``blocks`` with one step removed, or one step moved elsewhere in its own
+    block (across blocks a move can be harmless: another pair's steps do not depend on it)."""
+    block = draw(st.integers(0, len(blocks) - 1))
+    steps = list(blocks[block])
+    index = draw(st.integers(0, len(steps) - 1))
+    moved = steps.pop(index)
+    if draw(st.booleans()):
+        position = draw(st.integers(0, len(steps) - 1))
+        steps.insert(position + (position >= index), moved)  # anywhere but where it was
+    before = [step for b in blocks[:block] for step in b]
+    after = [step for b in blocks[block + 1 :] for step in b]
+    return [*before, *steps, *after]
+
+
+def run_whatif(
+    snapshot: Snapshot,
+    plan: Sequence[Mapping[str, Any]] | str | Path,
+    *,
+    config: Config | None = None,
+    as_of: datetime | None = None,
+) -> WhatIf:
+    """Run ``whatif`` in memory with the built-in rules: ``plan`` is a plan file, or a list
+    of steps written to a temporary ``plan.yaml``. A plan error raises InputError naming
+    ``plan.yaml:LINE``, as the command would print it before exiting 2."""
+    if not isinstance(plan, str | Path):
+        with tempfile.TemporaryDirectory(prefix="scalearc-whatif-") as tmp:
+            path = Path(tmp) / "plan.yaml"
+            path.write_text(yaml.safe_dump({"steps": list(plan)}, sort_keys=False))
+            return run_whatif(snapshot, path, config=config, as_of=as_of)
+    loaded = LoadedSnapshot(path="snapshot.json", sha256="0" * 64, snapshot=snapshot)
+    rules = [builtin_rule(item) for item in sorted(_builtin_ids())]
+    inputs = RunInputs([loaded], rules, config or Config(), as_of)
+    return what_if(inputs, load_plan(plan))
+
+
 # -- running rules ------------------------------------------------------------------------
 
 _RULES_CACHE: dict[str, LoadedRule] = {}
 
 
-def builtin_rule(rule_id: str) -> LoadedRule:
-    """A built-in rule by id (loaded once)."""
+def _builtin_ids() -> list[str]:
     if not _RULES_CACHE:
         _RULES_CACHE.update({item.rule.id: item for item in discover_rules(plugins=False)})
+    return list(_RULES_CACHE)
+
+
+def builtin_rule(rule_id: str) -> LoadedRule:
+    """A built-in rule by id (loaded once)."""
+    _builtin_ids()
     return _RULES_CACHE[rule_id]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import msgspec
 
@@ -51,3 +51,55 @@ def format_duration(value: timedelta) -> str:
             parts.append(f"{seconds // size}{unit}")
             seconds %= size
     return "".join(parts) or "0s"
+
+
+#: (unit, seconds, used below this many seconds): "95 minutes", "36 hours", "45 days"...
+_AGE_UNITS = (
+    ("minute", 60, 2 * 3600),
+    ("hour", 3600, 48 * 3600),
+    ("day", 86400, 60 * 86400),
+    ("month", 30 * 86400, 730 * 86400),
+    ("year", 365 * 86400, None),
+)
+
+
+def relative_age(moment: datetime, as_of: datetime) -> str:
+    """``moment`` as people say it, seen from ``as_of``: ``5 days ago``, ``in 3 hours``, ``now``.
+
+    Reports compute it at their as-of time, never at the reader's clock, so the same run
+    gives the same words however late it is read. Counts are rounded down.
+    """
+    seconds = (as_of - moment).total_seconds()
+    distance = abs(seconds)
+    if distance < 60:
+        return "now"
+    for unit, size, below in _AGE_UNITS:
+        if below is None or distance < below:
+            count = int(distance // size)
+            words = f"{count} {unit}{'' if count == 1 else 's'}"
+            return f"{words} ago" if seconds > 0 else f"in {words}"
+    raise AssertionError("unreachable: the last unit has no bound")
+
+
+# An ISO 8601 time with a zone (what every rule and the loader write): a date alone, or a
+# time without zone, is not a moment and gets no age.
+_TIMESTAMP = re.compile(
+    r"(?<![\w:.+-])\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?"
+    r"(?:Z|[+-]\d{2}:\d{2})(?![\w:.])"
+)
+
+
+def with_ages(text: str, as_of: datetime) -> str:
+    """``text`` with the relative age put after every ISO 8601 timestamp in it.
+
+    ``at 2026-11-21T02:00:00+00:00`` becomes ``at 2026-11-21T02:00:00+00:00 (3 days ago)``.
+    """
+
+    def annotate(match: re.Match[str]) -> str:
+        try:
+            moment = datetime.fromisoformat(match.group().replace("Z", "+00:00"))
+        except ValueError:
+            return match.group()
+        return f"{match.group()} ({relative_age(moment, as_of)})"
+
+    return _TIMESTAMP.sub(annotate, text)

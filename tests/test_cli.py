@@ -147,7 +147,7 @@ def test_rules_all_adds_the_plan_rules_and_waiver001_after_the_rule_modules() ->
     header, *lines = result.stdout.splitlines()
     assert header.index("SEVERITY") == lines[-1].index("warning")
     ids = [line.split()[0] for line in lines]
-    plan_ids = [f"PLAN00{n}" for n in range(1, 7)]
+    plan_ids = [f"PLAN00{n}" for n in range(1, 10)]
     assert ids == [*(f"SA{n:03d}" for n in range(1, 12)), *plan_ids, "WAIVER001"]
     # The SA lines keep their columns; the longer plan names widen only --all's.
     assert [line.split() for line in lines[:11]] == [line.split() for line in default]

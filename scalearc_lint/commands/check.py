@@ -114,7 +114,7 @@ def run_check(
     document, judged = lint(inputs, args)
     write_reports(requested, document, judged)
     if all(target != "-" for _, target in requested):
-        render_console(document, sys.stdout, quiet=args.quiet)
+        render_console(document, sys.stdout, judged, quiet=args.quiet)
         sys.stdout.write(comparison_text(document))
     if args.fail_on_new:
         return exit_code_new(document.results, fail_on(args.fail_on))

@@ -6,21 +6,11 @@ import argparse
 import sys
 from typing import Any
 
-import jinja2
-
-from scalearc_lint.audit.baseline import (
-    compare,
-    comparison_text,
-    exit_code_new,
-    fixed,
-    load_results,
-)
+from scalearc_lint.audit.baseline import compare, comparison_text, exit_code_new, load_results
 from scalearc_lint.commands.check import FAIL_ON_CHOICES, fail_on
-from scalearc_lint.engine.results import ResultsDocument, encode_document
+from scalearc_lint.engine.results import encode_document
 from scalearc_lint.io.outputs import write_atomic
-from scalearc_lint.io.resources import templates_dir
-
-TEMPLATE = "diff.html.j2"
+from scalearc_lint.reports.html import render_diff
 
 
 def register(subparsers: Any) -> None:
@@ -49,24 +39,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run_diff)
 
 
-def render_diff_html(document: ResultsDocument) -> str:
-    """The comparison as one self-contained, autoescaped HTML page."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir()),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    new = [r for r in document.results if r.baseline == "new" and r.status.value != "pass"]
-    persisting = [
-        r for r in document.results if r.baseline == "persisting" and r.status.value != "pass"
-    ]
-    return env.get_template(TEMPLATE).render(
-        document=document, new=new, persisting=persisting, resolved=fixed(document)
-    )
-
-
 def run_diff(args: argparse.Namespace) -> int:
     """Compare, print, write."""
     old, new = load_results(args.old), load_results(args.new)
@@ -78,5 +50,5 @@ def run_diff(args: argparse.Namespace) -> int:
             write_atomic(args.json, encode_document(document))
         sys.stdout.write(comparison_text(document))
     if args.html:
-        write_atomic(args.html, render_diff_html(document).encode())
+        write_atomic(args.html, render_diff(document))
     return exit_code_new(document.results, fail_on(args.fail_on))

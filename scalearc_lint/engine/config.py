@@ -21,7 +21,7 @@ from scalearc_lint.text import parse_duration
 _TOP_LEVEL_KEYS = ("appliances", "rules")
 _RULE_COMMON_KEYS = ("enabled", "severity")
 #: A rule the config file can set: a rule module's Rule, or a rule the tool itself reports
-#: and describes only (the plan rules PLAN001-PLAN006), which takes no options.
+#: and describes only (the plan rules PLAN001-PLAN009), which takes no options.
 Configurable = Rule | RuleInfo
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import zlib
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
+
+import msgspec
 
 from scalearc_lint.snapshot.model import (
     SCHEMA_VERSION,
@@ -43,6 +45,8 @@ from scalearc_lint.snapshot.model import (
     VmSnapshot,
 )
 
+#: Symbolic DVS membership: every host of the switch's datacenter, or not exported.
+DvsMembers = Literal["all", "unknown"]
 DEFAULT_EXPORTED_AT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 COMPLIANT_POLICY = NetworkPolicy(
     notify_switches=True,
@@ -78,6 +82,7 @@ class InventoryBuilder:
         self.events_collected = True
         self.unreadable: list[Unreadable] = []
         self.events_window = timedelta(days=30)
+        self.dvs_members: dict[str, list[str] | DvsMembers] = {}
 
     def _moid(self, prefix: str) -> str:
         self._next_id[prefix] += 1
@@ -126,35 +131,52 @@ class InventoryBuilder:
         return moid
 
     def root_pool(self, cluster: str) -> str:
-        """The root resource pool of a cluster."""
-        root: str = self.clusters[cluster]["root_pool"]
+        """The root resource pool of a cluster, or of a standalone host."""
+        owner = self.clusters.get(cluster) or self.hosts[cluster]
+        root: str = owner["root_pool"]
         return root
 
     def host(
         self,
         name: str,
-        cluster: str,
+        cluster: str | None,
         *,
+        datacenter: str | None = None,
         in_maintenance: bool = False,
+        connection_state: str = "connected",
+        power_state: str = "poweredOn",
         cpu_mhz: int = 2000,
         cpu_cores: int = 32,
         memory_mb: int = 524288,
     ) -> str:
-        """Add a host to a cluster (no portgroups yet; see :meth:`standard_portgroup`)."""
+        """Add a host to a cluster, or a standalone host (``cluster=None``) to ``datacenter``
+        with its own root pool (no portgroups yet; see :meth:`standard_portgroup`)."""
         moid = self._moid("host")
+        if cluster is not None:
+            datacenter = self.clusters[cluster]["datacenter"]
+        elif datacenter is None:
+            raise ValueError(f"standalone host {name!r} needs a datacenter")
         self.hosts[moid] = {
             "moid": moid,
             "name": name,
             "cluster": cluster,
-            "datacenter": self.clusters[cluster]["datacenter"],
+            "datacenter": datacenter,
             "in_maintenance": in_maintenance,
+            "connection_state": connection_state,
+            "power_state": power_state,
             "cpu_mhz": cpu_mhz,
             "cpu_cores": cpu_cores,
             "memory_mb": memory_mb,
             "vswitches": {},
             "portgroups": [],
         }
-        self.clusters[cluster]["hosts"].append(moid)
+        if cluster is not None:
+            self.clusters[cluster]["hosts"].append(moid)
+        else:
+            # vSphere gives a standalone host's compute resource its own root pool.
+            root = self._moid("resgroup")
+            self.pools[root] = ResourcePool(moid=root, name="Resources", owner=moid)
+            self.hosts[moid]["root_pool"] = root
         return moid
 
     def standard_portgroup(
@@ -214,8 +236,11 @@ class InventoryBuilder:
             memory=Allocation(reservation=memory, expandable=old.memory.expandable),
         )
 
-    def dvswitch(self, name: str, datacenter: str) -> str:
-        """Add a distributed switch."""
+    def dvswitch(
+        self, name: str, datacenter: str, *, members: list[str] | DvsMembers = "all"
+    ) -> str:
+        """Add a distributed switch; ``members``: its member hosts, ``"all"`` hosts of its
+        datacenter (decided at :meth:`build`), or ``"unknown"`` (not exported)."""
         moid = self._moid("dvs")
         self.dvswitches[moid] = DistributedSwitch(
             moid=moid,
@@ -224,6 +249,7 @@ class InventoryBuilder:
             version="8.0.0",
             datacenter=datacenter,
         )
+        self.dvs_members[moid] = members
         return moid
 
     def dv_portgroup(self, name: str, dvs: str, *, policy: NetworkPolicy = COMPLIANT_POLICY) -> str:
@@ -258,6 +284,7 @@ class InventoryBuilder:
         moid = self._moid("vm")
         h = self.hosts[host]
         cluster = h["cluster"]
+        root = self.root_pool(cluster if cluster is not None else host)
         self.vms[moid] = VirtualMachine(
             moid=moid,
             name=name,
@@ -269,7 +296,7 @@ class InventoryBuilder:
             folder=folder or f"/{self.datacenters[h['datacenter']].name}/vm",
             host=host,
             cluster=cluster,
-            resource_pool=pool if pool is not None else self.clusters[cluster]["root_pool"],
+            resource_pool=pool if pool is not None else root,
             num_cpu=num_cpu,
             memory_mb=memory_mb,
             cpu_allocation=Allocation(reservation=cpu_reservation),
@@ -373,6 +400,14 @@ class InventoryBuilder:
 
     # -- assembly -----------------------------------------------------------------------
 
+    def _with_members(self, dvs: DistributedSwitch) -> DistributedSwitch:
+        members = self.dvs_members.get(dvs.moid, "all")
+        if members == "unknown":
+            return dvs
+        if members == "all":
+            members = [m for m, h in self.hosts.items() if h["datacenter"] == dvs.datacenter]
+        return msgspec.structs.replace(dvs, hosts=list(members))
+
     def build(self) -> Snapshot:
         """The snapshot of everything added so far."""
         clusters = {
@@ -399,7 +434,9 @@ class InventoryBuilder:
                 name=h["name"],
                 datacenter=h["datacenter"],
                 cluster=h["cluster"],
+                connection_state=h["connection_state"],
                 in_maintenance=h["in_maintenance"],
+                power_state=h["power_state"],
                 cpu_mhz=h["cpu_mhz"],
                 cpu_cores=h["cpu_cores"],
                 memory_mb=h["memory_mb"],
@@ -417,7 +454,7 @@ class InventoryBuilder:
             hosts=hosts,
             resource_pools=dict(self.pools),
             vms=dict(self.vms),
-            dvswitches=dict(self.dvswitches),
+            dvswitches={moid: self._with_members(dvs) for moid, dvs in self.dvswitches.items()},
             dv_portgroups=dict(self.dv_portgroups),
             events=EventLog(
                 collected=self.events_collected,

@@ -14,6 +14,7 @@ from scalearc_lint.snapshot.model import (
     ClusterRule,
     DistributedPortgroup,
     Host,
+    Nic,
     ResourcePool,
     Snapshot,
     VirtualMachine,
@@ -77,10 +78,12 @@ class Inventory:
         *,
         as_of: datetime | None = None,
         selection: ApplianceSelection | None = None,
+        recorded: Inventory | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.as_of = as_of if as_of is not None else snapshot.exported_at
         self.selection = selection if selection is not None else ApplianceSelection()
+        self._recorded = recorded
         #: How many times a whole-inventory index was built (the scale regression guard reads it).
         self.index_builds: dict[str, int] = defaultdict(int)
 
@@ -88,6 +91,18 @@ class Inventory:
     def vcenter(self) -> str:
         """The vCenter this inventory came from."""
         return self.snapshot.source.vcenter
+
+    @property
+    def as_recorded(self) -> Inventory:
+        """The inventory as it stood when the snapshot's events were recorded.
+
+        A role belongs to the moment of an event. For an exported snapshot that is the
+        snapshot itself; for a planned state (``whatif``) it is the exported state the
+        plan starts from, since every event precedes the plan: a planned switchover
+        neither excuses a past vMotion of the then-primary nor condemns a past vMotion
+        of the then-secondary. Rules that judge events read roles from here.
+        """
+        return self._recorded if self._recorded is not None else self
 
     # -- appliance identification -------------------------------------------------------
 
@@ -149,6 +164,43 @@ class Inventory:
         cluster = self.cluster(vm.cluster)
         moids = cluster.hosts if cluster is not None else ([vm.host] if vm.host else [])
         return [h for h in (self.host(m) for m in moids) if h is not None]
+
+    def carries_network(self, host: Host, nic: Nic) -> bool | None:
+        """Whether ``host`` can connect ``nic`` (vCenter's network compatibility check).
+
+        A standard portgroup must exist on that host under the backing's name (names are
+        matched exactly, as vSphere does); a distributed portgroup needs the host to be a
+        member of its switch. ``None`` when the snapshot cannot tell: the host's
+        portgroups or the switch's members were not exported, or the backing is an
+        opaque (NSX) or other network the snapshot does not describe.
+        """
+        backing = nic.backing
+        if backing.kind == "standard":
+            if self.unreadable("host", host.moid, "portgroups"):
+                return None
+            return any(pg.name == backing.network for pg in host.portgroups)
+        if backing.kind == "distributed":
+            portgroup = self.dv_portgroup(backing.portgroup)
+            dvs = self.snapshot.dvswitches.get(portgroup.dvs) if portgroup is not None else None
+            if dvs is None or dvs.hosts is None or self.unreadable("dvswitch", dvs.moid, "hosts"):
+                return None
+            return host.moid in dvs.hosts
+        return None
+
+    def root_pool(self, host: Host) -> str | None:
+        """The root resource pool of ``host``'s compute resource: its cluster's, or for a
+        standalone host its own (the pool it owns that has no parent)."""
+        cluster = self.cluster(host.cluster)
+        if cluster is not None:
+            return cluster.root_pool
+        return next(
+            (
+                moid
+                for moid, pool in self.snapshot.resource_pools.items()
+                if pool.owner == host.moid and pool.parent is None
+            ),
+            None,
+        )
 
     @cached_property
     def nics_by_appliance_mac(self) -> Mapping[str, list[NicRef]]:

@@ -252,6 +252,9 @@ def dangling_references(snapshot: Snapshot) -> Iterator[str]:
     for key, dvs in snapshot.dvswitches.items():
         if dvs.datacenter is not None and dvs.datacenter not in dcs:
             yield dangling("dvswitches", key, "datacenter", dvs.datacenter, "a datacenter")
+        for i, member_host in enumerate(dvs.hosts or ()):
+            if member_host not in hosts:
+                yield dangling("dvswitches", key, f"hosts[{i}]", member_host, "a host")
 
 
 def encode_snapshot(snapshot: Snapshot) -> bytes:

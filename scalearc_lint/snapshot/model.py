@@ -238,13 +238,19 @@ class VirtualMachine(_Model, frozen=True):
 
 
 class DistributedSwitch(_Model, frozen=True):
-    """A vSphere Distributed Switch."""
+    """A vSphere Distributed Switch; ``hosts`` are its member hosts (``summary.hostMember``).
+
+    ``hosts`` is ``None`` when membership was not exported (snapshots written before it
+    was, or a switch whose summary could not be read): a VM's distributed portgroup is
+    usable only on a member host, and without the list nobody can tell which those are.
+    """
 
     moid: Moid
     name: str
     uuid: str = ""
     version: str = ""
     datacenter: Moid | None = None
+    hosts: list[Moid] | None = None
 
 
 class DistributedPortgroup(_Model, frozen=True):

@@ -12,6 +12,12 @@ Keys (all optional)::
 
     hosts: 2                          # number of hosts in cl-1
     clusters: {cl-2: {hosts: 2, drs_enabled: true, drs_default: manual}}
+    standalone_hosts: 1               # hosts without a cluster, named after the clustered ones
+    host_states: {esx-2: {connection_state: notResponding, power_state: standBy,
+                          in_maintenance: true}}
+    host_networks: {esx-3: [VM Network]}        # standard portgroups there (default: both)
+    dv_hosts: [esx-1, esx-2]                    # dvs-1 members (default: every host;
+                                                # unknown: membership not exported)
     network: {notify_switches: false}           # scalearc-net on every host
     network_by_host: {esx-2: {notify_switches: false}}
     dv_network: {notify_switches: false}        # dv-scalearc
@@ -26,7 +32,8 @@ Keys (all optional)::
     events: [{vm: sa-1, kind: drs-migrate, live: true, age: 2h}]
     events_collected: true
     unreadable: [{kind: vm, vm: sa-1, property: nics},
-                 {kind: cluster, cluster: cl-1, property: configuration}]
+                 {kind: cluster, cluster: cl-1, property: configuration},
+                 {kind: host, host: esx-2, property: portgroups}]
 """
 
 from __future__ import annotations
@@ -57,12 +64,27 @@ def build(sketch: Mapping[str, Any]) -> Snapshot:
     dc = b.datacenter("dc-1")
     dvs = b.dvswitch("dvs-1", dc)
     dvpg = b.dv_portgroup("dv-scalearc", dvs, policy=_policy(sketch.get("dv_network")))
+    host_states: Mapping[str, Mapping[str, Any]] = sketch.get("host_states", {})
+    host_networks: Mapping[str, list[str]] = sketch.get("host_networks", {})
     clusters_spec: dict[str, Mapping[str, Any]] = {"cl-1": {"hosts": sketch.get("hosts", 2)}}
     clusters_spec.update(sketch.get("clusters", {}))
     clusters: dict[str, str] = {}
     hosts: dict[str, str] = {}
     hosts_of: dict[str, list[str]] = {}
-    host_counter = 0
+
+    def add_host(cluster: str | None) -> str:
+        hname = f"esx-{len(hosts) + 1}"
+        hmoid = b.host(hname, cluster, datacenter=dc, **host_states.get(hname, {}))
+        hosts[hname] = hmoid
+        policy = _policy(
+            {**sketch.get("network", {}), **sketch.get("network_by_host", {}).get(hname, {})}
+        )
+        for network in host_networks.get(hname, ["scalearc-net", "VM Network"]):
+            b.standard_portgroup(
+                hmoid, network, computed=policy if network == "scalearc-net" else COMPLIANT_POLICY
+            )
+        return hname
+
     for cname, cspec in clusters_spec.items():
         cmoid = b.cluster(
             cname,
@@ -71,18 +93,14 @@ def build(sketch: Mapping[str, Any]) -> Snapshot:
             drs_default=cspec.get("drs_default"),
         )
         clusters[cname] = cmoid
-        hosts_of[cname] = []
-        for _ in range(cspec.get("hosts", 2)):
-            host_counter += 1
-            hname = f"esx-{host_counter}"
-            hmoid = b.host(hname, cmoid)
-            hosts[hname] = hmoid
-            hosts_of[cname].append(hname)
-            policy = _policy(
-                {**sketch.get("network", {}), **sketch.get("network_by_host", {}).get(hname, {})}
-            )
-            b.standard_portgroup(hmoid, "scalearc-net", computed=policy)
-            b.standard_portgroup(hmoid, "VM Network")
+        hosts_of[cname] = [add_host(cmoid) for _ in range(cspec.get("hosts", 2))]
+    for _ in range(sketch.get("standalone_hosts", 0)):
+        add_host(None)
+    dv_hosts = sketch.get("dv_hosts")
+    if dv_hosts == "unknown":
+        b.dvs_members[dvs] = "unknown"
+    elif dv_hosts is not None:
+        b.dvs_members[dvs] = [hosts[name] for name in dv_hosts]
     pools = {cname: b.pool("scalearc", b.root_pool(cmoid)) for cname, cmoid in clusters.items()}
 
     def nics_for(specs: list[Mapping[str, Any]] | None, manual: bool) -> list[Nic]:
@@ -170,6 +188,12 @@ def build(sketch: Mapping[str, Any]) -> Snapshot:
         )
     b.events_collected = sketch.get("events_collected", True)
     for gap in sketch.get("unreadable", []):
-        target = names[gap["vm"]] if "vm" in gap else clusters.get(gap.get("cluster", ""))
+        target = (
+            names[gap["vm"]]
+            if "vm" in gap
+            else hosts[gap["host"]]
+            if "host" in gap
+            else clusters.get(gap.get("cluster", ""))
+        )
         b.mark_unreadable(gap.get("kind", "vm"), target, gap.get("property", ""), "NoPermission")
     return b.build()
