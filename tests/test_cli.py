@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -11,9 +12,13 @@ from pathlib import Path
 import pytest
 
 from scalearc_lint.change.planlint import PLAN_RULES
+from scalearc_lint.cli import build_parser
+from scalearc_lint.commands.list_rules import TOOL_RULES
 from scalearc_lint.engine.appliance_id import EXAMPLES as ID001_EXAMPLES
 from scalearc_lint.engine.appliance_id import ID001
+from scalearc_lint.engine.evaluate import discover_rules
 from scalearc_lint.engine.results import RuleInfo
+from scalearc_lint.engine.rule import Severity
 from tests.conftest import EXAMPLES, REPO, run_cli
 
 LAB = EXAMPLES / "lab.json"
@@ -126,19 +131,24 @@ def test_two_snapshots_of_one_vcenter_are_rejected() -> None:
     assert "same vCenter (vcsa01.corp.example)" in result.stderr
 
 
-def test_rules_lists_eleven() -> None:
+def test_rules_lists_eleven_under_a_header() -> None:
     result = run_cli(["rules"])
     assert result.code == 0
-    lines = result.stdout.splitlines()
+    header, *lines = result.stdout.splitlines()
+    assert header.split() == ["ID", "NAME", "SEVERITY", "SCOPE", "TITLE"]
     assert [line.split()[0] for line in lines] == [f"SA{n:03d}" for n in range(1, 12)]
     assert lines[0].split()[1] == "static-mac"
+    # The header's columns are the rows' columns.
+    assert header.index("NAME") == lines[0].index("static-mac")
+    assert header.index("TITLE") == lines[0].index("Appliance vNICs")
 
 
 def test_rules_all_adds_the_tool_findings_after_the_rule_modules() -> None:
-    default = run_cli(["rules"]).stdout.splitlines()
+    default = run_cli(["rules"]).stdout.splitlines()[1:]
     result = run_cli(["rules", "--all"])
     assert result.code == 0
-    lines = result.stdout.splitlines()
+    header, *lines = result.stdout.splitlines()
+    assert header.index("SEVERITY") == lines[-1].index("warning")
     ids = [line.split()[0] for line in lines]
     plan_ids = [f"PLAN00{n}" for n in range(1, 10)]
     assert ids == [*(f"SA{n:03d}" for n in range(1, 12)), "ID001", *plan_ids, "WAIVER001"]
@@ -150,7 +160,8 @@ def test_rules_all_adds_the_tool_findings_after_the_rule_modules() -> None:
 
 
 def test_rules_all_verbose_names_where_the_tool_rules_come_from() -> None:
-    lines = run_cli(["rules", "--all", "-v"]).stdout.splitlines()
+    header, *lines = run_cli(["rules", "--all", "-v"]).stdout.splitlines()
+    assert header.endswith("TITLE  [SOURCE]")
     assert lines[11].endswith("[built-in appliance identification (every run)]")
     assert lines[12].endswith("[built-in plan lint (whatif)]")
     assert lines[-1].endswith("[built-in waivers (--waivers)]")
@@ -221,6 +232,31 @@ def test_help(command: list[str]) -> None:
     result = run_cli([*command, "--help"])
     assert result.code == 0
     assert "usage: scalearc-lint" in result.stdout
+
+
+def test_every_option_with_a_default_shows_it_in_help() -> None:
+    """A default a user cannot see is a default they must guess (synth's --appliances was one)."""
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    unshown = [
+        f"{name} {'/'.join(action.option_strings)}"
+        for name, sub in subparsers.choices.items()
+        for action in sub._actions
+        if action.option_strings
+        and action.default not in (None, False, [], argparse.SUPPRESS)
+        and "default" not in (action.help or "")
+    ]
+    assert unshown == []
+
+
+@pytest.mark.parametrize("command", ["check", "whatif", "diff"])
+def test_fail_on_help_says_no_built_in_rule_has_severity_info(command: str) -> None:
+    text = " ".join(run_cli([command, "--help"]).stdout.split())
+    assert "No built-in rule has severity info" in text
+    built_in = [(item.rule.id, item.rule.severity) for item in discover_rules(plugins=False)]
+    tool = [(info.id, info.severity) for info, _ in TOOL_RULES]
+    assert len(built_in) >= 11
+    assert [rule for rule, severity in [*built_in, *tool] if severity == Severity.INFO] == []
 
 
 def test_no_command_is_usage_error() -> None:

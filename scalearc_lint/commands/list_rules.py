@@ -43,15 +43,15 @@ def register(subparsers: Any) -> None:
 
 
 def rule_lines(rules: Sequence[tuple[Rule | RuleInfo, str]], *, verbose: bool) -> list[str]:
-    """One aligned line per rule: id, name, severity, scope, title (and source)."""
+    """A header, then one aligned line per rule: id, name, severity, scope, title (and source)."""
     id_width = max([8, *(len(r.id) for r, _ in rules)])
     name_width = max([20, *(len(r.name) for r, _ in rules)])
+    rows = [("ID", "NAME", "SEVERITY", "SCOPE", "TITLE", "[SOURCE]")]
+    rows += [(r.id, r.name, r.severity.value, r.scope, r.title, f"[{s}]") for r, s in rules]
     lines = []
-    for r, source in rules:
-        line = (
-            f"{r.id:{id_width}} {r.name:{name_width}} {r.severity.value:8} {r.scope:10} {r.title}"
-        )
-        lines.append(f"{line}  [{source}]" if verbose else line)
+    for rule_id, name, severity, scope, title, source in rows:
+        line = f"{rule_id:{id_width}} {name:{name_width}} {severity:8} {scope:10} {title}"
+        lines.append(f"{line}  {source}" if verbose else line)
     return lines
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +21,7 @@ from tests.reports.reportkit import (
     make_document,
     make_result,
     make_rule,
-    schema_path,
+    sarif_schema,
     validate_sarif,
 )
 
@@ -179,8 +178,7 @@ def test_resolved_findings_pass_and_stay_out_like_every_pass() -> None:
 
 
 def test_every_baseline_mark_has_a_sarif_state_the_schema_allows() -> None:
-    schema = json.loads(schema_path("sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
-    allowed = set(schema["definitions"]["result"]["properties"]["baselineState"]["enum"])
+    allowed = set(sarif_schema()["definitions"]["result"]["properties"]["baselineState"]["enum"])
     assert set(sarif.BASELINE_STATES) == set(get_args(BaselineState))
     assert set(sarif.BASELINE_STATES.values()) <= allowed
     assert sarif.BASELINE_STATES["resolved"] == "absent"
