@@ -1,16 +1,30 @@
-"""Checks on JSON input that msgspec does not make: duplicate keys and nesting depth.
+"""Checks on JSON input that msgspec does not make: duplicate keys.
 
 msgspec keeps the last of two equal keys in an object silently (``{"vm-1": A,
 "vm-1": B}`` loses A: a failing appliance could vanish from the run), so every JSON
-input is also scanned once by the standard library's C scanner, which reports each
-object's keys in order. Only keys are compared; values are thrown away as they come.
+input is checked for a repeated key, and one is reported with its JSON path.
+
+The exact check (:func:`check_unique_keys`) parses the input once more with the standard
+library's C scanner, which reports each object's keys in order: it costs about as much as
+a whole ``json.load``. A document msgspec has already decoded can usually be cleared far
+more cheaply (:func:`check_unique_keys_decoded`): msgspec never writes a key twice, so when
+writing the decoded value again gives back the input byte for byte, no key of the input
+repeats. That holds for every file scalearc-lint writes itself (``export``, ``--merge``,
+``synth``); any other spelling (whitespace, another key order, escapes, a default written
+out, and of course a repeated key) gets the exact check.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable, Iterable, Iterator, Sized
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+import msgspec
+import msgspec.inspect
 
 from scalearc_lint.errors import InputError
 
@@ -80,3 +94,198 @@ def check_unique_keys(data: bytes | str, path: str | Path) -> None:
         f"{path}: ${found.path}: the key {json.dumps(found.key)} appears twice "
         "(a JSON object must not repeat a key)"
     )
+
+
+def check_unique_keys_decoded(data: bytes, decoded: object, path: str | Path) -> None:
+    """:func:`check_unique_keys` for ``data`` that msgspec decoded into ``decoded``: the same
+    verdict and message, and cheap when ``data`` is exactly how msgspec writes ``decoded``."""
+    if not written_as(decoded, data):
+        check_unique_keys(data, path)
+
+
+#: Entries of a long dict or list that are written at a time: memory stays bounded (a
+#: snapshot's 150,000 VMs are not written out at once beside the file and its decoding).
+_PIECE = 4096
+#: A dict or list this short is compared entry by entry, so that one long collection inside
+#: a few large values (the snapshots of a bundle) is still written piece by piece.
+_FEW = 8
+
+
+def written_as(decoded: object, data: bytes) -> bool:
+    """Whether ``data`` is, byte for byte, what ``msgspec.json.encode(decoded)`` writes.
+
+    Then ``data`` repeats no key, as msgspec writes each key of a dict or a struct once. The
+    one exception, a ``msgspec.Raw`` value (written verbatim, as it was read), makes the
+    answer ``False``; so does a custom type, whose encoding msgspec does not control.
+    """
+    if isinstance(decoded, msgspec.Struct) and not _written_by_msgspec(type(decoded)):
+        return False
+    comparison = _Comparison(data)
+    return comparison.value(decoded) and not data[comparison.pos :].strip(b" \t\r\n")
+
+
+@functools.cache
+def _written_by_msgspec(struct: type[msgspec.Struct]) -> bool:
+    """Whether every value of this type is written by msgspec itself (no Raw, no custom type)."""
+    seen: set[int] = set()
+    pending: list[msgspec.inspect.Type] = [msgspec.inspect.type_info(struct)]
+    while pending:
+        info = pending.pop()
+        if id(info) in seen:
+            continue
+        seen.add(id(info))
+        if isinstance(info, msgspec.inspect.RawType | msgspec.inspect.CustomType):
+            return False
+        pending.extend(_children(info))
+    return True
+
+
+def _children(info: msgspec.inspect.Type) -> list[msgspec.inspect.Type]:
+    """The type infos directly inside ``info`` (fields, items, keys, union members)."""
+    if isinstance(info, msgspec.inspect.StructType | msgspec.inspect.DataclassType):
+        return [field.type for field in info.fields]
+    if isinstance(info, msgspec.inspect.TypedDictType | msgspec.inspect.NamedTupleType):
+        return [field.type for field in info.fields]
+    if isinstance(info, msgspec.inspect.DictType):
+        return [info.key_type, info.value_type]
+    if isinstance(info, msgspec.inspect.CollectionType | msgspec.inspect.VarTupleType):
+        return [info.item_type]
+    if isinstance(info, msgspec.inspect.TupleType):
+        return list(info.item_types)
+    if isinstance(info, msgspec.inspect.UnionType):
+        return list(info.types)
+    if isinstance(info, msgspec.inspect.Metadata):
+        return [info.type]
+    return []
+
+
+class _Layout(NamedTuple):
+    """How msgspec writes one struct class: each field's attribute, ``"key":``, default and
+    default factory, and whether fields holding their default are left out."""
+
+    fields: tuple[tuple[str, bytes, Any, Any], ...]
+    omit_defaults: bool
+
+
+_ENCODER = msgspec.json.Encoder()
+_OMITTED_WHEN_EMPTY = (list, dict, set)
+
+
+@functools.cache
+def _layout(struct: type[msgspec.Struct]) -> _Layout | None:
+    """The layout of a struct written as a JSON object; None for any other shape (a tagged
+    or array-like struct is compared as a whole, written by msgspec itself)."""
+    config = struct.__struct_config__
+    if config.tag is not None or config.array_like:
+        return None
+    return _Layout(
+        fields=tuple(
+            (
+                field.name,
+                _ENCODER.encode(field.encode_name) + b":",
+                field.default,
+                field.default_factory,
+            )
+            for field in msgspec.structs.fields(struct)
+        ),
+        omit_defaults=config.omit_defaults,
+    )
+
+
+def _omitted(value: Any, default: Any, factory: Any, omit_defaults: bool) -> bool:
+    """Whether msgspec leaves a field with this value out (its ``is_default`` test)."""
+    if value is msgspec.UNSET:
+        return True
+    if not omit_defaults:
+        return False
+    if value is default:
+        return True
+    return factory in _OMITTED_WHEN_EMPTY and type(value) is factory and not value
+
+
+class _Comparison:
+    """Compares a decoded value, written the way msgspec writes it, with the input bytes.
+
+    Structs, and short dicts and lists, are walked in Python; long dicts and lists are
+    written ``_PIECE`` entries at a time; everything else is written whole by msgspec.
+    ``pos`` is how far the input has matched so far.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def expect(self, text: bytes | memoryview) -> bool:
+        """Match ``text`` at the current position and move past it."""
+        if not self.data.startswith(text, self.pos):
+            return False
+        self.pos += len(text)
+        return True
+
+    def value(self, value: object) -> bool:
+        """Match the whole of ``value``."""
+        if isinstance(value, msgspec.Struct):
+            layout = _layout(type(value))
+            if layout is not None:
+                return self.struct(value, layout)
+        elif isinstance(value, dict):
+            if len(value) > _PIECE:
+                return self.pieces(value.items(), b"{", b"}", dict)
+            if len(value) <= _FEW and all(type(key) is str for key in value):
+                return self.entries(value)
+        elif isinstance(value, list):
+            if len(value) > _PIECE:
+                return self.pieces(value, b"[", b"]", list)
+            if len(value) <= _FEW:
+                return self.items(value)
+        return self.expect(_ENCODER.encode(value))
+
+    def struct(self, value: msgspec.Struct, layout: _Layout) -> bool:
+        """Match a struct's fields in order, leaving out those msgspec leaves out."""
+        separator = b"{"
+        for name, key, default, factory in layout.fields:
+            field = getattr(value, name)
+            if _omitted(field, default, factory, layout.omit_defaults):
+                continue
+            if not (self.expect(separator) and self.expect(key) and self.value(field)):
+                return False
+            separator = b","
+        return self.expect(b"{}" if separator == b"{" else b"}")
+
+    def entries(self, value: dict[str, object]) -> bool:
+        """Match a short dict with string keys, entry by entry."""
+        separator = b"{"
+        for key, item in value.items():
+            if not (self.expect(separator) and self.expect(_ENCODER.encode(key) + b":")):
+                return False
+            if not self.value(item):
+                return False
+            separator = b","
+        return self.expect(b"{}" if separator == b"{" else b"}")
+
+    def items(self, value: list[object]) -> bool:
+        """Match a short list, item by item."""
+        separator = b"["
+        for item in value:
+            if not (self.expect(separator) and self.value(item)):
+                return False
+            separator = b","
+        return self.expect(b"[]" if separator == b"[" else b"]")
+
+    def pieces(
+        self,
+        entries: Iterable[Any],
+        opening: bytes,
+        closing: bytes,
+        collect: Callable[[Iterator[Any]], Sized],
+    ) -> bool:
+        """Match a long dict or list (``collect`` builds one from entries) a piece at a time."""
+        separator = opening
+        remaining = iter(entries)
+        while piece := collect(islice(remaining, _PIECE)):
+            written = _ENCODER.encode(piece)
+            # Each piece is written as a dict or list of its own: compare what lies inside.
+            if not (self.expect(separator) and self.expect(memoryview(written)[1:-1])):
+                return False
+            separator = b","
+        return self.expect(closing)

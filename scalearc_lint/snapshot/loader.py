@@ -14,7 +14,7 @@ import msgspec
 
 from scalearc_lint.errors import InputError
 from scalearc_lint.io.inputs import read_input_file, without_bom
-from scalearc_lint.io.jsonfile import check_unique_keys
+from scalearc_lint.io.jsonfile import check_unique_keys, check_unique_keys_decoded
 from scalearc_lint.snapshot.model import (
     COLLECTIONS,
     READABLE_SCHEMA_VERSIONS,
@@ -66,40 +66,75 @@ def load_snapshots(path: str | Path) -> list[LoadedSnapshot]:
 
 def decode_snapshot(data: bytes, path: str | Path = "<snapshot>") -> Snapshot:
     """Decode snapshot JSON bytes into a validated Snapshot, or raise InputError."""
-    check_unique_keys(data, path)
-    return _decode_one(data, path)
-
-
-def _decode_one(data: bytes, path: str | Path) -> Snapshot:
     try:
-        with _collector_paused():
-            snapshot = _DECODER.decode(data)
-    except msgspec.ValidationError as exc:
-        raise InputError(f"{path}: {_diagnose(data, exc)}") from None
-    except msgspec.DecodeError as exc:
-        raise InputError(f"{path}: not valid JSON ({_json_problem(exc)})") from None
-    except RecursionError:
-        raise InputError(f"{path}: {_TOO_DEEP}") from None
-    return _validated(snapshot, path, "$")
+        return _decode_single(data, path)
+    except _BundleCue as cue:
+        raise _undecodable(data, path, cue.error) from None
 
 
 def decode_snapshots(data: bytes, path: str | Path = "<snapshot>") -> list[Snapshot]:
     """Decode one snapshot, or each snapshot of a bundle, validated; or raise InputError."""
-    # Before decoding, while only the bytes are in memory: the scan's own peak then stays
-    # below the decoded snapshot's, so it adds time but no peak memory.
-    check_unique_keys(data, path)
     try:
-        return [_decode_one(data, path)]
-    except InputError as exc:
-        if not str(exc).endswith(_BUNDLE_CUE):
-            raise
+        return [_decode_single(data, path)]
+    except _BundleCue as cue:
+        return _decode_bundle(data, path, cue.error)
+
+
+class _BundleCue(Exception):
+    """Decoding as one snapshot met ``snapshots``: the data may be a bundle."""
+
+    def __init__(self, error: msgspec.ValidationError) -> None:
+        self.error = error
+
+
+def _decode(decoder: msgspec.json.Decoder[Any], data: bytes) -> Any:
+    with _collector_paused():
+        return decoder.decode(data)
+
+
+def _decode_single(data: bytes, path: str | Path) -> Snapshot:
+    """Decode and validate one snapshot; raise _BundleCue when it may be a bundle."""
     try:
-        with _collector_paused():
-            bundle = _BUNDLE_DECODER.decode(data)
+        snapshot: Snapshot = _decode(_DECODER, data)
     except msgspec.ValidationError as exc:
-        raise InputError(f"{path}: {_diagnose_bundle(data, exc)}") from None
-    except RecursionError:
-        raise InputError(f"{path}: {_TOO_DEEP}") from None
+        if str(exc).endswith(_BUNDLE_CUE):
+            raise _BundleCue(exc) from None
+        raise _undecodable(data, path, exc) from None
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise _undecodable(data, path, exc) from None
+    # After decoding, so the cheap check of the decoded snapshot can clear the common case.
+    check_unique_keys_decoded(data, snapshot, path)
+    return _validated(snapshot, path, "$")
+
+
+def _undecodable(data: bytes, path: str | Path, exc: Exception) -> InputError:
+    """The error for data that does not decode as a snapshot; a repeated key is named first."""
+    check_unique_keys(data, path)
+    return InputError(f"{path}: {_decoding_problem(data, exc)}")
+
+
+def _decoding_problem(data: bytes, exc: Exception) -> str:
+    if isinstance(exc, msgspec.ValidationError):
+        return _diagnose(data, exc)
+    if isinstance(exc, msgspec.DecodeError):
+        return f"not valid JSON ({_json_problem(exc)})"
+    return _TOO_DEEP
+
+
+def _decode_bundle(data: bytes, path: str | Path, cue: msgspec.ValidationError) -> list[Snapshot]:
+    try:
+        bundle: SnapshotBundle = _decode(_BUNDLE_DECODER, data)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        check_unique_keys(data, path)
+        # Judged as one snapshot first, as a file without a readable schema_version is not a
+        # bundle either; only then is the problem inside the bundle.
+        as_one = _diagnose(data, cue)
+        if not as_one.endswith(_BUNDLE_CUE):
+            raise InputError(f"{path}: {as_one}") from None
+        if isinstance(exc, msgspec.ValidationError):
+            raise InputError(f"{path}: {_diagnose_bundle(data, exc)}") from None
+        raise InputError(f"{path}: {_decoding_problem(data, exc)}") from None
+    check_unique_keys_decoded(data, bundle, path)
     if bundle.schema_version not in READABLE_SCHEMA_VERSIONS:
         raise InputError(_version_message(path, bundle.schema_version))
     if not bundle.snapshots:
