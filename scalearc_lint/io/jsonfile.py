@@ -6,12 +6,12 @@ input is checked for a repeated key, and one is reported with its JSON path.
 
 The exact check (:func:`check_unique_keys`) parses the input once more with the standard
 library's C scanner, which reports each object's keys in order: it costs about as much as
-a whole ``json.load``. A document msgspec has already decoded can usually be cleared far
-more cheaply (:func:`check_unique_keys_decoded`): msgspec never writes a key twice, so when
-writing the decoded value again gives back the input byte for byte, no key of the input
-repeats. That holds for every file scalearc-lint writes itself (``export``, ``--merge``,
-``synth``); any other spelling (whitespace, another key order, escapes, a default written
-out, and of course a repeated key) gets the exact check.
+a whole ``json.load``. :func:`decode_unique` usually clears a document far more cheaply:
+msgspec never writes a key twice, so when writing the decoded value again gives back the
+input byte for byte (:func:`written_as`), no key of the input repeats. That holds for
+every file scalearc-lint writes itself (``export``, ``--merge``, ``synth``); any other
+spelling (whitespace, another key order, escapes, a default written out, and of course a
+repeated key) gets the exact check.
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sized
 from itertools import islice
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import msgspec
 import msgspec.inspect
 
 from scalearc_lint.errors import InputError
+
+T = TypeVar("T")
 
 
 class _DuplicateKey(Exception):
@@ -96,11 +98,39 @@ def check_unique_keys(data: bytes | str, path: str | Path) -> None:
     )
 
 
-def check_unique_keys_decoded(data: bytes, decoded: object, path: str | Path) -> None:
-    """:func:`check_unique_keys` for ``data`` that msgspec decoded into ``decoded``: the same
-    verdict and message, and cheap when ``data`` is exactly how msgspec writes ``decoded``."""
-    if not written_as(decoded, data):
-        check_unique_keys(data, path)
+def decode_unique(decode: Callable[[bytes], T], data: bytes, path: str | Path) -> T:
+    """``decode(data)`` (msgspec), once no key of ``data`` is found repeated; a repeated key
+    is an InputError, raised before any error ``decode`` raises.
+
+    The exact check runs before decoding when the input cannot be msgspec's writing (it
+    keeps a text copy of the whole input: that must not come on top of the decoded value),
+    and only after decoding when the cheap check cannot clear the input; then the decoded
+    value is let go first and decoding is done again.
+    """
+    if _may_be_written_by_msgspec(data):
+        try:
+            decoded = decode(data)
+        except Exception:
+            check_unique_keys(data, path)
+            raise
+        if written_as(decoded, data):
+            return decoded
+        del decoded
+    check_unique_keys(data, path)
+    return decode(data)
+
+
+#: How much of the input's start is looked at for the separators msgspec does not write.
+_HEAD = 4096
+
+
+def _may_be_written_by_msgspec(data: bytes) -> bool:
+    """False when ``data`` is surely not msgspec's writing: it has a line break before its
+    end (msgspec writes whitespace only inside strings, where a line break is escaped), or
+    its start has the spaced separators of ``json.dumps``."""
+    end = data[-64:]
+    body = len(data) - len(end) + len(end.rstrip())
+    return data.find(b"\n", 0, body) < 0 and b'": ' not in data[:_HEAD]
 
 
 #: Entries of a long dict or list that are written at a time: memory stays bounded (a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import re
@@ -14,7 +15,7 @@ import msgspec
 
 from scalearc_lint.errors import InputError
 from scalearc_lint.io.inputs import read_input_file, without_bom
-from scalearc_lint.io.jsonfile import check_unique_keys, check_unique_keys_decoded
+from scalearc_lint.io.jsonfile import decode_unique
 from scalearc_lint.snapshot.model import (
     COLLECTIONS,
     READABLE_SCHEMA_VERSIONS,
@@ -67,24 +68,30 @@ def load_snapshots(path: str | Path) -> list[LoadedSnapshot]:
 def decode_snapshot(data: bytes, path: str | Path = "<snapshot>") -> Snapshot:
     """Decode snapshot JSON bytes into a validated Snapshot, or raise InputError."""
     try:
-        return _decode_single(data, path)
-    except _BundleCue as cue:
-        raise _undecodable(data, path, cue.error) from None
+        snapshot = decode_unique(functools.partial(_decode, _DECODER), data, path)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise InputError(f"{path}: {_decoding_problem(data, exc)}") from None
+    return _validated(snapshot, path, "$")
 
 
 def decode_snapshots(data: bytes, path: str | Path = "<snapshot>") -> list[Snapshot]:
     """Decode one snapshot, or each snapshot of a bundle, validated; or raise InputError."""
     try:
-        return [_decode_single(data, path)]
-    except _BundleCue as cue:
-        return _decode_bundle(data, path, cue.error)
-
-
-class _BundleCue(Exception):
-    """Decoding as one snapshot met ``snapshots``: the data may be a bundle."""
-
-    def __init__(self, error: msgspec.ValidationError) -> None:
-        self.error = error
+        decoded = decode_unique(_snapshot_or_bundle, data, path)
+    except _BundleError as exc:
+        raise InputError(f"{path}: {_bundle_problem(data, exc)}") from None
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise InputError(f"{path}: {_decoding_problem(data, exc)}") from None
+    if isinstance(decoded, Snapshot):
+        return [_validated(decoded, path, "$")]
+    if decoded.schema_version not in READABLE_SCHEMA_VERSIONS:
+        raise InputError(_version_message(path, decoded.schema_version))
+    if not decoded.snapshots:
+        raise InputError(f"{path}: $.snapshots: the bundle holds no snapshot")
+    return [
+        _validated(snapshot, path, f"$.snapshots[{i}]")
+        for i, snapshot in enumerate(decoded.snapshots)
+    ]
 
 
 def _decode(decoder: msgspec.json.Decoder[Any], data: bytes) -> Any:
@@ -92,25 +99,30 @@ def _decode(decoder: msgspec.json.Decoder[Any], data: bytes) -> Any:
         return decoder.decode(data)
 
 
-def _decode_single(data: bytes, path: str | Path) -> Snapshot:
-    """Decode and validate one snapshot; raise _BundleCue when it may be a bundle."""
+class _BundleError(Exception):
+    """Data that is not one snapshot (msgspec met ``snapshots``) and not a valid bundle."""
+
+    def __init__(self, as_one: msgspec.ValidationError, error: Exception) -> None:
+        self.as_one = as_one
+        self.error = error
+
+
+def _snapshot_or_bundle(data: bytes) -> Snapshot | SnapshotBundle:
+    """Decode one snapshot or, when decoding meets ``snapshots``, a bundle (msgspec's errors
+    are raised; a bundle's as _BundleError)."""
     try:
         snapshot: Snapshot = _decode(_DECODER, data)
     except msgspec.ValidationError as exc:
-        if str(exc).endswith(_BUNDLE_CUE):
-            raise _BundleCue(exc) from None
-        raise _undecodable(data, path, exc) from None
+        if not str(exc).endswith(_BUNDLE_CUE):
+            raise
+        as_one = exc
+    else:
+        return snapshot
+    try:
+        bundle: SnapshotBundle = _decode(_BUNDLE_DECODER, data)
     except (msgspec.DecodeError, RecursionError) as exc:
-        raise _undecodable(data, path, exc) from None
-    # After decoding, so the cheap check of the decoded snapshot can clear the common case.
-    check_unique_keys_decoded(data, snapshot, path)
-    return _validated(snapshot, path, "$")
-
-
-def _undecodable(data: bytes, path: str | Path, exc: Exception) -> InputError:
-    """The error for data that does not decode as a snapshot; a repeated key is named first."""
-    check_unique_keys(data, path)
-    return InputError(f"{path}: {_decoding_problem(data, exc)}")
+        raise _BundleError(as_one, exc) from None
+    return bundle
 
 
 def _decoding_problem(data: bytes, exc: Exception) -> str:
@@ -121,28 +133,15 @@ def _decoding_problem(data: bytes, exc: Exception) -> str:
     return _TOO_DEEP
 
 
-def _decode_bundle(data: bytes, path: str | Path, cue: msgspec.ValidationError) -> list[Snapshot]:
-    try:
-        bundle: SnapshotBundle = _decode(_BUNDLE_DECODER, data)
-    except (msgspec.DecodeError, RecursionError) as exc:
-        check_unique_keys(data, path)
-        # Judged as one snapshot first, as a file without a readable schema_version is not a
-        # bundle either; only then is the problem inside the bundle.
-        as_one = _diagnose(data, cue)
-        if not as_one.endswith(_BUNDLE_CUE):
-            raise InputError(f"{path}: {as_one}") from None
-        if isinstance(exc, msgspec.ValidationError):
-            raise InputError(f"{path}: {_diagnose_bundle(data, exc)}") from None
-        raise InputError(f"{path}: {_decoding_problem(data, exc)}") from None
-    check_unique_keys_decoded(data, bundle, path)
-    if bundle.schema_version not in READABLE_SCHEMA_VERSIONS:
-        raise InputError(_version_message(path, bundle.schema_version))
-    if not bundle.snapshots:
-        raise InputError(f"{path}: $.snapshots: the bundle holds no snapshot")
-    return [
-        _validated(snapshot, path, f"$.snapshots[{i}]")
-        for i, snapshot in enumerate(bundle.snapshots)
-    ]
+def _bundle_problem(data: bytes, exc: _BundleError) -> str:
+    # Judged as one snapshot first: a file without a readable schema_version is no bundle
+    # either. Only then is the problem inside the bundle.
+    as_one = _diagnose(data, exc.as_one)
+    if not as_one.endswith(_BUNDLE_CUE):
+        return as_one
+    if isinstance(exc.error, msgspec.ValidationError):
+        return _diagnose_bundle(data, exc.error)
+    return _decoding_problem(data, exc.error)
 
 
 def _validated(snapshot: Snapshot, path: str | Path, at: str) -> Snapshot:

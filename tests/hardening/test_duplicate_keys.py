@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from scalearc_lint.errors import InputError
 from scalearc_lint.io import jsonfile
-from scalearc_lint.io.jsonfile import check_unique_keys, check_unique_keys_decoded, written_as
+from scalearc_lint.io.jsonfile import check_unique_keys, decode_unique, written_as
 from scalearc_lint.snapshot.loader import decode_snapshots, encode_snapshot
 from scalearc_lint.snapshot.model import Snapshot, SnapshotBundle
 from scalearc_lint.snapshot.synth import SynthSpec, synthesize
@@ -178,7 +178,9 @@ def test_the_cheap_check_agrees_with_the_exact_scan_on_any_json(
     assert (exact is not None) == repeats(tree)
     decoded = msgspec.json.decode(data)
     with pieces(*sizes):
-        assert outcome(lambda: check_unique_keys_decoded(data, decoded, NAME)) == exact
+        assert outcome(lambda: decode_unique(msgspec.json.decode, data, NAME)) == exact
+        if exact is None:
+            assert decode_unique(msgspec.json.decode, data, NAME) == decoded
         # What the cheap check tests is exactly this, however it is carried out.
         assert written_as(decoded, data) == (msgspec.json.encode(decoded) == data)
         if how.canonical and exact is None:
@@ -239,7 +241,7 @@ def test_input_as_long_as_its_writing_but_with_a_repeat_is_caught(sizes: tuple[i
     assert len(msgspec.json.encode(decoded)) == len(data)
     with pieces(*sizes):
         assert not written_as(decoded, data)
-        assert outcome(lambda: check_unique_keys_decoded(data, decoded, NAME)) == repeated(
+        assert outcome(lambda: decode_unique(msgspec.json.decode, data, NAME)) == repeated(
             "$[0]", "k"
         )
 
@@ -253,9 +255,44 @@ def test_a_raw_value_is_never_taken_as_written_by_msgspec() -> None:
     # msgspec writes a Raw value back verbatim, repeated key and all: no proof of anything.
     assert msgspec.json.encode(decoded) == data
     assert not written_as(decoded, data)
-    assert outcome(lambda: check_unique_keys_decoded(data, decoded, NAME)) == repeated(
-        "$.inner", "a"
-    )
+    decode = msgspec.json.Decoder(Holder).decode
+    assert outcome(lambda: decode_unique(decode, data, NAME)) == repeated("$.inner", "a")
+
+
+@pytest.mark.parametrize(
+    ("data", "steps"),
+    [
+        # As msgspec writes: decoded once, cleared by the cheap check.
+        (b'{"a":[1,{"b":2}]}', ["decode"]),
+        # Not msgspec's spelling, but it could have been: decoded, not cleared, so the
+        # decoding is let go before the exact scan (whose text copy of the whole input
+        # must not come on top of it) and done again.
+        (b'{"b":1,"a":1E2}', ["decode", "scan", "decode"]),
+        # Surely not msgspec's writing (line breaks, json.dumps's separators): scanned first.
+        (b'{\n "a": [1]\n}', ["scan", "decode"]),
+        (b'{"a": [1], "b": 2}', ["scan", "decode"]),
+        # A file may end with a line break.
+        (b'{"a":[1]}\n', ["decode"]),
+        # Undecodable: scanned before the decoding error goes on (a repeat is named first).
+        (b'{"a":[1,}', ["decode", "scan"]),
+    ],
+)
+def test_the_exact_scan_runs_only_when_needed_and_never_beside_a_decoding(
+    data: bytes, steps: list[str]
+) -> None:
+    done: list[str] = []
+
+    def decode(raw: bytes) -> Any:
+        done.append("decode")
+        return msgspec.json.decode(raw)
+
+    def scan(raw: bytes, path: str) -> None:
+        done.append("scan")
+        check_unique_keys(raw, path)
+
+    with mock.patch.object(jsonfile, "check_unique_keys", scan), suppress(msgspec.DecodeError):
+        decode_unique(decode, data, NAME)
+    assert done == steps
 
 
 # -- snapshots and bundles, generated ------------------------------------------------------------
