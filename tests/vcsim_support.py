@@ -69,6 +69,18 @@ def build_vcsim() -> Path:
 
 
 @dataclass(frozen=True)
+class LoggedCall:
+    """One request the simulator received."""
+
+    #: ``soap-N`` or ``vapi-N`` (in order of first sight; never the key), ``""`` without one.
+    session: str
+    #: e.g. ``SOAP RetrievePropertiesEx`` or ``HTTP GET /api/cis/tagging/tag``.
+    call: str
+    #: The HTTP status it was answered with (a SOAP fault is 500; 0 while unanswered).
+    status: int
+
+
+@dataclass(frozen=True)
 class OpenRetrievals:
     """The launcher's unfinished retrievals (page sets not read to the end nor cancelled)."""
 
@@ -119,6 +131,13 @@ class Vcsim:
         """Every request so far, e.g. ``SOAP RetrievePropertiesEx`` or ``HTTP GET /rest/...``."""
         return list(self._test_api("/_vcsim/calls")["calls"] or [])
 
+    def call_log(self) -> list[LoggedCall]:
+        """Every request so far with its session and how it was answered."""
+        return [
+            LoggedCall(e["session"], e["call"], int(e["status"]))
+            for e in self._test_api("/_vcsim/calls")["log"] or []
+        ]
+
     def calls_by_session(self) -> dict[str, list[str]]:
         """The calls of each session so far, by label: ``soap-N`` (SOAP), ``vapi-N`` (vAPI).
 
@@ -126,8 +145,8 @@ class Vcsim:
         session (``RetrieveServiceContent``, the version file) under ``""``.
         """
         by_session: dict[str, list[str]] = {}
-        for entry in self._test_api("/_vcsim/calls")["log"] or []:
-            by_session.setdefault(entry["session"], []).append(entry["call"])
+        for entry in self.call_log():
+            by_session.setdefault(entry.session, []).append(entry.call)
         return by_session
 
     def retrievals(self) -> OpenRetrievals:
@@ -143,7 +162,11 @@ class Vcsim:
         self._test_api(f"/_vcsim/page-limit?objects={objects}", method="POST")
 
     def expire_session(self, method: str, *, after: int = 0) -> None:
-        """End the caller's session just before the ``after + 1``-th next call of ``method``."""
+        """End the caller's session just before the ``after + 1``-th next call of ``method``.
+
+        Only calls in a live session count, so calling this K times ends K
+        sessions in turn (each new login included).
+        """
         self._test_api(f"/_vcsim/expire?{urlencode({'method': method, 'after': after})}", "POST")
 
     def set_latency(self, ms: int) -> None:
@@ -192,6 +215,14 @@ class Vcsim:
         """Undo every ``deny`` and ``hide_property``."""
         self._test_api("/_vcsim/fault", method="DELETE")
         self._test_api("/_vcsim/missing", method="DELETE")
+
+    def reset(self) -> None:
+        """Undo every switch of the test API but per-method delays: back to a plain simulator."""
+        self.allow_all()
+        self._test_api("/_vcsim/expire", method="DELETE")
+        self.limit_page(0)
+        self.set_latency(0)
+        self.serve_vapi("both")
 
     def log(self) -> str:
         """What the simulator wrote on stderr."""

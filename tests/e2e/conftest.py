@@ -6,9 +6,10 @@ import contextlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -123,6 +124,46 @@ def vcsim(vcsim_binary: Path) -> Iterator[Vcsim]:
     """A small fresh simulator for one test."""
     with running_vcsim() as sim:
         yield sim
+
+
+#: The fields of a snapshot that say when it was exported.
+_EXPORT_TIME = re.compile(rb'"(exported_at|window_start|window_end)":"[^"]*"')
+
+
+def without_export_time(snapshot: bytes) -> bytes:
+    """A snapshot file's bytes with the export time (and the event window it sets) blanked.
+
+    Two exports of the same inventory differ in nothing else.
+    """
+    return _EXPORT_TIME.sub(rb'"\1":""', snapshot)
+
+
+def new_sessions(sim: Vcsim, before: Iterable[str]) -> dict[str, list[str]]:
+    """The calls of every session the simulator has seen since ``before`` (labels then known)."""
+    known = set(before)
+    return {k: v for k, v in sim.calls_by_session().items() if k and k not in known}
+
+
+@dataclass
+class SeededLab:
+    """The ScaleArc lab in a simulator of its own."""
+
+    sim: Vcsim
+    lab: Lab
+
+
+@pytest.fixture(scope="module")
+def seeded_lab(vcsim_binary: Path) -> Iterator[SeededLab]:
+    """The lab seeded once per module, for tests that export it several times."""
+    with running_vcsim(cluster=1, host=3, vm=8) as sim:
+        yield SeededLab(sim, seed_lab(sim))
+
+
+@pytest.fixture
+def lab_sim(seeded_lab: SeededLab) -> Iterator[Vcsim]:
+    """The seeded lab's simulator, its test-API switches undone after the test."""
+    yield seeded_lab.sim
+    seeded_lab.sim.reset()
 
 
 @dataclass

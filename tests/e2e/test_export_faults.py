@@ -15,6 +15,7 @@ from tests.e2e.conftest import (
     PASSWORD_ENV,
     assert_untouched,
     export_argv,
+    new_sessions,
     one_error_line,
     run_cli,
     spawn_cli,
@@ -165,6 +166,7 @@ def test_server_dying_mid_export_leaves_the_old_snapshot(vcsim: Vcsim, tmp_path:
 
 def test_ctrl_c_mid_export_leaves_the_old_snapshot(vcsim: Vcsim, tmp_path: Path) -> None:
     out = tmp_path / "snap.json"
+    known = vcsim.calls_by_session()
     child = _start_slow_export(vcsim, out, "RetrievePropertiesEx")
     child.send_signal(signal.SIGINT)
     _, stderr = child.communicate(timeout=60)
@@ -172,6 +174,13 @@ def test_ctrl_c_mid_export_leaves_the_old_snapshot(vcsim: Vcsim, tmp_path: Path)
     assert "interrupted" in stderr
     assert "Traceback" not in stderr
     assert_untouched(out)
+    # Nothing is left open on the server: the session, and all it held, ended at once.
+    (session,) = [s for s in new_sessions(vcsim, known) if s.startswith("soap-")]
+    assert any(
+        c.session == session and c.call == "SOAP Logout" and c.status == 200
+        for c in vcsim.call_log()
+    )
+    assert vcsim.retrievals().open == []
 
 
 def test_lost_session_is_re_established_and_the_export_restarts(

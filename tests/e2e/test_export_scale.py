@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from scalearc_lint.exporter.collect import READ_THREADS
 from scalearc_lint.snapshot.loader import load_snapshot, load_snapshots
 from tests.e2e.conftest import PASSWORD_ENV, export, export_argv, run_cli
 from tests.vcsim_support import ROOT, Vcsim, running_vcsim
@@ -30,9 +31,13 @@ def test_round_trips_do_not_grow_with_the_number_of_vms(tmp_path: Path) -> None:
         load_snapshot(tmp_path / "small.json").snapshot.vms
     )
     assert large_calls == small_calls
-    # One view and one retrieval per type (+1 for the custom field definitions).
+    # One view and one retrieval per type (+1 for the custom field definitions), and one
+    # PropertyCollector per reading thread.
     assert small_calls["SOAP RetrievePropertiesEx"] == small_calls["SOAP CreateContainerView"] + 1
-    assert sum(small_calls.values()) < 40, small_calls
+    collectors = small_calls["SOAP CreatePropertyCollector"]
+    assert collectors <= READ_THREADS
+    assert small_calls["SOAP DestroyPropertyCollector"] == collectors
+    assert sum(small_calls.values()) < 50, small_calls
 
 
 def test_one_failing_vcenter_does_not_stop_the_others(vcsim: Vcsim, tmp_path: Path) -> None:

@@ -182,31 +182,29 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.mu.Unlock()
 	logged := sessions.record(entry, r)
+	rw := &secretSniffer{ResponseWriter: w, rec: rec, vapiLogin: isVapiLogin(r), status: http.StatusOK}
+	defer func() { sessions.answered(logged, rw.status, rw.opened, rw.openedKind) }()
 
 	if wait := roundTrip() + delay; wait > 0 {
 		time.Sleep(wait)
 	}
 	if vapiRemoved(r.URL.Path) {
-		http.NotFound(w, r)
+		http.NotFound(rw, r)
 		return
 	}
 	if soap {
 		// As a vCenter: the session is checked when the call is served.
 		expireBeforeCall(method, r)
 		if c, err := r.Cookie(soapCookie); !sessionlessMethods[method] && (err != nil || !sessionAlive(c.Value)) {
-			writeFault(w, notAuthenticated(this), notLoggedIn)
+			writeFault(rw, notAuthenticated(this), notLoggedIn)
 			return
 		}
 	}
 	if fault != nil {
-		writeFault(w, fault, permissionDenied)
+		writeFault(rw, fault, permissionDenied)
 		return
 	}
-	rw := &secretSniffer{ResponseWriter: w, rec: rec, vapiLogin: isVapiLogin(r)}
 	rec.next.ServeHTTP(rw, r)
-	if rw.opened != "" {
-		sessions.opened(logged, rw.opened, rw.openedKind)
-	}
 }
 
 // isVapiLogin tells whether a request opens a vAPI session (/rest or /api).
@@ -222,11 +220,13 @@ type secretSniffer struct {
 	http.ResponseWriter
 	rec        *recorder
 	vapiLogin  bool
+	status     int    // the HTTP status answered
 	opened     string // the session this response opened, if any
 	openedKind string
 }
 
 func (s *secretSniffer) WriteHeader(code int) {
+	s.status = code
 	for _, c := range (&http.Response{Header: s.Header()}).Cookies() {
 		s.rec.mu.Lock()
 		s.rec.secrets[c.Value] = true

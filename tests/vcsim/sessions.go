@@ -41,6 +41,7 @@ var launcherUser string
 type loggedCall struct {
 	Session string `json:"session"` // "soap-1", "vapi-1", or "" (no session)
 	Call    string `json:"call"`
+	Status  int    `json:"status"` // the HTTP status answered (0: not yet); a SOAP fault is 500
 }
 
 // sessionBook names sessions without revealing their keys (which are
@@ -105,12 +106,16 @@ func (b *sessionBook) record(call string, r *http.Request) int {
 	return len(b.log) - 1
 }
 
-// opened files a login under the session it opened (a client logging in
-// again may still send the key of the session it lost).
-func (b *sessionBook) opened(index int, key, kind string) {
+// answered notes how a logged call was answered, and files a login under the
+// session it opened (a client logging in again may still send the key of the
+// session it lost).
+func (b *sessionBook) answered(index, status int, opened, kind string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.log[index].Session = b.labelLocked(key, kind)
+	b.log[index].Status = status
+	if opened != "" {
+		b.log[index].Session = b.labelLocked(opened, kind)
+	}
 }
 
 func (b *sessionBook) entries() []loggedCall {
@@ -165,9 +170,14 @@ var (
 	expiries   []expiry
 )
 
-// expireBeforeCall ends the session of a call of method when an expiry says so
-// (each expiry fires once).
+// expireBeforeCall ends the session of a call of method when an expiry says so.
+// Each expiry fires once; only calls in a live session count, so expiries set
+// one after the other end one session after the other.
 func expireBeforeCall(method string, r *http.Request) {
+	c, err := r.Cookie(soapCookie)
+	if err != nil || !sessionAlive(c.Value) {
+		return
+	}
 	expiriesMu.Lock()
 	fire := false
 	for i := range expiries {
@@ -184,16 +194,15 @@ func expireBeforeCall(method string, r *http.Request) {
 	}
 	expiriesMu.Unlock()
 	if fire {
-		if c, err := r.Cookie(soapCookie); err == nil {
-			endSession(c.Value)
-		}
+		endSession(c.Value)
 	}
 }
 
 // serveExpire handles /_vcsim/expire:
 //
-//	POST   ?method=M[&after=N]  the session of the (N+1)th next call of M ends just
-//	                            before that call is served (once)
+//	POST   ?method=M[&after=N]  the session of the (N+1)th next call of M in a live
+//	                            session ends just before that call is served (once;
+//	                            several expiries end several sessions in turn)
 //	DELETE                      forget every expiry not yet fired
 func serveExpire(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
