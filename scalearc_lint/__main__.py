@@ -1,7 +1,12 @@
-"""``python -m scalearc_lint``."""
+"""``python -m scalearc_lint``, and the installed ``scalearc-lint`` command's entry point."""
 
-import sys
+import signal
 
-from scalearc_lint.cli import main
+# Until the CLI installs its own handler, Ctrl-C just ends the process (default action):
+# importing the CLI must not end in a KeyboardInterrupt traceback.
+signal.signal(signal.SIGINT, signal.SIG_DFL)
 
-sys.exit(main())
+from scalearc_lint.cli import console_main  # noqa: E402 - after the signal default is set
+
+if __name__ == "__main__":
+    console_main()

@@ -9,36 +9,56 @@ Install with ``pip install scalearc-lint[testing]``. The main pieces:
 * :func:`hostile_text` draws names that break naive reports: markup, quotes,
   control and XML-forbidden characters, very long and non-ASCII strings.
 * :func:`run_rule` runs one rule on one snapshot and returns its results.
+* :func:`pair_move_plans` draws what-if plans that move HA pairs of a snapshot by the
+  vendor's procedure (:func:`pair_move`, :func:`secondary_live_move`);
+  :func:`broken_plans` draws the same plan with one step removed or moved; and
+  :func:`run_whatif` runs ``whatif`` on a snapshot and a plan in memory.
 
 Example::
 
-    from hypothesis import given
-    from scalearc_lint.testing import inventories, run_rule
+    from hypothesis import assume, given, strategies as st
+    from scalearc_lint.testing import inventories, pair_move_plans, run_rule, run_whatif
 
     @given(inventories(plant={"SA001"}))
     def test_generated_mac_is_found(inv):
         failing = {r.object.id for r in run_rule("SA001", inv.snapshot) if r.status == "fail"}
         assert failing == inv.planted["SA001"]
+
+    @given(st.data())
+    def test_the_procedure_is_accepted(data):
+        inv = data.draw(inventories(min_pairs=1, min_hosts_per_cluster=3))
+        blocks = data.draw(pair_move_plans(inv.snapshot))
+        assume(blocks)
+        whatif = run_whatif(inv.snapshot, [step for block in blocks for step in block])
+        assert not [r for r in whatif.document.results if r.status == "fail"
+                    and r.baseline == "new"]
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import tempfile
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import msgspec
+import yaml
 from hypothesis import strategies as st
 
+from scalearc_lint.change.plan import load_plan, unusable
+from scalearc_lint.commands.run import RunInputs
+from scalearc_lint.commands.whatif import WhatIf, what_if
 from scalearc_lint.engine.config import Config, RuleSettings, convert_options
 from scalearc_lint.engine.evaluate import LoadedRule, discover_rules, evaluate_rule
 from scalearc_lint.engine.results import Result, sorted_results
 from scalearc_lint.engine.rule import Rule
 from scalearc_lint.snapshot.builder import InventoryBuilder
-from scalearc_lint.snapshot.identification import ApplianceSelection
+from scalearc_lint.snapshot.identification import ApplianceSelection, Role
 from scalearc_lint.snapshot.inventory import Inventory
-from scalearc_lint.snapshot.model import NetworkPolicy, Snapshot, Tag
+from scalearc_lint.snapshot.loader import LoadedSnapshot
+from scalearc_lint.snapshot.model import Allocation, NetworkPolicy, Snapshot, Tag, VirtualMachine
 
 #: Rules :func:`inventories` can plant a violation of.
 PLANTABLE = (
@@ -100,6 +120,39 @@ class SyntheticInventory:
         return {(rule, obj) for rule, objs in self.planted.items() for obj in objs}
 
 
+@dataclass
+class _Drawn:
+    """What :func:`inventories` built so far, for planting and for the final reservations."""
+
+    b: InventoryBuilder
+    clusters: list[str] = field(default_factory=list)
+    hosts: dict[str, list[str]] = field(default_factory=dict)
+    standalone_hosts: list[str] = field(default_factory=list)
+    #: Per cluster: its reserved appliance pool, and an expandable child with none (or None).
+    pools: dict[str, str] = field(default_factory=dict)
+    subpools: dict[str, str | None] = field(default_factory=dict)
+    #: (moid, cluster or None, active)
+    appliances: list[tuple[str, str | None, bool]] = field(default_factory=list)
+    #: (pair id, primary, secondary, cluster of both or None when they are apart)
+    pairs: list[tuple[str, str, str, str | None]] = field(default_factory=list)
+    next_chain: int = 10_000_000
+
+    def chain(self) -> int:
+        """A fresh chain id for one operation's events."""
+        self.next_chain += 1
+        return self.next_chain
+
+    def host_of(self, vm: str) -> str:
+        """The VM's host (every drawn VM has one)."""
+        host = self.b.vms[vm].host
+        assert host is not None
+        return host
+
+    def core_mhz(self, vm: str) -> int:
+        """The core speed of the VM's host."""
+        return int(self.b.hosts[self.host_of(vm)]["cpu_mhz"])
+
+
 @st.composite
 def inventories(
     draw: st.DrawFn,
@@ -109,11 +162,26 @@ def inventories(
     max_clusters: int = 3,
     max_hosts_per_cluster: int = 4,
     max_pairs: int = 4,
+    min_hosts_per_cluster: int = 2,
+    min_pairs: int = 0,
     max_standalone: int = 3,
     max_other_vms: int = 12,
     use_tags: bool | None = None,
+    pairs_apart_by_placement: bool = False,
 ) -> SyntheticInventory:
-    """Draw a valid inventory, compliant except for one violation of each rule in ``plant``."""
+    """Draw a valid inventory, compliant except for one violation of each rule in ``plant``.
+
+    ``pairs_apart_by_placement`` also draws HA pairs whose members are in different
+    clusters or on a standalone host (compliant for SA005; SA011 judges such pairs too).
+
+    Besides the basics it draws what vSphere allows and the rules must judge right:
+    clusters whose DRS ignores VM overrides (with a default that does not migrate), a
+    standalone host whose appliances carry their own reservations, pairs kept apart by
+    "must run on" VM-Host rules or by being in different clusters, appliances in an
+    expandable child pool with no reservation of its own, other VMs and child pools holding
+    reservations in the appliances' pools, partial own reservations, and migrations as
+    chains of events (cold moves of active appliances, vMotions of secondaries).
+    """
     unknown = set(plant) - set(PLANTABLE)
     if unknown:
         raise ValueError(f"cannot plant {sorted(unknown)}; plantable: {PLANTABLE}")
@@ -128,34 +196,50 @@ def inventories(
             )
         ),
     )
+    d = _Drawn(b)
     dc = b.datacenter(draw(name))
     dvs = b.dvswitch(draw(name), dc)
     dv_ok = b.dv_portgroup(draw(name), dvs)
     dv_silent = b.dv_portgroup(draw(name), dvs, policy=NetworkPolicy(notify_switches=False))
-    clusters: list[str] = []
-    hosts: dict[str, list[str]] = {}
-    pools: dict[str, str] = {}
-    defaults: dict[str, str | None] = {}
+
+    def add_portgroups(host: str) -> None:
+        b.standard_portgroup(host, "scalearc-net")
+        b.standard_portgroup(
+            host, "VM Network", computed=NetworkPolicy(notify_switches=draw(st.booleans()))
+        )
+
     for _ in range(draw(st.integers(1, max_clusters))):
         default = draw(st.sampled_from([None, "manual", "partiallyAutomated", "fullyAutomated"]))
-        cluster = b.cluster(draw(name), dc, drs_default=default)  # type: ignore[arg-type]
-        clusters.append(cluster)
-        defaults[cluster] = default
-        pools[cluster] = b.pool(draw(name), b.root_pool(cluster))
-        hosts[cluster] = []
-        for _ in range(draw(st.integers(2, max_hosts_per_cluster))):
-            host = b.host(draw(name), cluster, cpu_mhz=draw(st.sampled_from([2000, 2600, 3100])))
-            b.standard_portgroup(host, "scalearc-net")
-            b.standard_portgroup(
-                host, "VM Network", computed=NetworkPolicy(notify_switches=draw(st.booleans()))
+        # A cluster may switch VM overrides off only where its own default does not migrate.
+        honours = True if default in (None, "fullyAutomated") else draw(st.booleans())
+        cluster = b.cluster(draw(name), dc, drs_default=default, vm_overrides_enabled=honours)  # type: ignore[arg-type]
+        d.clusters.append(cluster)
+        d.pools[cluster] = b.pool(draw(name), b.root_pool(cluster))
+        d.subpools[cluster] = (
+            b.pool(draw(name), d.pools[cluster], expandable=True) if draw(st.booleans()) else None
+        )
+        if draw(st.integers(0, 3)) == 0:
+            # A child pool holding a reservation of its own: it consumes its parent's.
+            b.pool(
+                draw(name),
+                d.pools[cluster],
+                cpu_reservation=draw(st.integers(1, 4000)),
+                memory_reservation=draw(st.integers(1, 8192)),
             )
-            hosts[cluster].append(host)
+        d.hosts[cluster] = []
+        for _ in range(draw(st.integers(min_hosts_per_cluster, max_hosts_per_cluster))):
+            host = b.host(draw(name), cluster, cpu_mhz=draw(st.sampled_from([2000, 2600, 3100])))
+            add_portgroups(host)
+            d.hosts[cluster].append(host)
+    if draw(st.integers(0, 2)) == 0:
+        host = b.host(draw(name), None, datacenter=dc, cpu_mhz=draw(st.sampled_from([2000, 2600])))
+        add_portgroups(host)
+        d.standalone_hosts.append(host)
 
     planted: dict[str, set[str]] = {rule: set() for rule in plant}
-    appliances: list[tuple[str, str, bool]] = []  # (moid, cluster, active)
     tagged = draw(st.booleans()) if use_tags is None else use_tags
 
-    def add_appliance(role: str, pair: str | None, cluster: str, host: str) -> str:
+    def add_appliance(role: str, pair: str | None, cluster: str | None, host: str) -> str:
         values = {"scalearc-role": role, **({"scalearc-ha-pair": pair} if pair else {})}
         by_tags = tagged and draw(st.booleans())
         nics = [
@@ -167,42 +251,102 @@ def inventories(
             b.vm_snapshot(draw(name), timedelta(minutes=draw(st.integers(1, 600))))
             for _ in range(draw(st.integers(0, 1)))
         ]
+        core = int(b.hosts[host]["cpu_mhz"])
+        if cluster is None:
+            # A standalone host's root pool reserves nothing: its own reservations must cover it.
+            pool, cpu_own, memory_own = None, num_cpu * core, memory
+        else:
+            subpool = d.subpools[cluster]
+            pool = subpool if subpool is not None and draw(st.booleans()) else d.pools[cluster]
+            cpu_own, memory_own = draw(
+                st.sampled_from([(0, 0), (0, 0), (0, memory // 2), (num_cpu * core, memory)])
+            )
         vm = b.vm(
             draw(name),
             host,
-            pool=pools[cluster],
+            pool=pool,
             nics=nics,
             num_cpu=num_cpu,
             memory_mb=memory,
+            cpu_reservation=cpu_own,
+            memory_reservation=memory_own,
             custom_attributes={} if by_tags else values,
             snapshots=fresh,
             tags=[Tag(category=k, name=v) for k, v in values.items()] if by_tags else [],
             power_state=draw(st.sampled_from(["poweredOn", "poweredOn", "poweredOff"])),
         )
-        b.drs_override(
-            cluster, vm, behavior=draw(st.sampled_from(["manual", "partiallyAutomated"]))
-        )
-        appliances.append((vm, cluster, role != "secondary"))
+        if cluster is not None:
+            b.drs_override(
+                cluster, vm, behavior=draw(st.sampled_from(["manual", "partiallyAutomated"]))
+            )
+        active = role != "secondary"
+        if active and draw(st.integers(0, 3)) == 0:
+            # A cold move: its start event says so, whatever the end event does not.
+            chain = d.chain()
+            start, end = draw(
+                st.sampled_from(
+                    [
+                        ("VmBeingRelocatedEvent", "VmRelocatedEvent"),
+                        ("VmBeingMigratedEvent", "VmMigratedEvent"),
+                    ]
+                )
+            )
+            age = timedelta(hours=draw(st.integers(1, 700)))
+            b.event_of_type(start, vm, age=age, chain_id=chain)
+            b.event_of_type(end, vm, age=age, chain_id=chain)
+        if not active and draw(st.integers(0, 2)) == 0:
+            # The vendor allows a secondary's vMotion; at least two days old, so that a
+            # planted vMotion of its primary comes after it and cannot look like the
+            # pair-move procedure.
+            chain = d.chain()
+            age = timedelta(hours=draw(st.integers(48, 700)))
+            b.event_of_type("VmBeingHotMigratedEvent", vm, age=age, chain_id=chain)
+            b.event_of_type("VmMigratedEvent", vm, age=age, chain_id=chain)
+        if draw(st.integers(0, 5)) == 0:
+            b.event("ha-restart", vm, age=timedelta(hours=draw(st.integers(1, 700))))
+        d.appliances.append((vm, cluster, active))
         return vm
 
     pair_ids: list[str] = []
-    pairs: list[tuple[str, str, str, str]] = []  # (pair id, primary, secondary, cluster)
-    for _ in range(draw(st.integers(0, max_pairs))):
+    for i in range(draw(st.integers(min_pairs, max_pairs))):
         pair_id = draw(name.filter(lambda s: s.strip() and s.strip() not in pair_ids))
         pair_ids.append(pair_id.strip())
-        cluster = draw(st.sampled_from(clusters))
-        h1, h2 = draw(st.permutations(hosts[cluster]))[:2]
+        cluster = draw(st.sampled_from(d.clusters))
+        h1, h2 = draw(st.permutations(d.hosts[cluster]))[:2]
+        ways = ["anti-affinity", "vm-host", "both"]
+        apart = draw(st.sampled_from([*ways, "clusters"] if pairs_apart_by_placement else ways))
+        other = [c for c in d.clusters if c != cluster]
+        second_cluster: str | None = cluster
+        if apart == "clusters" and (other or d.standalone_hosts):
+            # Different clusters, or a standalone host: DRS and HA never bring them together.
+            choices: list[str | None] = [*other, *([None] if d.standalone_hosts else [])]
+            second_cluster = draw(st.sampled_from(choices))
+            h2 = (
+                draw(st.sampled_from(d.hosts[second_cluster]))
+                if second_cluster is not None
+                else d.standalone_hosts[0]
+            )
         primary = add_appliance("primary", pair_id, cluster, h1)
-        secondary = add_appliance("secondary", pair_id, cluster, h2)
-        b.anti_affinity(cluster, draw(name), [primary, secondary])
-        pairs.append((pair_id.strip(), primary, secondary, cluster))
+        secondary = add_appliance("secondary", pair_id, second_cluster, h2)
+        if second_cluster != cluster:
+            d.pairs.append((pair_id.strip(), primary, secondary, None))
+            continue
+        if apart in ("anti-affinity", "both", "clusters"):
+            b.anti_affinity(cluster, draw(name), [primary, secondary])
+        if apart in ("vm-host", "both"):
+            _pin_apart(b, cluster, i, primary, secondary, draw(st.permutations(d.hosts[cluster])))
+        d.pairs.append((pair_id.strip(), primary, secondary, cluster))
     for _ in range(draw(st.integers(0, max_standalone))):
-        cluster = draw(st.sampled_from(clusters))
-        add_appliance("standalone", None, cluster, draw(st.sampled_from(hosts[cluster])))
+        if d.standalone_hosts and draw(st.integers(0, 3)) == 0:
+            add_appliance("standalone", None, None, d.standalone_hosts[0])
+            continue
+        cluster = draw(st.sampled_from(d.clusters))
+        add_appliance("standalone", None, cluster, draw(st.sampled_from(d.hosts[cluster])))
 
-    # Ordinary VMs: anything goes, as long as it cannot make an appliance fail.
+    # Ordinary VMs: anything goes, as long as it cannot make an appliance fail. Those in an
+    # appliance pool hold reservations the pool's reservation is raised to cover, below.
     for _ in range(draw(st.integers(0, max_other_vms))):
-        cluster = draw(st.sampled_from(clusters))
+        cluster = draw(st.sampled_from(d.clusters))
         nics = [
             b.nic(
                 key=4000 + i,
@@ -215,55 +359,86 @@ def inventories(
             b.vm_snapshot(draw(name), timedelta(days=draw(st.integers(0, 400))))
             for _ in range(draw(st.integers(0, 2)))
         ]
+        pool_choices = [None, d.pools[cluster], d.subpools[cluster]]
         vm = b.vm(
             draw(name),
-            draw(st.sampled_from(hosts[cluster])),
+            draw(st.sampled_from(d.hosts[cluster])),
+            pool=draw(st.sampled_from(pool_choices)),
             nics=nics,
             snapshots=old,
             custom_attributes={"owner": draw(name)},
+            cpu_reservation=draw(st.sampled_from([0, 0, 500, 3000])),
+            memory_reservation=draw(st.sampled_from([0, 0, 1024, 16384])),
+            power_state=draw(st.sampled_from(["poweredOn", "poweredOff"])),
         )
         if draw(st.booleans()):
             b.event(
-                draw(st.sampled_from(["drs-migrate", "relocate", "revert", "hot-migrate"])),
+                draw(
+                    st.sampled_from(
+                        [
+                            "drs-migrate",
+                            "relocate",
+                            "revert",
+                            "hot-migrate",
+                            "cross-vcenter-migrate",
+                        ]
+                    )
+                ),
                 vm,
                 live=draw(st.sampled_from([True, False, None])),
+                chain_id=d.chain() if draw(st.booleans()) else None,
             )
 
     # Plant one violation per requested rule.
-    def pick_appliance(active_only: bool = False) -> tuple[str, str, bool] | None:
-        candidates = [a for a in appliances if a[2] or not active_only]
+    def pick_appliance(active_only: bool = False) -> tuple[str, str | None, bool] | None:
+        candidates = [a for a in d.appliances if a[2] or not active_only]
         return draw(st.sampled_from(candidates)) if candidates else None
 
+    drs_clusters_failing: set[str] = set()
+    starve: str | None = None
     for rule in sorted(plant):
         target = pick_appliance(active_only=rule == "SA009")
         if rule in ("SA004", "SA005"):
-            if not pairs:
+            together = [p for p in d.pairs if p[3] is not None]
+            if not together:
                 continue
-            pair_id, primary, secondary, cluster = draw(st.sampled_from(pairs))
+            pair_id, primary, secondary, pair_cluster = draw(st.sampled_from(together))
+            assert pair_cluster is not None
             if rule == "SA004":
-                _move(b, secondary, b.vms[primary].host)
+                _move(b, secondary, d.host_of(primary))
             else:
-                _drop_anti_affinity(b, cluster, {primary, secondary})
+                _unseparate(b, pair_cluster, {primary, secondary})
             planted[rule].add(pair_id)
             continue
         if rule == "SA011":
-            cluster = draw(st.sampled_from(clusters))
+            lone_cluster = draw(st.sampled_from(d.clusters))
             lone = draw(name.filter(lambda s: s.strip() and s.strip() not in pair_ids))
             pair_ids.append(lone.strip())
-            add_appliance("primary", lone, cluster, draw(st.sampled_from(hosts[cluster])))
+            add_appliance(
+                "primary", lone, lone_cluster, draw(st.sampled_from(d.hosts[lone_cluster]))
+            )
             planted[rule].add(lone.strip())
             continue
         if target is None:
             continue
-        vm_moid, cluster, _active = target
+        vm_moid, target_cluster, _active = target
         target_vm = b.vms[vm_moid]
         if rule == "SA001":
             nics = list(target_vm.nics)
-            nics[0] = b.nic(key=nics[0].key, address_type="generated")
+            if draw(st.booleans()):
+                nics[0] = b.nic(key=nics[0].key, address_type="generated")
+            else:
+                # Static, but where vCenter generates MACs (a warning).
+                fourth, fifth = draw(st.integers(0x40, 0xFF)), draw(st.integers(0, 0xFFFF))
+                mac = f"00:50:56:{fourth:02x}:{fifth >> 8:02x}:{fifth & 0xFF:02x}"
+                nics[0] = b.nic(key=nics[0].key, mac=mac)
             _replace_vm(b, vm_moid, nics=nics)
         elif rule == "SA002":
-            host = draw(st.sampled_from(hosts[cluster]))
-            b.vm(draw(name), host, nics=[b.nic(network="VM Network", mac=target_vm.nics[0].mac)])
+            b.vm(
+                draw(name),
+                d.host_of(vm_moid),
+                nics=[b.nic(network="VM Network", mac=target_vm.nics[0].mac)],
+            )
         elif rule == "SA003":
             nics = list(target_vm.nics)
             nics[0] = b.nic(
@@ -274,26 +449,158 @@ def inventories(
             )
             _replace_vm(b, vm_moid, nics=nics)
         elif rule == "SA006":
-            b.drs_override(cluster, vm_moid, behavior="fullyAutomated")
+            if target_cluster is None:
+                continue  # outside a target_cluster DRS does not apply
+            spec = b.clusters[target_cluster]
+            if not spec["vm_overrides_enabled"]:
+                spec["drs_default"] = "fullyAutomated"  # every VM of the target_cluster now fails
+                drs_clusters_failing.add(target_cluster)
+                continue
+            if spec["drs_default"] in (None, "fullyAutomated") and draw(st.booleans()):
+                spec["vm_overrides_enabled"] = False  # the manual overrides no longer count
+                drs_clusters_failing.add(target_cluster)
+                continue
+            b.drs_override(target_cluster, vm_moid, behavior="fullyAutomated")
         elif rule == "SA007":
-            _replace_vm(b, vm_moid, resource_pool=b.root_pool(cluster))
+            if (
+                target_cluster is not None
+                and draw(st.booleans())
+                and target_vm.memory_allocation.reservation < target_vm.memory_mb
+            ):
+                starve = vm_moid  # its pool's memory reservation falls short, below
+                continue
+            root = (
+                b.root_pool(target_cluster)
+                if target_cluster is not None
+                else str(b.hosts[d.host_of(vm_moid)]["root_pool"])
+            )
+            _replace_vm(
+                b,
+                vm_moid,
+                resource_pool=root,
+                cpu_allocation=Allocation(),
+                memory_allocation=Allocation(),
+            )
         elif rule == "SA008":
             age = timedelta(hours=draw(st.integers(25, 24 * 90)))
             _replace_vm(
                 b, vm_moid, snapshots=[*target_vm.snapshots, b.vm_snapshot(draw(name), age)]
             )
         elif rule == "SA009":
-            b.event("drs-migrate", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
+            # Within two days, so after any vMotion of its partner (see add_appliance).
+            age = timedelta(hours=draw(st.integers(1, 47)))
+            how = draw(st.sampled_from(["drs", "hot", "encrypted", "arrived"]))
+            chain = d.chain()
+            if how == "drs":
+                b.event("drs-migrate", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
+            elif how == "arrived":
+                b.event_of_type("com.vmware.vc.vm.DstVmMigratedEvent", vm_moid, age=age)
+            else:
+                start = (
+                    "VmBeingHotMigratedEvent"
+                    if how == "hot"
+                    else "com.vmware.vc.vm.VmHotMigratingWithEncryptionEvent"
+                )
+                b.event_of_type(start, vm_moid, age=age, chain_id=chain)
+                b.event_of_type("VmRelocatedEvent", vm_moid, age=age, chain_id=chain)
         elif rule == "SA010":
             b.event("revert", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
         planted[rule].add(vm_moid)
-    # Reserve what the pool's appliances need, from where they finally are.
-    for pool in pools.values():
-        members = [b.vms[moid] for moid, _, _ in appliances if b.vms[moid].resource_pool == pool]
-        cpu = sum(vm.num_cpu * b.hosts[vm.host]["cpu_mhz"] for vm in members if vm.host)
-        memory = sum(vm.memory_mb for vm in members)
-        b.set_pool_reservation(pool, cpu=max(cpu, 1), memory=max(memory, 1))
+
+    _reserve_what_appliances_need(d, draw(st.integers(0, 2048)))
+    if starve is not None:
+        planted["SA007"] |= _starve(d, starve)
+    for cluster in drs_clusters_failing:
+        planted["SA006"] |= {moid for moid, c, _ in d.appliances if c == cluster}
     return SyntheticInventory(b.build(), {k: frozenset(v) for k, v in planted.items()})
+
+
+def _pin_apart(
+    b: InventoryBuilder, cluster: str, index: int, primary: str, secondary: str, hosts: list[str]
+) -> None:
+    """Mandatory "must run on" rules pinning the two VMs to disjoint host groups."""
+    first, second = b.vms[primary].host, b.vms[secondary].host
+    rest = [h for h in hosts if h not in (first, second)]
+    split = len(rest) // 2
+    for role, vm, own, extra in (
+        ("p", primary, first, rest[:split]),
+        ("s", secondary, second, rest[split:]),
+    ):
+        b.vm_group(cluster, f"pair-{index}-{role}-vms", [vm])
+        b.host_group(cluster, f"pair-{index}-{role}-hosts", [h for h in (own, *extra) if h])
+        b.vm_host_rule(
+            cluster,
+            f"pair-{index}-{role}-must-run-on",
+            f"pair-{index}-{role}-vms",
+            f"pair-{index}-{role}-hosts",
+        )
+
+
+def _unseparate(b: InventoryBuilder, cluster: str, members: set[str]) -> None:
+    """Drop what keeps the members apart: their anti-affinity rule; their VM-Host rules
+    stay, disabled (so the rule says which rule would have covered them)."""
+    groups = {
+        g.name for g in b.clusters[cluster]["groups"] if g.kind == "vm" and set(g.members) & members
+    }
+    rules = b.clusters[cluster]["rules"]
+    rules[:] = [
+        msgspec.structs.replace(r, enabled=False)
+        if r.kind == "vm-host" and r.vm_group in groups
+        else r
+        for r in rules
+        if not (r.kind == "vm-anti-affinity" and members <= set(r.vms))
+    ]
+
+
+def _in_pool_group(d: _Drawn, vm: str, pool: str, cluster: str) -> bool:
+    """Whether the VM runs in ``pool`` or in the expandable child that draws on it."""
+    return d.b.vms[vm].resource_pool in (pool, d.subpools[cluster])
+
+
+def _held_and_needed(d: _Drawn, pool: str, cluster: str) -> tuple[int, int]:
+    """The CPU and memory an appliance pool must reserve: every reservation held in it (its
+    appliances' own, other VMs', its child pools') plus what its appliances need beyond
+    their own. Written independently of ``snapshot.reservations``, as the tests' oracle."""
+    b = d.b
+    group = (pool, d.subpools[cluster])
+    appliances = {moid for moid, _, _ in d.appliances}
+    cpu = memory = 0
+    for moid, vm in b.vms.items():
+        if vm.resource_pool not in group or vm.template:
+            continue
+        cpu += vm.cpu_allocation.reservation
+        memory += vm.memory_allocation.reservation
+        if moid in appliances:
+            cpu += max(vm.num_cpu * d.core_mhz(moid) - vm.cpu_allocation.reservation, 0)
+            memory += max(vm.memory_mb - vm.memory_allocation.reservation, 0)
+    for child in b.pools.values():
+        if child.parent in group:
+            cpu += child.cpu.reservation
+            memory += child.memory.reservation
+    return cpu, memory
+
+
+def _reserve_what_appliances_need(d: _Drawn, slack: int) -> None:
+    """Reserve in each appliance pool what it must (see ``_held_and_needed``), plus slack."""
+    for cluster, pool in d.pools.items():
+        cpu, memory = _held_and_needed(d, pool, cluster)
+        d.b.set_pool_reservation(pool, cpu=max(cpu + slack, 1), memory=max(memory + slack, 1))
+
+
+def _starve(d: _Drawn, target: str) -> set[str]:
+    """Reserve one MB less memory than the target's pool must: its appliances whose own
+    reservation does not cover their memory fall short, and only they."""
+    b = d.b
+    cluster = next(c for c, pool in d.pools.items() if _in_pool_group(d, target, pool, c))
+    pool = d.pools[cluster]
+    _, memory = _held_and_needed(d, pool, cluster)
+    b.set_pool_reservation(pool, cpu=b.pools[pool].cpu.reservation, memory=max(memory - 1, 0))
+    return {
+        moid
+        for moid, _, _ in d.appliances
+        if _in_pool_group(d, moid, pool, cluster)
+        and b.vms[moid].memory_allocation.reservation < b.vms[moid].memory_mb
+    }
 
 
 def _replace_vm(b: InventoryBuilder, moid: str, **changes: Any) -> None:
@@ -304,20 +611,20 @@ def _move(b: InventoryBuilder, moid: str, host: str | None) -> None:
     _replace_vm(b, moid, host=host)
 
 
-def _drop_anti_affinity(b: InventoryBuilder, cluster: str, members: set[str]) -> None:
-    rules = b.clusters[cluster]["rules"]
-    rules[:] = [r for r in rules if not members <= set(r.vms)]
-
-
 # -- running rules ------------------------------------------------------------------------
 
 _RULES_CACHE: dict[str, LoadedRule] = {}
 
 
-def builtin_rule(rule_id: str) -> LoadedRule:
-    """A built-in rule by id (loaded once)."""
+def _builtin_ids() -> list[str]:
     if not _RULES_CACHE:
         _RULES_CACHE.update({item.rule.id: item for item in discover_rules(plugins=False)})
+    return list(_RULES_CACHE)
+
+
+def builtin_rule(rule_id: str) -> LoadedRule:
+    """A built-in rule by id (loaded once)."""
+    _builtin_ids()
     return _RULES_CACHE[rule_id]
 
 
@@ -338,3 +645,125 @@ def run_rule(
     )
     inventory = Inventory(snapshot, as_of=as_of, selection=config.selection)
     return sorted_results(evaluate_rule(loaded, inventory, config))
+
+
+# -- what-if plans -----------------------------------------------------------------------
+
+PlanStep = dict[str, Any]
+
+
+def secondary_live_move(vm: str, to: str) -> list[PlanStep]:
+    """Plan steps for vMotioning the secondary ``vm`` by the vendor's steps 2-7."""
+    return [
+        {"stop_services": vm},
+        {"migrate": vm, "to": to, "mode": "live"},
+        {"check_connectivity": vm},
+        {"check_ha_lag": vm},
+        {"start_services": vm},
+    ]
+
+
+def pair_move(
+    pair: str, primary: str, secondary: str, *, primary_to: str, secondary_to: str
+) -> list[PlanStep]:
+    """Plan steps moving both members of an HA pair the vendor's way: the secondary,
+    a switchover, then the newly demoted secondary, each move wrapped in steps 2-7."""
+    return [
+        *secondary_live_move(secondary, secondary_to),
+        {"switchover": pair},
+        *secondary_live_move(primary, primary_to),
+    ]
+
+
+@st.composite
+def pair_move_plans(
+    draw: st.DrawFn,
+    snapshot: Snapshot,
+    *,
+    max_pairs: int = 2,
+    selection: ApplianceSelection | None = None,
+) -> list[list[PlanStep]]:
+    """Plans that move HA pairs of ``snapshot`` by the vendor's procedure (:func:`pair_move`),
+    one block of steps per pair; ``[]`` when no pair can be moved.
+
+    A pair qualifies when both members run; each goes to another usable host of its
+    cluster that carries its networks, is no faster (so the pool's reservation, sized by
+    host speed, still covers it) and is not where its partner is at that moment. VMs and
+    hosts are named by moid, since generated names need not be unique.
+    """
+    inventory = Inventory(snapshot, selection=selection)
+    movable = []
+    for pair in inventory.pairs.values():
+        by_role = {m.role: m.vm for m in pair.members}
+        if pair.orphan or len(pair.members) != 2 or set(by_role) != {Role.PRIMARY, Role.SECONDARY}:
+            continue
+        if all(vm.power_state == "poweredOn" and vm.host for vm in by_role.values()):
+            movable.append((pair.id, by_role[Role.PRIMARY], by_role[Role.SECONDARY]))
+    if not movable:
+        return []
+    chosen = draw(
+        st.lists(st.sampled_from(movable), min_size=1, max_size=max_pairs, unique_by=lambda m: m[0])
+    )
+
+    def destinations(vm: VirtualMachine, partner_host: str | None) -> list[str]:
+        source = inventory.host(vm.host)
+        assert source is not None
+        return [
+            host.moid
+            for host in inventory.cluster_hosts(vm)
+            if host.moid not in (vm.host, partner_host)
+            and unusable(host) is None
+            and host.cpu_mhz <= source.cpu_mhz
+            and all(inventory.carries_network(host, nic) for nic in vm.nics if nic.connected)
+        ]
+
+    blocks = []
+    for pair_id, primary, secondary in chosen:
+        secondary_to = destinations(secondary, primary.host)
+        if not secondary_to:
+            continue
+        to_s = draw(st.sampled_from(secondary_to))
+        primary_to = destinations(primary, to_s)
+        if primary_to:
+            to_p = draw(st.sampled_from(primary_to))
+            blocks.append(
+                pair_move(pair_id, primary.moid, secondary.moid, primary_to=to_p, secondary_to=to_s)
+            )
+    return blocks
+
+
+@st.composite
+def broken_plans(draw: st.DrawFn, blocks: Sequence[Sequence[PlanStep]]) -> list[PlanStep]:
+    """The plan of ``blocks`` with one step removed, or one step moved elsewhere in its own
+    block (across blocks a move can be harmless: another pair's steps do not depend on it)."""
+    block = draw(st.integers(0, len(blocks) - 1))
+    steps = list(blocks[block])
+    index = draw(st.integers(0, len(steps) - 1))
+    moved = steps.pop(index)
+    if draw(st.booleans()):
+        position = draw(st.integers(0, len(steps) - 1))
+        steps.insert(position + (position >= index), moved)  # anywhere but where it was
+    before = [step for b in blocks[:block] for step in b]
+    after = [step for b in blocks[block + 1 :] for step in b]
+    return [*before, *steps, *after]
+
+
+def run_whatif(
+    snapshot: Snapshot,
+    plan: Sequence[Mapping[str, Any]] | str | Path,
+    *,
+    config: Config | None = None,
+    as_of: datetime | None = None,
+) -> WhatIf:
+    """Run ``whatif`` in memory with the built-in rules: ``plan`` is a plan file, or a list
+    of steps written to a temporary ``plan.yaml``. A plan error raises InputError naming
+    ``plan.yaml:LINE``, as the command would print it before exiting 2."""
+    if not isinstance(plan, str | Path):
+        with tempfile.TemporaryDirectory(prefix="scalearc-whatif-") as tmp:
+            path = Path(tmp) / "plan.yaml"
+            path.write_text(yaml.safe_dump({"steps": list(plan)}, sort_keys=False))
+            return run_whatif(snapshot, path, config=config, as_of=as_of)
+    loaded = LoadedSnapshot(path="snapshot.json", sha256="0" * 64, snapshot=snapshot)
+    rules = [builtin_rule(item) for item in sorted(_builtin_ids())]
+    inputs = RunInputs([loaded], rules, config or Config(), as_of)
+    return what_if(inputs, load_plan(plan))

@@ -22,7 +22,7 @@ def test_check_lab_prints_findings_and_fails() -> None:
     assert "FAIL    SA004 error   ha-pair billing: sa-billing-01 and sa-billing-02 both run" in (
         result.stdout
     )
-    assert "37 passed, 14 failed, 0 waived, 1 unknown, 0 crashed" in result.stdout
+    assert "52 passed, 17 failed, 0 waived, 1 unknown, 0 crashed" in result.stdout
     assert "\033[" not in result.stdout  # not a terminal: no colour
 
 
@@ -59,7 +59,7 @@ def test_json_results_contract(tmp_path: Path) -> None:
     )
     assert vm["object"]["kind"] == "vm" and vm["object"]["id"].startswith("vm-")
     assert vm["status"] == "fail"
-    assert document["summary"] == {"pass": 37, "fail": 14, "waived": 0, "unknown": 1, "crashed": 0}
+    assert document["summary"] == {"pass": 52, "fail": 17, "waived": 0, "unknown": 1, "crashed": 0}
     assert sum(document["summary"].values()) == len(document["results"])
 
 
@@ -137,7 +137,7 @@ def test_rules_all_adds_the_plan_rules_and_waiver001_after_the_rule_modules() ->
     assert result.code == 0
     lines = result.stdout.splitlines()
     ids = [line.split()[0] for line in lines]
-    plan_ids = [f"PLAN00{n}" for n in range(1, 7)]
+    plan_ids = [f"PLAN00{n}" for n in range(1, 10)]
     assert ids == [*(f"SA{n:03d}" for n in range(1, 12)), *plan_ids, "WAIVER001"]
     # The SA lines keep their columns; the longer plan names widen only --all's.
     assert [line.split() for line in lines[:11]] == [line.split() for line in default]

@@ -107,6 +107,8 @@ def test_select_appliances_by_folder(tmp_path: Path) -> None:
         "sa-billing-02",
         "sa-reports-01",
         "sa-old-02",
+        "sa-search-01",
+        "sa-search-02",
     }
 
 

@@ -64,7 +64,7 @@ def test_rules_dir_rule_runs(tmp_path: Path) -> None:
     assert result.code == 0, result.stderr
     results = json.loads(out.read_text())["results"]
     extra = [r for r in results if r["rule"] == "XT001"]
-    assert len(extra) == 6
+    assert len(extra) == 8
     assert all(r["status"] == "fail" and r["severity"] == "warning" for r in extra)
 
 

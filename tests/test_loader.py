@@ -120,8 +120,14 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_unreadable_file(tmp_path: Path) -> None:
-    path = write(tmp_path, b"\xff\xfe\x00garbage")
+    path = write(tmp_path, b"\x00\x9fgarbage")
     with pytest.raises(InputError, match="not valid JSON"):
+        load_snapshot(path)
+
+
+def test_utf16_file_is_named_as_such(tmp_path: Path) -> None:
+    path = write(tmp_path, b"\xff\xfe\x00garbage")
+    with pytest.raises(InputError, match="starts with a UTF-16 byte-order mark; save the file"):
         load_snapshot(path)
 
 

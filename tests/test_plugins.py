@@ -60,7 +60,7 @@ def test_plugin_rule_runs_with_config_options(plugin_site: Path, tmp_path: Path)
     )
     assert result.code == 0, result.stderr
     acme = [r for r in json.loads(result.stdout)["results"] if r["rule"] == "ACME001"]
-    assert len(acme) == 6
+    assert len(acme) == 8
     assert {r["status"] for r in acme} == {"fail"}
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import msgspec
-from hypothesis import given
+import pytest
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
 from scalearc_lint.engine.config import Config
@@ -12,6 +13,7 @@ from scalearc_lint.engine.results import Result, ResultsDocument, SnapshotInfo, 
 from scalearc_lint.engine.rule import Status
 from scalearc_lint.snapshot.inventory import Inventory
 from scalearc_lint.snapshot.loader import decode_snapshot, encode_snapshot
+from scalearc_lint.snapshot.model import Snapshot
 from scalearc_lint.testing import PLANTABLE, SyntheticInventory, hostile_text, inventories, run_rule
 
 RULES = discover_rules(plugins=False)
@@ -92,3 +94,69 @@ def test_every_appliance_and_pair_gets_a_result_per_rule(inv: SyntheticInventory
             assert objects == set(inventory.appliances)
         if item.rule.id == "SA011":
             assert objects == set(inventory.pairs)
+
+
+@given(inventories(pairs_apart_by_placement=True))
+def test_pairs_apart_by_cluster_or_standalone_host_pass_sa005(inv: SyntheticInventory) -> None:
+    results = run_rule("SA005", inv.snapshot)
+    assert [r for r in results if r.status is not Status.PASS] == []
+
+
+@given(inventories(plant={"SA005"}, pairs_apart_by_placement=True))
+def test_sa005_violation_is_found_among_pairs_apart_by_placement(
+    inv: SyntheticInventory,
+) -> None:
+    found = {r.object.id for r in run_rule("SA005", inv.snapshot) if r.status is Status.FAIL}
+    assert found == set(inv.planted["SA005"])
+
+
+def _situations(snapshot: Snapshot) -> set[str]:
+    """Which of the situations the new semantics must judge a snapshot contains."""
+    seen: set[str] = set()
+    inventory = Inventory(snapshot)
+    clusters = snapshot.clusters.values()
+    if any(c.drs.enable_vm_behavior_overrides is False for c in clusters):
+        seen.add("VM overrides off")
+    if any(r.kind == "vm-host" for c in clusters for r in c.rules):
+        seen.add("VM-Host rules")
+    if any(h.cluster is None for h in snapshot.hosts.values()):
+        seen.add("standalone host")
+    for moid, appliance in inventory.appliances.items():
+        _, memory = inventory.guaranteed_resources(appliance.vm)
+        pool = inventory.pool(appliance.vm.resource_pool)
+        if memory.headroom is not None and pool is not None and memory.headroom.pool != pool:
+            seen.add("expandable pool with none")
+        if memory.headroom is not None and memory.headroom.held_by_others:
+            seen.add("reservations held by others")
+        if memory.own and memory.own < (memory.configured or 0):
+            seen.add("partial own reservation")
+        if any(len(m.events) > 1 and m.live for m in inventory.migrations_of(moid)):
+            seen.add("chained vMotion")
+        if any(m.live is False for m in inventory.migrations_of(moid)):
+            seen.add("cold migration")
+    return seen
+
+
+SITUATIONS = (
+    "VM overrides off",
+    "VM-Host rules",
+    "standalone host",
+    "expandable pool with none",
+    "reservations held by others",
+    "partial own reservation",
+    "chained vMotion",
+    "cold migration",
+)
+
+
+# find() reprs the inventory it found, which is large; the warning saying so is noise here.
+@pytest.mark.filterwarnings("ignore:Generating overly large repr")
+@pytest.mark.parametrize("situation", SITUATIONS)
+def test_the_strategy_draws_the_situations_the_rules_must_judge(situation: str) -> None:
+    """Else the properties above would pass without ever meeting it."""
+    find(
+        inventories(plant=PLANTABLE, pairs_apart_by_placement=True),
+        lambda inv: situation in _situations(inv.snapshot),
+        # Finding one is the point: no shrinking it to the smallest (slow, and not needed).
+        settings=settings(max_examples=300, database=None, deadline=None, phases=[Phase.generate]),
+    )

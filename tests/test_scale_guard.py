@@ -195,8 +195,9 @@ def test_builtin_rules_do_constant_work_per_object() -> None:
     small, large = work_profile(SMALL, builtin()), work_profile(LARGE, builtin())
     assert_constant_work(small, large)
     # The guard really watched the VMs: two passes checking references on load, one to
-    # identify appliances, one for the MAC index.
-    assert large.passes("vms") <= 4, "a new full pass over the VMs: is it needed?"
+    # identify appliances, one for the MAC index, one for the VM reservations held in the
+    # appliances' pools (SA007: other VMs' reservations consume the pool's).
+    assert large.passes("vms") <= 5, "a new full pass over the VMs: is it needed?"
     assert large.calls["SA001"] == large.sizes["appliances"] > 0
 
 

@@ -37,7 +37,8 @@ from scalearc_lint.engine.results import (
 )
 from scalearc_lint.engine.rule import Severity, Status
 from scalearc_lint.errors import InputError
-from scalearc_lint.io.inputs import read_input_file
+from scalearc_lint.io.inputs import read_input_file, without_bom
+from scalearc_lint.io.jsonfile import check_unique_keys
 from scalearc_lint.text import printable
 
 Identity = tuple[str, ...]
@@ -64,11 +65,17 @@ def identity(result: Result) -> Identity:
 
 def load_results(path: str | Path) -> ResultsDocument:
     """Read a ``--json`` results file, or raise InputError naming the problem."""
-    data = read_input_file(path, what="results")
+    data = without_bom(read_input_file(path, what="JSON results file"), path)
+    check_unique_keys(data, path)
     try:
-        return decode_document(data)
+        document = decode_document(data)
     except (msgspec.DecodeError, ValueError) as exc:
         raise InputError(f"{path}: not a scalearc-lint --json results file ({exc})") from None
+    except RecursionError:
+        raise InputError(
+            f"{path}: not a scalearc-lint --json results file (nested too deeply)"
+        ) from None
+    return document
 
 
 def _state(result: Result, before: list[Result]) -> BaselineState:

@@ -197,11 +197,25 @@ def parse_expiry(value: object) -> tuple[datetime, str]:
                 ) from None
     if isinstance(value, datetime):
         aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        return aware, aware.isoformat()
+        return _in_utc(aware), aware.isoformat()
     if isinstance(value, date):
+        if value == date.max:
+            # 9999-12-31, a common way to write "never": its end is past datetime's range.
+            return datetime.max.replace(tzinfo=UTC), value.isoformat()
         end = datetime.combine(value, time(), tzinfo=UTC) + timedelta(days=1)
         return end, value.isoformat()
     raise ValueError(f"expected a date such as 2026-12-31, got {value!r}")
+
+
+def _in_utc(value: datetime) -> datetime:
+    """``value`` in UTC; a time whose UTC form would pass year 9999 (or precede year 1) is
+    clamped there, so comparing it can never overflow."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        offset = value.utcoffset()
+        extreme = datetime.max if offset is not None and offset < timedelta(0) else datetime.min
+        return extreme.replace(tzinfo=UTC)
 
 
 def judged_at(document: ResultsDocument) -> datetime:

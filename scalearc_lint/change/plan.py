@@ -1,14 +1,18 @@
-"""What-if plans: a YAML list of planned changes, applied in memory to a snapshot.
+"""What-if plans: a YAML list of planned changes, lived in memory as vSphere and ScaleArc HA would.
 
 A plan file (``scalearc-lint whatif SNAPSHOT --plan PLAN.yaml``)::
 
     description: Firmware upgrade of esx-1     # optional, free text
     vcenter: vcenter.lab.example              # optional; must be the snapshot's vCenter
     steps:                                    # applied in order
+      - stop_services: sa-alpha-2             # manual: vendor steps 2-3 (heartbeat, idblb...)
       - migrate: sa-alpha-2                   # VM: name, moid or instance UUID
         to: esx-3                             # host: name or moid
         mode: live                            # live (vMotion, VM running) | cold (VM off)
         pool: scalearc                        # optional resource pool (name or moid)
+      - check_connectivity: sa-alpha-2        # manual: vendor step 5 (databases, the primary)
+      - check_ha_lag: sa-alpha-2              # manual: vendor step 6 (lag within HA limits)
+      - start_services: sa-alpha-2            # manual: vendor step 7
       - switchover: alpha                     # HA pair id: primary and secondary swap roles
       - maintenance: esx-1                    # enter maintenance: running VMs are evacuated
       - exit_maintenance: esx-1
@@ -29,29 +33,51 @@ A plan file (``scalearc-lint whatif SNAPSHOT --plan PLAN.yaml``)::
 
 Every step may also carry ``note:`` (free text). A step that cannot happen (an
 unknown VM or host, a live migration of a powered-off VM, a cold migration of a
-running one, a host already in maintenance...) is a plan error: exit 2 naming
-the file and line of the step.
+running one, a host vCenter cannot use...) is a plan error: exit 2 naming the
+file and line of the step.
 
-Semantics worth knowing:
+How a step changes the simulated world (:class:`PlanState`: the snapshot, plus
+which appliances' ScaleArc services a manual step stopped):
 
-- ``migrate`` to a host of another cluster moves the VM into that cluster's root
-  pool (unless ``pool`` says otherwise) and out of the old cluster's DRS
-  overrides, rules and groups, as vCenter does.
-- ``maintenance`` moves every powered-on VM of the host by live migration, as
-  DRS does; a VM goes to the host of its cluster (connected, not in maintenance)
-  where no VM sharing an enabled anti-affinity rule with it, and no member of its
-  own HA pair, runs; among those the one running the fewest VMs, then by name.
-  When no such host is left the VM goes to the least-loaded host anyway, and the
-  step reports the pair (or rule) that could no longer be kept apart. Powered-off
-  VMs stay registered on the host.
-- ``switchover`` swaps the roles where the appliance selection reads them: the
-  role custom attribute if set, else the tag in the role category. A selection
-  by name cannot express a switchover and is a plan error.
+- ``migrate``: the source host must be connected (vCenter cannot move a VM off a
+  disconnected or not-responding host); the destination must be connected, out
+  of maintenance and powered on (not in DPM standby), and must carry every
+  connected vNIC's network - the standard portgroup of that name on the host, or
+  membership in the distributed switch - as vCenter's compatibility check
+  requires. What the snapshot cannot tell (unexported portgroups or switch
+  members, opaque networks) is assumed and recorded as :class:`Unverified`. A
+  move to another compute resource (another cluster, or a standalone host) puts
+  the VM into that resource's root pool (unless ``pool`` says otherwise) and
+  out of the old cluster's DRS overrides, rules and groups, as vCenter does.
+- ``maintenance`` (on a connected host) moves every powered-on VM by live
+  migration, as DRS does: to a usable host of its cluster that carries its
+  networks, where no VM sharing an enabled anti-affinity rule with it and no
+  member of its own HA pair runs; among those the one running the fewest VMs,
+  then by name. When no such host is left the VM goes to the least-loaded
+  compatible host anyway, and the step reports the pair (or rule) that could no
+  longer be kept apart; a VM no usable host can take is a plan error.
+  Powered-off VMs stay registered on the host.
+- ``switchover`` needs the pair's primary and secondary both powered on, on
+  reachable hosts; it swaps their roles (cause ``switchover``).
+- ``power_off`` of an HA primary, or ``stop_services`` on it (its heartbeat
+  stops), is a failure as ScaleArc HA sees it: a running secondary whose services
+  run takes over (both roles change, cause ``failover``); with none, the pair is
+  down and the roles stay. ``power_on`` boots the VM with its services running.
+- Roles change wherever identification reads them
+  (:func:`scalearc_lint.snapshot.identification.with_role`: the role custom
+  attribute and the role tag alike). A selection by name cannot express a role
+  change, so a switchover or failover under it is a plan error.
+- The manual steps (``stop_services``, ``check_connectivity``, ``check_ha_lag``,
+  ``start_services``) name an appliance; apart from the services flag and the
+  failover above they change nothing. The change-plan lint (PLAN008) requires
+  them around each live migration of a secondary.
 - ``take_snapshot`` creates the snapshot at the run's as-of time.
 
 Applying a plan never changes the snapshot it is given: each step derives a new
-frozen snapshot (``msgspec.structs.replace``); :class:`PlanRun` keeps every
-intermediate state for the change-plan lint (:mod:`scalearc_lint.change.planlint`).
+frozen state (``msgspec.structs.replace``); :class:`PlanRun` keeps every
+intermediate state with what the step did (moves, role changes, assumptions),
+for the change-plan lint (:mod:`scalearc_lint.change.planlint`) and for anyone
+who wants to inspect the simulation step by step.
 """
 
 from __future__ import annotations
@@ -60,14 +86,20 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
 from scalearc_lint.errors import InputError
 from scalearc_lint.io.yamlfile import YamlDocument, YamlPath, load_yaml
-from scalearc_lint.snapshot.identification import ApplianceSelection, Role
+from scalearc_lint.snapshot.identification import (
+    ApplianceSelection,
+    Identifier,
+    Role,
+    with_role,
+)
 from scalearc_lint.snapshot.inventory import Inventory
 from scalearc_lint.snapshot.model import (
     Cluster,
@@ -76,27 +108,12 @@ from scalearc_lint.snapshot.model import (
     Host,
     ResourcePool,
     Snapshot,
-    Tag,
     VirtualMachine,
     VmSnapshot,
 )
 
 _TOP_LEVEL_KEYS = ("description", "vcenter", "steps")
 _COMMON_KEYS = ("note",)
-#: Operation -> (required parameters, optional parameters), besides the operation key itself.
-OPERATIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "migrate": (("to", "mode"), ("pool",)),
-    "maintenance": ((), ()),
-    "exit_maintenance": ((), ()),
-    "power_off": ((), ()),
-    "power_on": ((), ()),
-    "take_snapshot": ((), ("name",)),
-    "remove_snapshot": ((), ("name",)),
-    "switchover": ((), ()),
-    "drs_override": (("behavior",), ()),
-    "add_anti_affinity": (("vms",), ("enabled",)),
-    "remove_anti_affinity": ((), ("cluster",)),
-}
 MIGRATION_MODES = ("live", "cold")
 DRS_SETTINGS = ("manual", "partiallyAutomated", "fullyAutomated", "disabled", "inherit")
 
@@ -120,6 +137,11 @@ class Step:
     def location(self) -> str:
         """``file:line`` of the step."""
         return self.doc.where(self.at)
+
+    @property
+    def manual(self) -> bool:
+        """Whether this is one of the vendor's manual steps (not simulated, only ordered)."""
+        return OPERATIONS[self.op].manual
 
     def where(self, key: str | None = None) -> str:
         """``file:line`` of one of the step's keys (or of the step)."""
@@ -190,7 +212,7 @@ def _step(doc: YamlDocument, i: int, raw: Any) -> Step:
             f"(operations: {known_ops})"
         )
     op = ops[0]
-    required, optional = OPERATIONS[op]
+    required, optional = OPERATIONS[op].required, OPERATIONS[op].optional
     allowed = {op, *required, *optional, *_COMMON_KEYS}
     for key in raw:
         if key not in allowed:
@@ -226,7 +248,16 @@ def _check_values(step: Step) -> None:
         )
 
 
-# -- applying ---------------------------------------------------------------------------
+# -- the simulated world ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlanState:
+    """The simulated world at one moment of a plan: the inventory, and what vCenter does
+    not record - the appliances whose ScaleArc and HA services a manual step stopped."""
+
+    snapshot: Snapshot
+    services_stopped: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,18 +270,44 @@ class Move:
     live: bool
 
 
+RoleChangeCause = Literal["switchover", "failover"]
+
+
+@dataclass(frozen=True, slots=True)
+class RoleChange:
+    """An HA role changing in a step: by a manual switchover, or by a failover when the
+    primary goes down and the secondary takes over the traffic."""
+
+    vm: str
+    before: Role
+    after: Role
+    cause: RoleChangeCause
+
+
+@dataclass(frozen=True, slots=True)
+class Unverified:
+    """Something a step needs that the snapshot cannot confirm; the simulation assumed it."""
+
+    vm: str
+    what: str
+
+
 @dataclass(frozen=True, slots=True)
 class StepOutcome:
     """One step with the states before and after it and what it did."""
 
     step: Step
-    before: Snapshot
-    after: Snapshot
+    before: PlanState
+    after: PlanState
     moves: tuple[Move, ...] = ()
+    role_changes: tuple[RoleChange, ...] = ()
     #: Maintenance only: what could no longer be kept apart (pair ids, rule names).
     not_kept_apart: tuple[str, ...] = ()
     #: take_snapshot only: (VM moid, snapshot moid).
     taken: tuple[str, str] | None = None
+    unverified: tuple[Unverified, ...] = ()
+    #: The moid of the VM the step names, for steps that name one.
+    vm: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,9 +319,14 @@ class PlanRun:
     outcomes: tuple[StepOutcome, ...]
 
     @property
+    def states(self) -> list[PlanState]:
+        """The state before the first step, then after each step."""
+        return [PlanState(self.initial), *(o.after for o in self.outcomes)]
+
+    @property
     def final(self) -> Snapshot:
         """The planned state."""
-        return self.outcomes[-1].after if self.outcomes else self.initial
+        return self.outcomes[-1].after.snapshot if self.outcomes else self.initial
 
 
 def apply_plan(
@@ -277,25 +339,35 @@ def apply_plan(
             f"the snapshot is of {snapshot.source.vcenter!r}"
         )
     outcomes: list[StepOutcome] = []
-    state = snapshot
+    state = PlanState(snapshot)
     for step in plan.steps:
-        outcome = _APPLY[step.op](_Context(step, state, selection, at))
+        outcome = OPERATIONS[step.op].apply(_Context(step, state, selection, at))
         outcomes.append(outcome)
         state = outcome.after
     return PlanRun(plan, snapshot, tuple(outcomes))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class _Context:
     step: Step
-    state: Snapshot
+    state: PlanState
     selection: ApplianceSelection
     at: datetime
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The inventory before this step."""
+        return self.state.snapshot
+
+    @cached_property
+    def inventory(self) -> Inventory:
+        """The inventory view of the state before this step."""
+        return Inventory(self.snapshot, as_of=self.at, selection=self.selection)
 
     def vm(self, ref: Any, key: str | None = None) -> VirtualMachine:
         """The VM named by moid, instance UUID or (unique) name."""
         text = str(ref)
-        vms = self.state.vms
+        vms = self.snapshot.vms
         if text in vms:
             return vms[text]
         found = [vm for vm in vms.values() if text in (vm.name, vm.instance_uuid)]
@@ -309,7 +381,7 @@ class _Context:
     def host(self, ref: Any, key: str | None = None) -> Host:
         """The host named by moid or (unique) name."""
         text = str(ref)
-        hosts = self.state.hosts
+        hosts = self.snapshot.hosts
         found = [hosts[text]] if text in hosts else [h for h in hosts.values() if h.name == text]
         if len(found) != 1:
             what = "several hosts" if found else "no host"
@@ -318,13 +390,35 @@ class _Context:
 
     def cluster_of(self, vm: VirtualMachine) -> Cluster:
         """The VM's cluster, or a plan error."""
-        cluster = self.state.clusters.get(vm.cluster or "")
+        cluster = self.snapshot.clusters.get(vm.cluster or "")
         if cluster is None:
             raise self.step.error(f"{vm.name} is not in a cluster")
         return cluster
 
-    def done(self, after: Snapshot, **facts: Any) -> StepOutcome:
+    def reachable_host(self, vm: VirtualMachine, doing: str) -> Host:
+        """The host ``vm`` is registered on, which vCenter must reach to act on it."""
+        host = self.snapshot.hosts.get(vm.host or "")
+        if host is None:
+            raise self.step.error(f"{vm.name} has no host in the snapshot; cannot {doing} it")
+        if host.connection_state != "connected":
+            raise self.step.error(
+                f"{vm.name} is on {host.name}, which is {host.connection_state}: vCenter cannot "
+                f"{doing} a VM on a host it cannot reach"
+            )
+        return host
+
+    def done(
+        self,
+        snapshot: Snapshot | None = None,
+        *,
+        services_stopped: frozenset[str] | None = None,
+        **facts: Any,
+    ) -> StepOutcome:
         """The outcome of this step."""
+        after = PlanState(
+            snapshot if snapshot is not None else self.snapshot,
+            self.state.services_stopped if services_stopped is None else services_stopped,
+        )
         return StepOutcome(self.step, self.state, after, **facts)
 
 
@@ -340,8 +434,37 @@ def _with_host(state: Snapshot, host: Host) -> Snapshot:
     return msgspec.structs.replace(state, hosts={**state.hosts, host.moid: host})
 
 
-def _usable(host: Host) -> bool:
-    return host.connection_state == "connected" and not host.in_maintenance
+def unusable(host: Host) -> str | None:
+    """Why vCenter cannot place a running VM on ``host`` now, or ``None`` when it can."""
+    if host.connection_state != "connected":
+        return f"is {host.connection_state}"
+    if host.in_maintenance:
+        return "is in maintenance mode"
+    if host.power_state == "standBy":
+        return "is in standby (DPM)"
+    if host.power_state != "poweredOn":
+        return f"is {host.power_state}"
+    return None
+
+
+def _networks(ctx: _Context, vm: VirtualMachine, host: Host) -> tuple[list[str], list[str]]:
+    """The connected vNICs of ``vm`` whose network ``host`` lacks, and those it cannot tell."""
+    inventory = ctx.inventory
+    if inventory.unreadable("vm", vm.moid, "nics"):
+        return [], [f"{host.name} carries the networks of {vm.name} (its vNICs were not exported)"]
+    missing: list[str] = []
+    unsure: list[str] = []
+    for nic in vm.nics:
+        if not nic.connected:
+            continue  # vCenter's compatibility check only insists on connected adapters
+        label = f"{nic.label or f'adapter {nic.key}'} on {nic.backing.kind} network "
+        label += repr(nic.backing.network)
+        carried = inventory.carries_network(host, nic)
+        if carried is False:
+            missing.append(label)
+        elif carried is None:
+            unsure.append(f"{host.name} carries {label} of {vm.name} (not in the snapshot)")
+    return missing, unsure
 
 
 def _migrate(ctx: _Context) -> StepOutcome:
@@ -349,8 +472,10 @@ def _migrate(ctx: _Context) -> StepOutcome:
     vm = ctx.vm(step.target)
     dest = ctx.host(step.params["to"], "to")
     live = step.params["mode"] == "live"
-    if not _usable(dest):
-        raise step.error(f"host {dest.name} is in maintenance or not connected", "to")
+    ctx.reachable_host(vm, "migrate")
+    reason = unusable(dest)
+    if reason is not None:
+        raise step.error(f"host {dest.name} {reason}; vCenter cannot migrate a VM to it", "to")
     if vm.host == dest.moid:
         raise step.error(f"{vm.name} already runs on {dest.name} at this step", "to")
     if live and vm.power_state != "poweredOn":
@@ -365,15 +490,27 @@ def _migrate(ctx: _Context) -> StepOutcome:
             "for a cold migration",
             "mode",
         )
-    after = _place(ctx.state, vm, dest, pool=_pool(ctx, dest))
-    return ctx.done(after, moves=(Move(vm.moid, vm.host, dest.moid, live),))
+    missing, unsure = _networks(ctx, vm, dest)
+    if missing:
+        raise step.error(
+            f"{dest.name} lacks the network of {vm.name}'s {'; '.join(missing)}: vCenter's "
+            "compatibility check refuses the migration",
+            "to",
+        )
+    after = _place(ctx, ctx.snapshot, vm, dest, pool=_pool(ctx, dest))
+    return ctx.done(
+        after,
+        moves=(Move(vm.moid, vm.host, dest.moid, live),),
+        unverified=tuple(Unverified(vm.moid, what) for what in unsure),
+        vm=vm.moid,
+    )
 
 
 def _pool(ctx: _Context, dest: Host) -> str | None:
     ref = ctx.step.params.get("pool")
     if ref is None:
         return None
-    pools = ctx.state.resource_pools
+    pools = ctx.snapshot.resource_pools
     text = str(ref)
     owner = dest.cluster or dest.moid
     found: list[ResourcePool] = (
@@ -386,14 +523,16 @@ def _pool(ctx: _Context, dest: Host) -> str | None:
     return found[0].moid
 
 
-def _place(state: Snapshot, vm: VirtualMachine, dest: Host, *, pool: str | None) -> Snapshot:
-    """``vm`` on ``dest``; leaving its cluster drops it from that cluster's DRS settings."""
-    cluster = state.clusters.get(dest.cluster or "")
-    if dest.cluster != vm.cluster:
+def _place(
+    ctx: _Context, state: Snapshot, vm: VirtualMachine, dest: Host, *, pool: str | None
+) -> Snapshot:
+    """``vm`` on ``dest``; a new compute resource means its root pool and no old DRS settings."""
+    leaving = (dest.cluster or dest.moid) != (vm.cluster or vm.host)
+    if leaving:
         old = state.clusters.get(vm.cluster or "")
         if old is not None:
             state = _with_cluster(state, _without_vm(old, vm.moid))
-        pool = pool or (cluster.root_pool if cluster is not None else None)
+        pool = pool or ctx.inventory.root_pool(dest)
     moved = msgspec.structs.replace(
         vm, host=dest.moid, cluster=dest.cluster, resource_pool=pool or vm.resource_pool
     )
@@ -420,37 +559,57 @@ def _maintenance(ctx: _Context) -> StepOutcome:
     host = ctx.host(step.target)
     if host.in_maintenance:
         raise step.error(f"host {host.name} is already in maintenance at this step")
-    state = _with_host(ctx.state, msgspec.structs.replace(host, in_maintenance=True))
+    if host.connection_state != "connected":
+        raise step.error(
+            f"host {host.name} is {host.connection_state}: vCenter cannot put a host it "
+            "cannot reach into maintenance mode"
+        )
+    state = _with_host(ctx.snapshot, msgspec.structs.replace(host, in_maintenance=True))
     running = sorted(
         (vm for vm in state.vms.values() if vm.host == host.moid and vm.power_state == "poweredOn"),
         key=lambda vm: vm.moid,
     )
     cluster = state.clusters.get(host.cluster or "")
-    candidates = [
-        state.hosts[m] for m in (cluster.hosts if cluster else []) if _usable(state.hosts[m])
-    ]
+    members = [state.hosts[m] for m in (cluster.hosts if cluster else [])]
+    candidates = [h for h in members if unusable(h) is None]
     if running and not candidates:
         raise step.error(
             f"no other usable host in the cluster of {host.name} takes its "
             f"{len(running)} running VM(s)"
         )
-    apart = _apart_from(state, ctx.selection)
+    apart = _apart_from(ctx.inventory)
     moves: list[Move] = []
     not_kept: list[str] = []
+    unverified: list[Unverified] = []
     for vm in running:
+        fits = {h.moid: _networks(ctx, vm, h) for h in candidates}
+        compatible = [h for h in candidates if not fits[h.moid][0]]
+        if not compatible:
+            raise step.error(
+                f"no usable host of the cluster of {host.name} carries the networks of "
+                f"{vm.name} ({'; '.join(fits[candidates[0].moid][0])} on {candidates[0].name}); "
+                "vCenter cannot evacuate it"
+            )
         load = Counter(v.host for v in state.vms.values() if v.power_state == "poweredOn")
         taken = {state.vms[other].host: why for other, why in apart.get(vm.moid, {}).items()}
-        ranked = sorted(candidates, key=lambda h: (h.moid in taken, load[h.moid], h.name))
+        ranked = sorted(compatible, key=lambda h: (h.moid in taken, load[h.moid], h.name))
         dest = ranked[0]
         if dest.moid in taken:
             not_kept.append(taken[dest.moid])
-        state = _place(state, vm, dest, pool=None)
+        state = _place(ctx, state, vm, dest, pool=None)
         moves.append(Move(vm.moid, host.moid, dest.moid, True))
-    return ctx.done(state, moves=tuple(moves), not_kept_apart=tuple(dict.fromkeys(not_kept)))
+        unverified.extend(Unverified(vm.moid, what) for what in fits[dest.moid][1])
+    return ctx.done(
+        state,
+        moves=tuple(moves),
+        not_kept_apart=tuple(dict.fromkeys(not_kept)),
+        unverified=tuple(unverified),
+    )
 
 
-def _apart_from(state: Snapshot, selection: ApplianceSelection) -> dict[str, dict[str, str]]:
+def _apart_from(inventory: Inventory) -> dict[str, dict[str, str]]:
     """VM -> {VM it must not share a host with: why (``pair p1`` / ``rule r``)}."""
+    state = inventory.snapshot
     apart: dict[str, dict[str, str]] = {}
 
     def keep(members: Iterable[str], why: str) -> None:
@@ -460,7 +619,7 @@ def _apart_from(state: Snapshot, selection: ApplianceSelection) -> dict[str, dic
                 if a != b:
                     apart.setdefault(a, {}).setdefault(b, why)
 
-    for pair in Inventory(state, selection=selection).pairs.values():
+    for pair in inventory.pairs.values():
         if not pair.orphan:
             keep((m.vm.moid for m in pair.members), f"pair {pair.id}")
     for cluster in state.clusters.values():
@@ -474,7 +633,9 @@ def _exit_maintenance(ctx: _Context) -> StepOutcome:
     host = ctx.host(ctx.step.target)
     if not host.in_maintenance:
         raise ctx.step.error(f"host {host.name} is not in maintenance at this step")
-    return ctx.done(_with_host(ctx.state, msgspec.structs.replace(host, in_maintenance=False)))
+    if host.connection_state != "connected":
+        raise ctx.step.error(f"host {host.name} is {host.connection_state} at this step")
+    return ctx.done(_with_host(ctx.snapshot, msgspec.structs.replace(host, in_maintenance=False)))
 
 
 def _power(on: bool) -> Callable[[_Context], StepOutcome]:
@@ -484,12 +645,91 @@ def _power(on: bool) -> Callable[[_Context], StepOutcome]:
         vm = ctx.vm(ctx.step.target)
         if vm.power_state == wanted:
             raise ctx.step.error(f"{vm.name} is already {wanted} at this step")
-        host = ctx.state.hosts.get(vm.host or "")
-        if on and (host is None or not _usable(host)):
-            raise ctx.step.error(f"{vm.name} has no usable host (in maintenance, not connected)")
-        return ctx.done(_with_vm(ctx.state, msgspec.structs.replace(vm, power_state=wanted)))
+        host = ctx.reachable_host(vm, "power on" if on else "power off")
+        reason = unusable(host)
+        if on and reason is not None:
+            raise ctx.step.error(f"{vm.name} cannot run on {host.name}: the host {reason}")
+        after = _with_vm(ctx.snapshot, msgspec.structs.replace(vm, power_state=wanted))
+        if on:
+            # A boot starts the ScaleArc and HA services (the vendor's "or preferably reboot").
+            return ctx.done(
+                after, services_stopped=ctx.state.services_stopped - {vm.moid}, vm=vm.moid
+            )
+        after, changes = _failover(ctx, after, vm)
+        return ctx.done(after, role_changes=changes, vm=vm.moid)
 
     return apply
+
+
+def _failover(
+    ctx: _Context, state: Snapshot, failed: VirtualMachine
+) -> tuple[Snapshot, tuple[RoleChange, ...]]:
+    """The primary ``failed`` stopped serving: its running secondary takes over, if it can.
+
+    "In an emergency, the HA Secondary detects failure of the HA Primary and takes over
+    the traffic." A secondary that is powered off or whose services are stopped detects
+    nothing, and the pair is down with its roles unchanged.
+    """
+    appliance = ctx.inventory.appliances.get(failed.moid)
+    if appliance is None or appliance.role is not Role.PRIMARY or appliance.pair is None:
+        return state, ()
+    pair = ctx.inventory.pairs.get(appliance.pair)
+    partners = [
+        m.vm.moid
+        for m in (pair.members if pair is not None else ())
+        if m.vm.moid != failed.moid and m.role is Role.SECONDARY
+    ]
+    if len(partners) != 1:
+        return state, ()
+    partner = state.vms[partners[0]]
+    if partner.power_state != "poweredOn" or partner.moid in ctx.state.services_stopped:
+        return state, ()
+    if ctx.selection.by == "name":
+        raise ctx.step.error(
+            f"{failed.name} is the primary: {partner.name} takes over, but appliances are "
+            "selected by name, so roles cannot change in the simulation"
+        )
+    changes = (
+        RoleChange(failed.moid, Role.PRIMARY, Role.SECONDARY, "failover"),
+        RoleChange(partner.moid, Role.SECONDARY, Role.PRIMARY, "failover"),
+    )
+    return _with_roles(ctx, state, changes), changes
+
+
+def _with_roles(ctx: _Context, state: Snapshot, changes: Iterable[RoleChange]) -> Snapshot:
+    for change in changes:
+        state = _with_vm(state, with_role(state.vms[change.vm], ctx.selection, change.after))
+    return state
+
+
+def _appliance_vm(ctx: _Context) -> VirtualMachine:
+    """The step's target, which must be a ScaleArc appliance (a manual step names one)."""
+    vm = ctx.vm(ctx.step.target)
+    if Identifier(ctx.selection).identify(vm) is None:
+        raise ctx.step.error(
+            f"{vm.name} is not a ScaleArc appliance; {ctx.step.op} is one of the vendor's "
+            "steps for moving an appliance"
+        )
+    return vm
+
+
+def _stop_services(ctx: _Context) -> StepOutcome:
+    vm = _appliance_vm(ctx)
+    stopped = ctx.state.services_stopped | {vm.moid}
+    if vm.moid in ctx.state.services_stopped or vm.power_state != "poweredOn":
+        return ctx.done(services_stopped=stopped, vm=vm.moid)
+    # The heartbeat stops: to HA that is the failure of this appliance.
+    after, changes = _failover(ctx, ctx.snapshot, vm)
+    return ctx.done(after, services_stopped=stopped, role_changes=changes, vm=vm.moid)
+
+
+def _start_services(ctx: _Context) -> StepOutcome:
+    vm = _appliance_vm(ctx)
+    return ctx.done(services_stopped=ctx.state.services_stopped - {vm.moid}, vm=vm.moid)
+
+
+def _check(ctx: _Context) -> StepOutcome:
+    return ctx.done(vm=_appliance_vm(ctx).moid)
 
 
 def _take_snapshot(ctx: _Context) -> StepOutcome:
@@ -497,8 +737,8 @@ def _take_snapshot(ctx: _Context) -> StepOutcome:
     moid = f"snapshot-whatif-{ctx.step.index}"
     name = str(ctx.step.params.get("name") or f"whatif step {ctx.step.index}")
     node = VmSnapshot(moid=moid, name=name, created=ctx.at)
-    after = _with_vm(ctx.state, msgspec.structs.replace(vm, snapshots=[*vm.snapshots, node]))
-    return ctx.done(after, taken=(vm.moid, moid))
+    after = _with_vm(ctx.snapshot, msgspec.structs.replace(vm, snapshots=[*vm.snapshots, node]))
+    return ctx.done(after, taken=(vm.moid, moid), vm=vm.moid)
 
 
 def _remove_snapshot(ctx: _Context) -> StepOutcome:
@@ -507,11 +747,13 @@ def _remove_snapshot(ctx: _Context) -> StepOutcome:
     if name is None:
         if not vm.snapshots:
             raise ctx.step.error(f"{vm.name} has no snapshot at this step")
-        return ctx.done(_with_vm(ctx.state, msgspec.structs.replace(vm, snapshots=[])))
-    kept = _drop_named(vm.snapshots, str(name))
-    if kept == vm.snapshots:
-        raise ctx.step.error(f"{vm.name} has no snapshot named {name!r} at this step", "name")
-    return ctx.done(_with_vm(ctx.state, msgspec.structs.replace(vm, snapshots=kept)))
+        kept: list[VmSnapshot] = []
+    else:
+        kept = _drop_named(vm.snapshots, str(name))
+        if kept == vm.snapshots:
+            raise ctx.step.error(f"{vm.name} has no snapshot named {name!r} at this step", "name")
+    after = _with_vm(ctx.snapshot, msgspec.structs.replace(vm, snapshots=kept))
+    return ctx.done(after, vm=vm.moid)
 
 
 def _drop_named(nodes: list[VmSnapshot], name: str) -> list[VmSnapshot]:
@@ -528,33 +770,30 @@ def _drop_named(nodes: list[VmSnapshot], name: str) -> list[VmSnapshot]:
 
 def _switchover(ctx: _Context) -> StepOutcome:
     step = ctx.step
-    selection = ctx.selection
-    if selection.by == "name":
+    if ctx.selection.by == "name":
         raise step.error(
             "appliances are selected by name, so roles cannot change; "
             "a switchover needs roles in custom attributes or tags"
         )
-    pair = Inventory(ctx.state, selection=selection).pairs.get(str(step.target))
+    pair = ctx.inventory.pairs.get(str(step.target))
     roles = sorted(str(m.role) for m in pair.members) if pair is not None else []
     if pair is None or roles != ["primary", "secondary"]:
         found = ", ".join(roles) if roles else "no members"
         raise step.error(f"pair {step.target!r} needs one primary and one secondary ({found})")
-    state = ctx.state
     for member in pair.members:
-        new_role = Role.SECONDARY if member.role is Role.PRIMARY else Role.PRIMARY
-        state = _with_vm(state, _set_role(member.vm, selection.role_attribute, new_role))
-    return ctx.done(state)
-
-
-def _set_role(vm: VirtualMachine, attribute: str, role: Role) -> VirtualMachine:
-    """Write ``role`` where identification reads it: the attribute if set, else the tag."""
-    current = vm.custom_attributes.get(attribute)
-    if current is not None and current.strip():
-        return msgspec.structs.replace(
-            vm, custom_attributes={**vm.custom_attributes, attribute: role.value}
-        )
-    tags = [t for t in vm.tags if t.category != attribute]
-    return msgspec.structs.replace(vm, tags=[*tags, Tag(category=attribute, name=role.value)])
+        if member.vm.power_state != "poweredOn":
+            raise step.error(
+                f"{member.vm.name} is {member.vm.power_state} at this step; a switchover needs "
+                "both members of the pair running"
+            )
+        ctx.reachable_host(member.vm, "switch over")
+    changes = tuple(
+        RoleChange(member.vm.moid, Role.PRIMARY, Role.SECONDARY, "switchover")
+        if member.role is Role.PRIMARY
+        else RoleChange(member.vm.moid, Role.SECONDARY, Role.PRIMARY, "switchover")
+        for member in pair.members
+    )
+    return ctx.done(_with_roles(ctx, ctx.snapshot, changes), role_changes=changes)
 
 
 def _drs_override(ctx: _Context) -> StepOutcome:
@@ -567,7 +806,8 @@ def _drs_override(ctx: _Context) -> StepOutcome:
     elif setting != "inherit":
         overrides[vm.moid] = DrsVmOverride(behavior=setting)
     drs = msgspec.structs.replace(cluster.drs, vm_overrides=dict(sorted(overrides.items())))
-    return ctx.done(_with_cluster(ctx.state, msgspec.structs.replace(cluster, drs=drs)))
+    after = _with_cluster(ctx.snapshot, msgspec.structs.replace(cluster, drs=drs))
+    return ctx.done(after, vm=vm.moid)
 
 
 def _add_anti_affinity(ctx: _Context) -> StepOutcome:
@@ -588,7 +828,7 @@ def _add_anti_affinity(ctx: _Context) -> StepOutcome:
         vms=[vm.moid for vm in vms],
     )
     after = msgspec.structs.replace(cluster, rules=[*cluster.rules, rule])
-    return ctx.done(_with_cluster(ctx.state, after))
+    return ctx.done(_with_cluster(ctx.snapshot, after))
 
 
 def _remove_anti_affinity(ctx: _Context) -> StepOutcome:
@@ -597,7 +837,7 @@ def _remove_anti_affinity(ctx: _Context) -> StepOutcome:
     wanted = step.params.get("cluster")
     holders = [
         c
-        for c in ctx.state.clusters.values()
+        for c in ctx.snapshot.clusters.values()
         if (wanted is None or str(wanted) in (c.moid, c.name))
         and any(r.name == name and r.kind == "vm-anti-affinity" for r in c.rules)
     ]
@@ -606,19 +846,36 @@ def _remove_anti_affinity(ctx: _Context) -> StepOutcome:
         raise step.error(f"{what} an anti-affinity rule named {name!r}")
     cluster = holders[0]
     rules = [r for r in cluster.rules if not (r.name == name and r.kind == "vm-anti-affinity")]
-    return ctx.done(_with_cluster(ctx.state, msgspec.structs.replace(cluster, rules=rules)))
+    return ctx.done(_with_cluster(ctx.snapshot, msgspec.structs.replace(cluster, rules=rules)))
 
 
-_APPLY: dict[str, Callable[[_Context], StepOutcome]] = {
-    "migrate": _migrate,
-    "maintenance": _maintenance,
-    "exit_maintenance": _exit_maintenance,
-    "power_off": _power(on=False),
-    "power_on": _power(on=True),
-    "take_snapshot": _take_snapshot,
-    "remove_snapshot": _remove_snapshot,
-    "switchover": _switchover,
-    "drs_override": _drs_override,
-    "add_anti_affinity": _add_anti_affinity,
-    "remove_anti_affinity": _remove_anti_affinity,
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """A kind of plan step: the parameters it takes and how it changes the simulated world."""
+
+    apply: Callable[[_Context], StepOutcome]
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    #: One of the vendor's manual steps 2-7 ("vMotion and similar technologies with ScaleArc
+    #: HA"): not carried out, only required in order around a secondary's move (PLAN008).
+    manual: bool = False
+
+
+#: Every operation a plan step may name (the step's key), in the order the docs list them.
+OPERATIONS: dict[str, Operation] = {
+    "migrate": Operation(_migrate, ("to", "mode"), ("pool",)),
+    "maintenance": Operation(_maintenance),
+    "exit_maintenance": Operation(_exit_maintenance),
+    "power_off": Operation(_power(on=False)),
+    "power_on": Operation(_power(on=True)),
+    "take_snapshot": Operation(_take_snapshot, optional=("name",)),
+    "remove_snapshot": Operation(_remove_snapshot, optional=("name",)),
+    "switchover": Operation(_switchover),
+    "drs_override": Operation(_drs_override, ("behavior",)),
+    "add_anti_affinity": Operation(_add_anti_affinity, ("vms",), ("enabled",)),
+    "remove_anti_affinity": Operation(_remove_anti_affinity, optional=("cluster",)),
+    "stop_services": Operation(_stop_services, manual=True),
+    "check_connectivity": Operation(_check, manual=True),
+    "check_ha_lag": Operation(_check, manual=True),
+    "start_services": Operation(_start_services, manual=True),
 }

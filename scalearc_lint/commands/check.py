@@ -6,21 +6,32 @@ import argparse
 import gc
 import sys
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from scalearc_lint.audit.baseline import comparison_text, exit_code_new
-from scalearc_lint.commands.options import add_rules_dir_option
+from scalearc_lint.commands.options import add_rules_dir_option, seconds
 from scalearc_lint.commands.review import Linted, add_baseline_options, lint_check
 from scalearc_lint.commands.run import RunInputs, identification_gaps, load_inputs
+from scalearc_lint.engine.budget import DEFAULT_RULE_TIMEOUT
 from scalearc_lint.engine.results import ResultsDocument, exit_code
 from scalearc_lint.engine.rule import Severity
 from scalearc_lint.errors import InputError
-from scalearc_lint.io.outputs import write_atomic
+from scalearc_lint.io.outputs import (
+    check_outputs,
+    goes_to_stdout,
+    silence_stdout,
+    stdout_failed,
+    stdout_kept_for_report,
+    write_outputs,
+)
 from scalearc_lint.reports import FORMATS, ReportFormat
 from scalearc_lint.reports.console import render_console
 from scalearc_lint.snapshot.inventory import Inventory
 
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
+#: Warnings printed one by one; more are summed up in one line.
+MAX_WARNINGS = 5
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -46,31 +57,49 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         "--waivers", metavar="FILE", help="YAML waivers: rule, object, reason, owner, expires"
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the summary table")
+    parser.add_argument(
+        "--rule-timeout",
+        type=seconds,
+        default=DEFAULT_RULE_TIMEOUT,
+        metavar="SECONDS",
+        help="time each rule may take on one snapshot, and the config's name_pattern on all "
+        f"VM names; a rule out of time is 'crashed' (default {DEFAULT_RULE_TIMEOUT:g}; 0: none)",
+    )
 
 
 def requested_reports(args: argparse.Namespace) -> list[tuple[ReportFormat, str]]:
-    """The reports asked for, with their targets; at most one may go to stdout ('-')."""
+    """The reports asked for, with their targets, checked against the run's inputs."""
     requested = [(r, getattr(args, r.option)) for r in FORMATS if getattr(args, r.option)]
-    to_stdout = [f"--{r.option}" for r, target in requested if target == "-"]
-    if len(to_stdout) > 1:
-        raise InputError(f"only one report can go to stdout, not {' and '.join(to_stdout)}")
-    files = [target for _, target in requested if target != "-"]
-    for target in files:
-        if files.count(target) > 1:
-            raise InputError(f"{target}: named for more than one report")
+    check_outputs([(f"--{r.option}", target) for r, target in requested], run_input_files(args))
     return requested
 
 
+def run_input_files(args: argparse.Namespace) -> list[tuple[str, str | Path]]:
+    """Every file a linting run reads, named as messages name it (outputs must not be these)."""
+    files: list[tuple[str, str | Path]] = [("snapshot", path) for path in args.snapshots]
+    for option, what in (
+        ("config", "config"),
+        ("waivers", "waivers file"),
+        ("baseline", "baseline"),
+        ("plan", "plan"),
+    ):
+        if getattr(args, option, None):
+            files.append((what, getattr(args, option)))
+    for directory in args.rules_dir:
+        if Path(directory).is_dir():
+            files += [("rule module", path) for path in sorted(Path(directory).glob("*.py"))]
+    return files
+
+
 def write_reports(
-    requested: list[tuple[ReportFormat, str]], document: ResultsDocument, invs: list[Inventory]
+    requested: list[tuple[ReportFormat, str]],
+    document: ResultsDocument,
+    invs: list[Inventory],
+    stdout: BinaryIO | None = None,
 ) -> None:
-    """Render every report first (a failing renderer writes nothing), then write each."""
+    """Render every report first (a failing renderer writes nothing), then write them all."""
     rendered = [(target, report.render(document, invs)) for report, target in requested]
-    for target, data in rendered:
-        if target == "-":
-            sys.stdout.buffer.write(data)
-        else:
-            write_atomic(target, data)
+    write_outputs(rendered, stdout=stdout)
 
 
 def fail_on(value: str) -> Severity | None:
@@ -88,7 +117,17 @@ def register(subparsers: Any) -> None:
     parser.add_argument("snapshots", nargs="+", metavar="SNAPSHOT", help="snapshot JSON file(s)")
     add_run_options(parser)
     add_baseline_options(parser)
-    parser.set_defaults(func=run_check)
+    parser.set_defaults(func=run_check_command)
+
+
+def run_check_command(args: argparse.Namespace) -> int:
+    """``check``: its own usage rules, then the run every linting command shares."""
+    if args.fail_on_new and not args.baseline:
+        raise InputError(
+            "--fail-on-new needs --baseline FILE: without a baseline every failure would count "
+            "as new, or none would"
+        )
+    return run_check(args)
 
 
 def run_check(
@@ -97,24 +136,65 @@ def run_check(
 ) -> int:
     """Run ``check`` (``whatif`` passes its own ``lint``; the outputs are the same)."""
     requested = requested_reports(args)
+    if any(goes_to_stdout(target) for _, target in requested):
+        # Only the report may reach stdout: a plugin rule's print goes to stderr meanwhile.
+        with stdout_kept_for_report() as report_stream:
+            return _run(args, lint, requested, report_stream)
+    return _run(args, lint, requested, None)
+
+
+def _run(
+    args: argparse.Namespace,
+    lint: Callable[[RunInputs, argparse.Namespace], Linted],
+    requested: list[tuple[ReportFormat, str]],
+    report_stream: BinaryIO | None,
+) -> int:
     # The snapshots live until the process exits and hold no reference cycles. Load them
     # with the cyclic collector off, then move them out of its sight: otherwise each
     # collection while loading, linting and reporting walks their millions of objects again.
     gc.disable()
     try:
         inputs = load_inputs(
-            args.snapshots, config_path=args.config, rules_dirs=args.rules_dir, as_of=args.as_of
+            args.snapshots,
+            config_path=args.config,
+            rules_dirs=args.rules_dir,
+            as_of=args.as_of,
+            rule_timeout=args.rule_timeout,
         )
         gc.freeze()
     finally:
         gc.enable()
-    for warning in identification_gaps(inputs):
+    warnings = identification_gaps(inputs)
+    for warning in warnings[:MAX_WARNINGS]:
         print(f"scalearc-lint: warning: {warning}", file=sys.stderr)
+    if len(warnings) > MAX_WARNINGS:
+        # Thousands of vCenters must not bury the results under as many lines.
+        print(
+            f"scalearc-lint: warning: {len(warnings) - MAX_WARNINGS:,} more snapshots could "
+            "not be read in full in the same way (see each one's 'unreadable')",
+            file=sys.stderr,
+        )
     document, judged = lint(inputs, args)
-    write_reports(requested, document, judged)
-    if all(target != "-" for _, target in requested):
-        render_console(document, sys.stdout, quiet=args.quiet)
-        sys.stdout.write(comparison_text(document))
+    write_reports(requested, document, judged, report_stream)
     if args.fail_on_new:
-        return exit_code_new(document.results, fail_on(args.fail_on))
-    return exit_code(document.results, fail_on(args.fail_on))
+        code = exit_code_new(document.results, fail_on(args.fail_on))
+    else:
+        code = exit_code(document.results, fail_on(args.fail_on))
+    if report_stream is None:
+        print_console(document, judged, quiet=args.quiet)
+    return code
+
+
+def print_console(document: ResultsDocument, invs: list[Inventory], *, quiet: bool) -> None:
+    """The console summary; a reader that stops early (``| head``) does not change the exit
+    code, and a closed stdout just means no summary."""
+    if sys.stdout is None:
+        return
+    try:
+        render_console(document, sys.stdout, invs, quiet=quiet)
+        sys.stdout.write(comparison_text(document))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+    except OSError as exc:
+        raise stdout_failed(exc) from None

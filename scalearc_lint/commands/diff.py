@@ -6,21 +6,17 @@ import argparse
 import sys
 from typing import Any
 
-import jinja2
-
-from scalearc_lint.audit.baseline import (
-    compare,
-    comparison_text,
-    exit_code_new,
-    fixed,
-    load_results,
-)
+from scalearc_lint.audit.baseline import compare, comparison_text, exit_code_new, load_results
 from scalearc_lint.commands.check import FAIL_ON_CHOICES, fail_on
-from scalearc_lint.engine.results import ResultsDocument, encode_document
-from scalearc_lint.io.outputs import write_atomic
-from scalearc_lint.io.resources import templates_dir
-
-TEMPLATE = "diff.html.j2"
+from scalearc_lint.engine.results import encode_document
+from scalearc_lint.io.outputs import (
+    check_outputs,
+    goes_to_stdout,
+    silence_stdout,
+    stdout_failed,
+    write_outputs,
+)
+from scalearc_lint.reports.html import render_diff
 
 
 def register(subparsers: Any) -> None:
@@ -47,34 +43,27 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run_diff)
 
 
-def render_diff_html(document: ResultsDocument) -> str:
-    """The comparison as one self-contained, autoescaped HTML page."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir()),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    new = [r for r in document.results if r.baseline == "new" and r.status.value != "pass"]
-    persisting = [
-        r for r in document.results if r.baseline == "persisting" and r.status.value != "pass"
-    ]
-    return env.get_template(TEMPLATE).render(
-        document=document, new=new, persisting=persisting, resolved=fixed(document)
-    )
-
-
 def run_diff(args: argparse.Namespace) -> int:
     """Compare, print, write."""
+    outputs = [(f"--{option}", getattr(args, option)) for option in ("json", "html")]
+    outputs = [(option, target) for option, target in outputs if target]
+    check_outputs(outputs, [("results file", args.old), ("results file", args.new)])
     old, new = load_results(args.old), load_results(args.new)
     document = compare(new, old, source=args.old)
-    if args.json == "-":
-        sys.stdout.buffer.write(encode_document(document))
-    else:
-        if args.json:
-            write_atomic(args.json, encode_document(document))
-        sys.stdout.write(comparison_text(document))
+    rendered = []
+    if args.json:
+        rendered.append((args.json, encode_document(document)))
     if args.html:
-        write_atomic(args.html, render_diff_html(document).encode())
-    return exit_code_new(document.results, fail_on(args.fail_on))
+        rendered.append((args.html, render_diff(document)))
+    write_outputs(rendered)
+    code = exit_code_new(document.results, fail_on(args.fail_on))
+    to_stdout = any(goes_to_stdout(target) for _, target in outputs)
+    if not to_stdout and sys.stdout is not None:
+        try:
+            sys.stdout.write(comparison_text(document))
+            sys.stdout.flush()
+        except BrokenPipeError:
+            silence_stdout()
+        except OSError as exc:
+            raise stdout_failed(exc) from None
+    return code

@@ -7,14 +7,15 @@ import getpass
 import os
 import sys
 import threading
-from pathlib import Path
+import time
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from scalearc_lint.commands.options import non_negative_int
+from scalearc_lint.commands.options import count_at_most, seconds
 from scalearc_lint.errors import InputError
-from scalearc_lint.io.outputs import write_atomic
+from scalearc_lint.io.inputs import TEXT_LIMIT_MB, decode_text, read_input_file
+from scalearc_lint.io.outputs import check_outputs, write_outputs
 from scalearc_lint.snapshot.loader import encode_snapshot
 from scalearc_lint.snapshot.model import SCHEMA_VERSION, Snapshot, SnapshotBundle
 
@@ -23,6 +24,11 @@ if TYPE_CHECKING:
     from scalearc_lint.exporter.connection import Connection
 
 PLACEHOLDER = "{vcenter}"
+#: The longest event window asked for: ten years, far past what vCenter retains.
+MAX_EVENTS_DAYS = 3650
+#: ``--timeout`` default: ``scalearc_lint.exporter.connection.EXPORT_TIMEOUT`` (not imported
+#: here: that module loads pyVmomi, which only export should pay for).
+EXPORT_TIMEOUT = 1800
 
 
 def register(subparsers: Any) -> None:
@@ -71,7 +77,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--events-days",
-        type=non_negative_int,
+        type=count_at_most(MAX_EVENTS_DAYS, "ten years; vCenter keeps far fewer days of events"),
         default=30,
         metavar="N",
         help="read migration and revert events of the last N days (default: 30)",
@@ -90,20 +96,49 @@ def register(subparsers: Any) -> None:
         help="write all vCenters into the one file -o names (a bundle that check reads as "
         "several vCenters); written only if every vCenter was exported",
     )
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=EXPORT_TIMEOUT,
+        metavar="SECONDS",
+        help="give up on a vCenter whose export (connecting, logging in and every read) has not "
+        f"finished within this time; also the longest wait for one answer (default "
+        f"{EXPORT_TIMEOUT}; 0: no deadline)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     parser.set_defaults(func=run_export)
 
 
 def _servers_from_file(path: str) -> list[str]:
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(f"--servers-file {path}: cannot read: {exc.strerror or exc}") from None
+    data = read_input_file(path, what="servers file", limit_mb=TEXT_LIMIT_MB)
+    lines = decode_text(data, path, what="servers file").splitlines()
     servers = [line.split("#", 1)[0].strip() for line in lines]
     servers = [s for s in servers if s]
     if not servers:
         raise InputError(f"--servers-file {path}: lists no server")
     return servers
+
+
+def summarise_failures(problems: list[str], *, shown: int = 5) -> str:
+    """One line for the vCenters that failed: each message while few, else grouped by reason
+    (``label: reason``) with a few labels each, so thousands of vCenters stay readable."""
+    if len(problems) <= shown:
+        return "; ".join(problems)
+    by_reason: dict[str, list[str]] = {}
+    for problem in problems:
+        label, _, reason = problem.partition(": ")
+        by_reason.setdefault(reason or label, []).append(label if reason else "")
+    parts = []
+    for reason, labels in sorted(by_reason.items(), key=lambda item: -len(item[1])):
+        named = [label for label in labels if label][:3]
+        more = len(labels) - len(named)
+        who = ", ".join(named) + (f" and {more:,} more" if more and named else "")
+        parts.append(f"{len(labels):,} x {reason}" + (f" ({who})" if who else ""))
+    return (
+        f"{len(problems):,} vCenters failed: "
+        + "; ".join(parts[:shown])
+        + (f"; and {len(parts) - shown:,} other reasons" if len(parts) > shown else "")
+    )
 
 
 def output_path(template: str, connection: Connection, several: bool) -> str:
@@ -133,6 +168,7 @@ def run_export(args: argparse.Namespace) -> int:
         password_env=args.password_env,
         insecure=args.insecure,
         ca_files=tuple(args.ca_file),
+        timeout=args.timeout,
     )
     prompt = getpass.getpass if sys.stdin.isatty() else None
     connections = resolve_connections(request, os.environ, prompt)
@@ -142,6 +178,10 @@ def run_export(args: argparse.Namespace) -> int:
     paths = [
         args.output if args.merge else output_path(args.output, c, several) for c in connections
     ]
+    inputs = [("--ca-file", path) for path in args.ca_file]
+    if args.servers_file:
+        inputs.append(("--servers-file", args.servers_file))
+    check_outputs([("-o", path) for path in dict.fromkeys(paths)], inputs)
     if connections[0].tls.insecure:
         print(
             "scalearc-lint: warning: TLS certificates are not verified (--insecure); "
@@ -151,27 +191,29 @@ def run_export(args: argparse.Namespace) -> int:
     terminal = sys.stderr.isatty() and not args.quiet
     progress = TerminalProgress(sys.stderr) if terminal else None
     try:
-        results = _export_all(connections, args.events_days, progress)
+        results = _export_all(connections, args.events_days, progress, args.timeout)
     finally:
         if progress is not None:
             progress.finish()
 
     if args.merge:
         return _write_merged(args.output, connections, results, terminal)
-    problems = []
-    for connection, path, result in zip(connections, paths, results, strict=True):
-        if isinstance(result, Snapshot):
-            write_atomic(path, encode_snapshot(result))
-            if terminal:
-                print(
-                    f"{connection.server.label}: wrote {path} ({len(result.vms)} VMs, "
-                    f"{len(result.hosts)} hosts, {len(result.events.items)} events)",
-                    file=sys.stderr,
-                )
-        else:
-            problems.append(result)
+    problems = [result for result in results if not isinstance(result, Snapshot)]
+    written = [
+        (connection, path, result)
+        for connection, path, result in zip(connections, paths, results, strict=True)
+        if isinstance(result, Snapshot)
+    ]
+    write_outputs([(path, encode_snapshot(result)) for _, path, result in written])
+    if terminal:
+        for connection, path, result in written:
+            print(
+                f"{connection.server.label}: wrote {path} ({len(result.vms)} VMs, "
+                f"{len(result.hosts)} hosts, {len(result.events.items)} events)",
+                file=sys.stderr,
+            )
     if problems:
-        raise InputError("; ".join(problems))
+        raise InputError(summarise_failures(problems))
     return 0
 
 
@@ -182,9 +224,9 @@ def _write_merged(
     snapshots = [r for r in results if isinstance(r, Snapshot)]
     problems = [r for r in results if not isinstance(r, Snapshot)]
     if problems:
-        raise InputError("; ".join(problems) + f"; --merge: {path} not written")
+        raise InputError(summarise_failures(problems) + f"; --merge: {path} not written")
     bundle = SnapshotBundle(schema_version=SCHEMA_VERSION, snapshots=snapshots)
-    write_atomic(path, msgspec.json.encode(bundle))
+    write_outputs([(path, msgspec.json.encode(bundle))])
     if terminal:
         print(
             f"wrote {path} ({len(snapshots)} vCenters: "
@@ -195,15 +237,23 @@ def _write_merged(
 
 
 def _export_all(
-    connections: list[Connection], events_days: int, progress: Progress | None
+    connections: list[Connection], events_days: int, progress: Progress | None, timeout: float
 ) -> list[Snapshot | str]:
+    """Export every vCenter concurrently, each within ``timeout`` seconds; a failure is its
+    one-line message.
+
+    Each export runs in a daemon thread that the main thread waits for until the deadline:
+    a vCenter that stops answering (a stopped process keeps its sockets open) is given up
+    on then, whatever step it hangs in (DNS, connect, TLS, login, a read), and its thread
+    ends with the process. Nothing is written for it.
+    """
     from scalearc_lint.exporter import export_vcenter
 
-    """Export every vCenter (concurrently when several); a failure is its one-line message."""
-    if len(connections) == 1:
-        return [export_vcenter(connections[0], events_days=events_days, progress=progress)]
-
-    results: list[Snapshot | str] = ["not finished"] * len(connections)
+    results: list[Snapshot | str] = [
+        f"{c.server.label}: no complete export within {timeout:g} s (--timeout); the vCenter "
+        "stopped answering or is too slow"
+        for c in connections
+    ]
 
     def work(index: int, connection: Connection) -> None:
         try:
@@ -213,14 +263,20 @@ def _export_all(
         except Exception as exc:  # one vCenter's surprise must not hide the others' results
             results[index] = f"{connection.server.label}: internal error: {type(exc).__name__}"
 
-    # Daemon threads, so Ctrl-C ends the run at once (nothing is written then).
+    # Daemon threads, so Ctrl-C (or the deadline) ends the run at once; nothing is written.
     threads = [
         threading.Thread(target=work, args=(i, c), name=c.server.label, daemon=True)
         for i, c in enumerate(connections)
     ]
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + timeout if timeout else None
     for thread in threads:
         while thread.is_alive():
-            thread.join(0.2)
+            remaining = deadline - time.monotonic() if deadline is not None else 0.2
+            if remaining <= 0:
+                break
+            thread.join(min(0.2, remaining))
+    if len(connections) == 1 and isinstance(results[0], str):
+        raise InputError(results[0])
     return results

@@ -30,7 +30,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--all",
         action="store_true",
-        help="also list the plan rules (PLAN001-PLAN006, whatif) and WAIVER001 (expired waiver)",
+        help="also list the plan rules (PLAN001-PLAN009, whatif) and WAIVER001 (expired waiver)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show where each rule is from")
     parser.set_defaults(func=run_rules)

@@ -9,8 +9,14 @@ from pathlib import Path
 
 from scalearc_lint.audit.waivers import EXPIRED_REASON, EXPIRED_RULE
 from scalearc_lint.change.planlint import PLAN_RULES
+from scalearc_lint.engine.budget import DEFAULT_RULE_TIMEOUT
 from scalearc_lint.engine.config import Config, load_config
-from scalearc_lint.engine.evaluate import LoadedRule, discover_rules, evaluate
+from scalearc_lint.engine.evaluate import (
+    LoadedRule,
+    discover_rules,
+    evaluate,
+    identify_appliances,
+)
 from scalearc_lint.engine.results import (
     ResultsDocument,
     RuleInfo,
@@ -31,6 +37,8 @@ class RunInputs:
     rules: list[LoadedRule]
     config: Config
     as_of: datetime | None
+    #: Seconds each rule may take on one snapshot (None: no limit); see engine.budget.
+    rule_timeout: float | None = DEFAULT_RULE_TIMEOUT
 
 
 def parse_as_of(text: str | None) -> datetime | None:
@@ -54,6 +62,7 @@ def load_inputs(
     config_path: str | Path | None = None,
     rules_dirs: Sequence[str | Path] = (),
     as_of: str | None = None,
+    rule_timeout: float | None = DEFAULT_RULE_TIMEOUT,
 ) -> RunInputs:
     """Load rules, config and snapshots; every problem is an InputError."""
     rules = discover_rules(rules_dirs)
@@ -74,7 +83,7 @@ def load_inputs(
                 "give one snapshot per vCenter"
             )
         seen[key] = loaded.path
-    return RunInputs(snapshots, rules, config, parse_as_of(as_of))
+    return RunInputs(snapshots, rules, config, parse_as_of(as_of), rule_timeout or None)
 
 
 def identification_gaps(inputs: RunInputs) -> list[str]:
@@ -102,17 +111,20 @@ def identification_gaps(inputs: RunInputs) -> list[str]:
 
 
 def inventories(inputs: RunInputs) -> list[Inventory]:
-    """One inventory view per snapshot."""
-    return [
+    """One inventory view per snapshot, its appliances identified (within the time budget)."""
+    invs = [
         Inventory(s.snapshot, as_of=inputs.as_of, selection=inputs.config.selection)
         for s in inputs.snapshots
     ]
+    for inventory in invs:
+        identify_appliances(inventory, inputs.rule_timeout)
+    return invs
 
 
 def run(inputs: RunInputs, invs: Sequence[Inventory] | None = None) -> ResultsDocument:
     """Evaluate every rule on every snapshot and assemble the results document."""
     invs = list(invs) if invs is not None else inventories(inputs)
-    results = evaluate(invs, inputs.rules, inputs.config)
+    results = evaluate(invs, inputs.rules, inputs.config, timeout=inputs.rule_timeout)
     infos = [
         SnapshotInfo(
             sha256=s.sha256,

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
 from scalearc_lint.audit.baseline import WHATIF_SOURCE, compare
-from scalearc_lint.audit.waivers import apply_waivers
-from scalearc_lint.change.plan import apply_plan, load_plan
+from scalearc_lint.audit.waivers import Waiver, apply_waivers
+from scalearc_lint.change.plan import Plan, PlanRun, apply_plan, load_plan
 from scalearc_lint.change.planlint import enabled_plan_rules, lint_plan
 from scalearc_lint.commands.check import add_run_options, run_check
 from scalearc_lint.commands.review import Linted, run_waivers
 from scalearc_lint.commands.run import RunInputs, inventories, run
-from scalearc_lint.engine.results import Summary, sorted_results
+from scalearc_lint.engine.results import PlanInfo, ResultsDocument, Summary, sorted_results
 from scalearc_lint.errors import InputError
 from scalearc_lint.snapshot.inventory import Inventory
 
@@ -26,8 +28,9 @@ def register(subparsers: Any) -> None:
         help="lint a planned change before making it",
         description=(
             "Apply a plan (YAML: migrations, maintenance, switchovers, snapshots, DRS overrides, "
-            "anti-affinity rules, power) to a snapshot in memory, lint the planned state and the "
-            "plan's steps (PLAN001-PLAN006), and report what the plan would newly break or fix. "
+            "anti-affinity rules, power, and the vendor's manual steps) to a snapshot in memory "
+            "as vSphere and ScaleArc HA would live it, lint the planned state and the plan's "
+            "steps (PLAN001-PLAN009), and report what the plan would newly break or fix. "
             "Exit 1 only for failures the plan introduces (at/above --fail-on)."
         ),
     )
@@ -46,10 +49,26 @@ def lint_whatif(inputs: RunInputs, args: argparse.Namespace) -> Linted:
     """The planned state's results plus plan findings, marked against the current state."""
     plan = load_plan(args.plan)
     waivers = run_waivers(args, inputs)
+    whatif = what_if(inputs, plan, waivers)
+    return whatif.document, [whatif.planned]
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    """A plan lived on a snapshot: the results document, the planned inventory, every step."""
+
+    document: ResultsDocument
+    planned: Inventory
+    run: PlanRun
+
+
+def what_if(inputs: RunInputs, plan: Plan, waivers: Sequence[Waiver] = ()) -> WhatIf:
+    """Apply ``plan`` to the one snapshot of ``inputs``: the planned state's results and the
+    plan findings, compared with the current state (plan errors raise InputError)."""
     if len(inputs.snapshots) != 1:
         raise InputError(
-            f"{args.snapshots[0]}: holds {len(inputs.snapshots)} vCenters; a plan changes one "
-            "vCenter, so give whatif that vCenter's own snapshot"
+            f"{inputs.snapshots[0].path}: holds {len(inputs.snapshots)} vCenters; a plan changes "
+            "one vCenter, so give whatif that vCenter's own snapshot"
         )
     (loaded,) = inputs.snapshots
     (current_inventory,) = inventories(inputs)
@@ -57,7 +76,10 @@ def lint_whatif(inputs: RunInputs, args: argparse.Namespace) -> Linted:
     selection = inputs.config.selection
     planned_run = apply_plan(loaded.snapshot, plan, selection=selection, at=as_of)
     current = apply_waivers(run(inputs, [current_inventory]), waivers)
-    planned_inventory = Inventory(planned_run.final, as_of=as_of, selection=selection)
+    # Events precede the plan: rules judge them with the roles of the exported state.
+    planned_inventory = Inventory(
+        planned_run.final, as_of=as_of, selection=selection, recorded=current_inventory
+    )
     planned = run(inputs, [planned_inventory])
     findings = lint_plan(
         planned_run, selection=selection, as_of=as_of, rules=inputs.rules, config=inputs.config
@@ -69,6 +91,7 @@ def lint_whatif(inputs: RunInputs, args: argparse.Namespace) -> Linted:
         results=results,
         summary=Summary.of(results),
         rules=[*planned.rules, *enabled_plan_rules(inputs.config)],
+        plan=PlanInfo(plan.path, plan.description, len(plan.steps)),
     )
     document = compare(apply_waivers(planned, waivers), current, source=WHATIF_SOURCE)
-    return document, [planned_inventory]
+    return WhatIf(document, planned_inventory, planned_run)

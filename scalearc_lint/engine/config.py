@@ -13,15 +13,15 @@ import msgspec
 
 from scalearc_lint.engine.results import RuleInfo
 from scalearc_lint.engine.rule import NoOptions, Rule, Severity
-from scalearc_lint.errors import InputError
+from scalearc_lint.errors import InputError, UserInterrupt
 from scalearc_lint.io.yamlfile import YamlDocument, load_yaml
 from scalearc_lint.snapshot.identification import ApplianceSelection
-from scalearc_lint.text import parse_duration
+from scalearc_lint.text import describe_exception, parse_duration
 
 _TOP_LEVEL_KEYS = ("appliances", "rules")
 _RULE_COMMON_KEYS = ("enabled", "severity")
 #: A rule the config file can set: a rule module's Rule, or a rule the tool itself reports
-#: and describes only (the plan rules PLAN001-PLAN006), which takes no options.
+#: and describes only (the plan rules PLAN001-PLAN009), which takes no options.
 Configurable = Rule | RuleInfo
 
 
@@ -74,6 +74,10 @@ def convert_options(rule: Configurable, raw: Mapping[str, Any]) -> msgspec.Struc
     except msgspec.ValidationError as exc:
         text, _, where = str(exc).rpartition(" - at `$.")
         return _raise(f"{where.rstrip('`')}: {text}" if text else str(exc))
+    except UserInterrupt:
+        raise
+    except BaseException as exc:  # a plugin's options class raising anything, SystemExit too
+        return _raise(f"options: {rule.id}'s options class failed: {describe_exception(exc)}")
 
 
 def _raise(message: str) -> msgspec.Struct:

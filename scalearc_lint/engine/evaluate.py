@@ -13,6 +13,7 @@ from types import ModuleType
 
 import msgspec
 
+from scalearc_lint.engine.budget import OutOfTime, TimeBudget
 from scalearc_lint.engine.config import Config
 from scalearc_lint.engine.results import ObjectRef, Result, sorted_results
 from scalearc_lint.engine.rule import (
@@ -20,12 +21,14 @@ from scalearc_lint.engine.rule import (
     RULE_ID_PATTERN,
     RULE_NAME_PATTERN,
     Rule,
+    Severity,
     Status,
     Verdict,
 )
-from scalearc_lint.errors import InputError
+from scalearc_lint.errors import InputError, UserInterrupt
 from scalearc_lint.io.resources import builtin_rules_dir
 from scalearc_lint.snapshot.inventory import Appliance, Inventory
+from scalearc_lint.text import clipped, describe_exception
 
 ENTRY_POINT_GROUP = "scalearc_lint.rules"
 _SCOPES = ("appliance", "pair", "vm", "host", "cluster")
@@ -75,10 +78,12 @@ def _import_file(candidate: _FileCandidate) -> ModuleType:
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:
+    except UserInterrupt:
+        raise
+    except BaseException as exc:  # SystemExit or KeyboardInterrupt too: never end the run
         del sys.modules[module_name]
         raise InputError(
-            f"{candidate.path}: rule module failed to import: {type(exc).__name__}: {exc}"
+            f"{candidate.path}: rule module failed to import: {describe_exception(exc)}"
         ) from None
     return module
 
@@ -107,19 +112,34 @@ def _load_entry_point(ep: EntryPoint) -> list[LoadedRule]:
     source = f"plugin {package} (entry point {ep.name} = {ep.value})"
     try:
         obj = ep.load()
-    except Exception as exc:
-        raise InputError(f"{source}: failed to load: {type(exc).__name__}: {exc}") from None
+    except UserInterrupt:
+        raise
+    except BaseException as exc:  # SystemExit or KeyboardInterrupt too: never end the run
+        raise InputError(f"{source}: failed to load: {describe_exception(exc)}") from None
     return [LoadedRule(rule, source) for rule in _rules_in(obj, source)]
 
 
 # -- validate ---------------------------------------------------------------------------
 
 
+_TEXT_FIELDS = ("id", "name", "title", "rationale", "reference", "remediation")
+
+
 def _validate(loaded: LoadedRule) -> None:
     rule, source = loaded.rule, loaded.source
+    for field_name in _TEXT_FIELDS:
+        value = getattr(rule, field_name)
+        if not isinstance(value, str):
+            raise InputError(
+                f"{source}: rule {field_name} is {type(value).__name__}, not text"
+                + (f" (rule {rule.id})" if isinstance(rule.id, str) else "")
+            )
+        if not _encodable(value):
+            raise InputError(f"{source}: rule {field_name} is not valid Unicode text")
     if not RULE_ID_PATTERN.match(rule.id):
         raise InputError(
-            f"{source}: rule id {rule.id!r} does not match {RULE_ID_PATTERN.pattern} (e.g. SA001)"
+            f"{source}: rule id {clipped(repr(rule.id))} does not match "
+            f"{RULE_ID_PATTERN.pattern} (e.g. SA001)"
         )
     if rule.id.startswith(RESERVED_ID_PREFIXES):
         raise InputError(
@@ -127,16 +147,42 @@ def _validate(loaded: LoadedRule) -> None:
             f"findings use the prefixes {', '.join(RESERVED_ID_PREFIXES)}"
         )
     if not RULE_NAME_PATTERN.match(rule.name):
-        raise InputError(f"{source}: rule {rule.id} name {rule.name!r} is not kebab-case")
-    if rule.scope not in _SCOPES:
-        raise InputError(f"{source}: rule {rule.id} scope {rule.scope!r} is not one of {_SCOPES}")
+        raise InputError(
+            f"{source}: rule {rule.id} name {clipped(repr(rule.name))} is not kebab-case"
+        )
+    if not isinstance(rule.severity, Severity):
+        raise InputError(
+            f"{source}: rule {rule.id} severity {clipped(repr(rule.severity))} is not a "
+            "scalearc_lint.engine.rule.Severity (ERROR, WARNING or INFO)"
+        )
+    if not isinstance(rule.scope, str) or rule.scope not in _SCOPES:
+        raise InputError(
+            f"{source}: rule {rule.id} scope {clipped(repr(rule.scope))} is not one of {_SCOPES}"
+        )
     if not callable(rule.check):
         raise InputError(f"{source}: rule {rule.id} check is not callable")
     if not (isinstance(rule.options, type) and issubclass(rule.options, msgspec.Struct)):
         raise InputError(f"{source}: rule {rule.id} options must be a msgspec.Struct class")
+    try:
+        rule.options()
+    except UserInterrupt:
+        raise
+    except BaseException as exc:
+        raise InputError(
+            f"{source}: rule {rule.id} options cannot be made with their defaults: "
+            f"{describe_exception(exc)}"
+        ) from None
     for field_name in ("title", "rationale", "reference", "remediation"):
         if not getattr(rule, field_name).strip():
             raise InputError(f"{source}: rule {rule.id} has an empty {field_name}")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def discover_rules(
@@ -191,21 +237,77 @@ def _object_ref(
     return ObjectRef(kind, moid, name, inventory.vcenter, uuid)
 
 
-def evaluate_rule(loaded: LoadedRule, inventory: Inventory, config: Config) -> Iterator[Result]:
-    """Run one rule on every object of its scope; a crash on one object is an ``error`` result."""
+#: Statuses a rule may give; ``waived`` is for waivers and ``crashed`` for the engine only.
+_RULE_STATUSES = frozenset({Status.PASS, Status.FAIL, Status.UNKNOWN})
+
+
+class _MalformedVerdict(Exception):
+    """A check returned something the engine cannot turn into a result."""
+
+
+def _verdict_problem(verdict: object) -> str | None:
+    if not isinstance(verdict, Verdict):
+        return f"check returned {type(verdict).__name__}, not a Verdict or None"
+    # A plugin's verdict holds whatever it was given: typed as object, checked as such.
+    status: object = verdict.status
+    message: object = verdict.message
+    severity: object = verdict.severity
+    if not isinstance(status, Status) or status not in _RULE_STATUSES:
+        return f"verdict status {clipped(repr(status))} is not Status.PASS, FAIL or UNKNOWN"
+    if not isinstance(message, str):
+        return f"verdict message is {type(message).__name__}, not text"
+    if not _encodable(message):
+        return "verdict message is not valid Unicode text (a lone surrogate)"
+    if severity is not None and not isinstance(severity, Severity):
+        return f"verdict severity {clipped(repr(severity))} is not a Severity"
+    return None
+
+
+def evaluate_rule(
+    loaded: LoadedRule, inventory: Inventory, config: Config, *, timeout: float | None = None
+) -> Iterator[Result]:
+    """Run one rule on every object of its scope, isolating every failure of the rule.
+
+    Anything the rule raises (``SystemExit`` and ``KeyboardInterrupt`` included; only a
+    real Ctrl-C, :class:`UserInterrupt`, ends the run), a malformed verdict, and running
+    out of its time budget (``timeout`` seconds on this inventory, see
+    :mod:`scalearc_lint.engine.budget`) become a ``crashed`` result for that object.
+    """
     rule = loaded.rule
     settings = config.settings(rule)
     if not settings.enabled:
         return
+    budget = TimeBudget(timeout, what=f"rule {rule.id} ({loaded.source})")
     for kind, moid, name, subject in inventory.subjects(rule.scope):
         ref = _object_ref(inventory, kind, moid, name, subject)
+
+        def crashed(message: str, ref: ObjectRef = ref) -> Result:
+            return Result(rule.id, Status.CRASHED, settings.severity, ref, message)
+
+        if budget.exhausted:
+            yield crashed(
+                f"rule {rule.id} was not run on this object: it used its whole time budget "
+                f"({timeout:g} s a snapshot, --rule-timeout) on earlier objects"
+            )
+            continue
         try:
-            verdict = rule.check(subject, inventory, settings.options)
-            if verdict is not None and not isinstance(verdict, Verdict):
-                raise TypeError(f"check returned {type(verdict).__name__}, not a Verdict")
-        except Exception as exc:
-            message = f"rule {rule.id} crashed: {type(exc).__name__}: {exc}"
-            yield Result(rule.id, Status.CRASHED, settings.severity, ref, message)
+            verdict = budget.run(rule.check, subject, inventory, settings.options)
+            problem = _verdict_problem(verdict) if verdict is not None else None
+            if problem is not None:
+                raise _MalformedVerdict(problem)
+        except UserInterrupt:
+            raise
+        except OutOfTime:
+            yield crashed(
+                f"rule {rule.id} ran out of its time budget ({timeout:g} s a snapshot, "
+                "--rule-timeout) on this object and was stopped"
+            )
+            continue
+        except _MalformedVerdict as exc:
+            yield crashed(f"rule {rule.id} returned a malformed verdict: {exc}")
+            continue
+        except BaseException as exc:
+            yield crashed(f"rule {rule.id} crashed: {describe_exception(exc)}")
             continue
         if verdict is None:
             continue
@@ -215,13 +317,42 @@ def evaluate_rule(loaded: LoadedRule, inventory: Inventory, config: Config) -> I
         yield Result(rule.id, verdict.status, severity, ref, verdict.message)
 
 
+def identify_appliances(inventory: Inventory, timeout: float | None) -> None:
+    """Identify the inventory's appliances now, within ``timeout`` seconds: a config's
+    name_pattern is a user's regular expression, and one such as ``(a+)+$`` can take
+    forever on a VM name."""
+    budget = TimeBudget(timeout, what="identifying appliances")
+    try:
+        budget.run(lambda: inventory.pairs)
+    except OutOfTime:
+        pattern = inventory.selection.name_pattern
+        cause = (
+            f"the config's appliances.name_pattern {clipped(repr(pattern))} takes too long to "
+            "match (nested repetition such as (a+)+ can backtrack without end); simplify it"
+            if pattern
+            else "simplify the appliances section of the config"
+        )
+        raise InputError(
+            f"{inventory.vcenter}: identifying appliances took more than {timeout:g} s "
+            f"(--rule-timeout): {cause}"
+        ) from None
+
+
 def evaluate(
-    inventories: Iterable[Inventory], rules: Sequence[LoadedRule], config: Config
+    inventories: Iterable[Inventory],
+    rules: Sequence[LoadedRule],
+    config: Config,
+    *,
+    timeout: float | None = None,
 ) -> list[Result]:
-    """Every rule on every inventory, in the one deterministic order."""
+    """Every rule on every inventory, in the one deterministic order; ``timeout`` is each
+    rule's time budget on one inventory (None: unbounded)."""
+    inventories = list(inventories)
+    for inventory in inventories:
+        identify_appliances(inventory, timeout)
     return sorted_results(
         result
         for inventory in inventories
         for loaded in rules
-        for result in evaluate_rule(loaded, inventory, config)
+        for result in evaluate_rule(loaded, inventory, config, timeout=timeout)
     )

@@ -133,6 +133,14 @@ class Comparison(msgspec.Struct, frozen=True):
     gone: list[Result] = []
 
 
+class PlanInfo(msgspec.Struct, frozen=True):
+    """The change plan a ``whatif`` run applied: its results judge the planned state."""
+
+    path: str
+    description: str = ""
+    steps: int = 0
+
+
 #: Version of the results document. 2: a rule's crash is status ``crashed`` (``error`` in
 #: version 1, easily confused with the severity) and ``summary.crashed`` counts it.
 RESULTS_VERSION = 2
@@ -150,6 +158,8 @@ class ResultsDocument(msgspec.Struct, frozen=True, kw_only=True):
     snapshots: list[SnapshotInfo] = []
     #: Only when compared with a baseline (additive to the DESIGN.md contract).
     comparison: Comparison | msgspec.UnsetType = msgspec.UNSET
+    #: Only for ``whatif``: the plan whose planned state the results judge (additive).
+    plan: PlanInfo | msgspec.UnsetType = msgspec.UNSET
 
 
 def sorted_results(results: Iterable[Result]) -> list[Result]:

@@ -8,7 +8,9 @@ a ``Credentials`` object (never in its ``repr``) and is sent only to the server.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import os
+import re
 import ssl
 import threading
 import xml.etree.ElementTree as ET
@@ -17,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from scalearc_lint.errors import InputError
 from scalearc_lint.exporter._vmomi import (
@@ -27,9 +29,13 @@ from scalearc_lint.exporter._vmomi import (
     vim,
     vmodl,
 )
+from scalearc_lint.text import clipped
 
 #: Seconds to wait for one HTTP exchange; a large RetrievePropertiesEx page fits easily.
 HTTP_TIMEOUT = 300
+#: Seconds one vCenter's whole export may take (``export --timeout``): connecting, logging
+#: in and every read; a 40,000-VM vCenter exports in a few minutes.
+EXPORT_TIMEOUT = 1800
 
 
 @dataclass(frozen=True)
@@ -62,31 +68,85 @@ class TlsSettings:
     ca_files: tuple[str, ...] = ()
 
 
+#: Longest server string accepted; a DNS name has at most 253 characters.
+MAX_SERVER_TEXT = 1024
+_LABEL = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
+_ESCAPED = re.compile(r"(?:[^%]|%[0-9A-Fa-f]{2})*")
+
+
+def _split_server(raw: str) -> tuple[str, str | None, str]:
+    """(``scheme://`` or "", the userinfo before the last ``@`` or None, the rest).
+
+    Split by hand, not by ``urlsplit``: a password may hold ``/ # ? @ :``, which a URL
+    parser takes for the path, fragment or query, and would then leave in the host part.
+    A host name never holds ``@``, so the userinfo runs to the last one.
+    """
+    scheme, separator, rest = raw.partition("://")
+    if not separator:
+        scheme, rest = "", raw
+    else:
+        scheme += separator
+    userinfo, at, host_part = rest.rpartition("@")
+    return scheme, (userinfo if at else None), host_part
+
+
+def redact_server(text: str) -> str:
+    """The server as given, its password (if any) replaced by ``***``: for messages."""
+    scheme, userinfo, host_part = _split_server(text.strip())
+    if userinfo is None:
+        return clipped(text.strip(), 200)
+    user, colon, _ = userinfo.partition(":")
+    return clipped(f"{scheme}{user}{':***' if colon else ''}@{host_part}", 200)
+
+
+def _unescape(text: str) -> str:
+    """Percent-escapes decoded as govc (Go's URL parser) does, when they are all valid."""
+    return unquote(text) if _ESCAPED.fullmatch(text) else text
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return True
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    labels = ascii_host.rstrip(".").split(".")
+    return len(ascii_host) <= 253 and all(_LABEL.match(label) for label in labels)
+
+
 def parse_server(text: str) -> tuple[Server, str, str]:
     """Parse ``HOST``, ``HOST:PORT`` or a URL into a Server plus any user and password in it."""
     raw = text.strip()
     if not raw:
         raise InputError("empty server name; give --server HOST, HOST:PORT or https://HOST/sdk")
-    parts = urlsplit(raw if "://" in raw else f"https://{raw}")
-    if parts.scheme != "https":
+    shown = redact_server(raw)
+    if len(raw) > MAX_SERVER_TEXT:
         raise InputError(
-            f"{_redact_url(raw)}: only https is supported (vCenter's API is served over TLS)"
+            f"{clipped(shown, 60)}: a server name of {len(raw):,} characters is too long "
+            "(a host name has at most 253)"
         )
+    scheme, userinfo, host_part = _split_server(raw)
+    if scheme and scheme.lower() != "https://":
+        raise InputError(f"{shown}: only https is supported (vCenter's API is served over TLS)")
     try:
+        parts = urlsplit(f"https://{host_part}")
         port = parts.port or 443
+        hostname = parts.hostname
     except ValueError:
-        raise InputError(f"{_redact_url(raw)}: invalid port") from None
-    if not parts.hostname:
-        raise InputError(f"{_redact_url(raw)}: no host name")
-    return Server(parts.hostname, port), parts.username or "", parts.password or ""
-
-
-def _redact_url(text: str) -> str:
-    """The URL with any password replaced, for error messages."""
-    parts = urlsplit(text if "://" in text else f"https://{text}")
-    if parts.password is None:
-        return text
-    return text.replace(f":{parts.password}@", ":***@")
+        raise InputError(
+            f"{shown}: invalid port or address; give HOST, HOST:PORT or a URL"
+        ) from None
+    if not hostname:
+        raise InputError(f"{shown}: no host name")
+    if not _valid_host(hostname):
+        raise InputError(f"{shown}: {clipped(hostname, 60)!r} is not a valid host name or address")
+    user, _, password = (userinfo or "").partition(":")
+    return Server(hostname, port), _unescape(user), _unescape(password)
 
 
 @dataclass(frozen=True)
@@ -98,6 +158,8 @@ class ConnectionRequest:
     password_env: str | None = None
     insecure: bool = False
     ca_files: tuple[str, ...] = ()
+    #: The deadline of each vCenter's whole export, in seconds.
+    timeout: float = EXPORT_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -107,6 +169,8 @@ class Connection:
     server: Server
     credentials: Credentials
     tls: TlsSettings
+    #: Seconds one HTTP exchange (connect, or waiting for an answer) may take.
+    http_timeout: float = HTTP_TIMEOUT
 
 
 def _truthy(value: str | None) -> bool:
@@ -134,7 +198,7 @@ def resolve_connections(
     for spec, (_, _, password) in zip(specs, parsed, strict=True):
         if password and spec in request.servers:
             raise InputError(
-                f"{_redact_url(spec)}: do not put a password on the command line; "
+                f"{redact_server(spec)}: do not put a password on the command line; "
                 "use --password-env VAR or the prompt"
             )
 
@@ -173,7 +237,8 @@ def resolve_connections(
     tls = TlsSettings(insecure=insecure, ca_files=ca_files)
     credentials = Credentials(user, password)
     servers = list(dict.fromkeys(server for server, _, _ in parsed))
-    return [Connection(server, credentials, tls) for server in servers]
+    http_timeout = min(HTTP_TIMEOUT, request.timeout) if request.timeout else HTTP_TIMEOUT
+    return [Connection(server, credentials, tls, http_timeout) for server in servers]
 
 
 def ssl_context(tls: TlsSettings) -> ssl.SSLContext:
@@ -197,7 +262,7 @@ def ssl_context(tls: TlsSettings) -> ssl.SSLContext:
     return context
 
 
-def describe_network_error(server: Server, exc: BaseException) -> str:
+def describe_network_error(server: Server, exc: BaseException, timeout: float | None = None) -> str:
     """One line saying why a connection to the server failed and what to do."""
     where = server.label
     if isinstance(exc, ssl.SSLCertVerificationError):
@@ -211,7 +276,8 @@ def describe_network_error(server: Server, exc: BaseException) -> str:
     if isinstance(exc, ConnectionRefusedError):
         return f"{where}: connection refused; check the host name and port"
     if isinstance(exc, TimeoutError):
-        return f"{where}: no answer within {HTTP_TIMEOUT} s; check the host and the network"
+        within = f"within {timeout:g} s" if timeout is not None else "in time"
+        return f"{where}: no answer {within}; check the host and the network"
     if isinstance(exc, ConnectionError | http.client.HTTPException):
         return f"{where}: the server closed the connection ({type(exc).__name__}); is it up?"
     if isinstance(exc, OSError) and exc.strerror:
@@ -222,11 +288,9 @@ def describe_network_error(server: Server, exc: BaseException) -> str:
 NETWORK_ERRORS = (OSError, http.client.HTTPException)
 
 
-def _negotiate_version(server: Server, context: ssl.SSLContext) -> str:
+def _negotiate_version(server: Server, context: ssl.SSLContext, timeout: float) -> str:
     """The newest vim25 version both pyVmomi and the server speak (from vimServiceVersions.xml)."""
-    conn = http.client.HTTPSConnection(
-        server.host, server.port, context=context, timeout=HTTP_TIMEOUT
-    )
+    conn = http.client.HTTPSConnection(server.host, server.port, context=context, timeout=timeout)
     try:
         conn.request("GET", "/sdk/vimServiceVersions.xml")
         response = conn.getresponse()
@@ -263,17 +327,17 @@ class Session:
         self._login_lock = threading.Lock()
         server = connection.server
         try:
-            version = _negotiate_version(server, self.context)
+            version = _negotiate_version(server, self.context, connection.http_timeout)
             self._stub = SoapStubAdapter(
                 host=server.host,
                 port=server.port,
                 version=version,
                 sslContext=self.context,
-                httpConnectionTimeout=HTTP_TIMEOUT,
+                httpConnectionTimeout=connection.http_timeout,
             )
             self.content: Any = vim.ServiceInstance("ServiceInstance", self._stub).RetrieveContent()
         except NETWORK_ERRORS as exc:
-            raise InputError(describe_network_error(server, exc)) from None
+            raise InputError(describe_network_error(server, exc, connection.http_timeout)) from None
         self.login()
 
     def login(self) -> None:

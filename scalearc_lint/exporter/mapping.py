@@ -77,7 +77,7 @@ VM_PATHS = (
     "snapshot",
     "customValue",
 )
-DVS_PATHS = ("name", "parent", "uuid", "summary.productInfo")
+DVS_PATHS = ("name", "parent", "uuid", "summary.productInfo", "summary.hostMember")
 DVPG_PATHS = ("name", "key", "config.distributedVirtualSwitch", "config.defaultPortConfig")
 
 #: Which model field an unreadable property path leaves incomplete.
@@ -89,6 +89,7 @@ _FIELD_OF_PATH = {
     "config.network.portgroup": "portgroups",
     "config.defaultPortConfig": "policy",
     "configurationEx": "configuration",
+    "summary.hostMember": "hosts",
     "config.cpuAllocation": "cpu",
     "config.memoryAllocation": "memory",
 }
@@ -177,9 +178,12 @@ def _drs(config: Any) -> DrsConfig:
         for info in config.drsVmConfig or ()
         if (vm := moid(info.key)) is not None
     }
+    # enableVmBehaviorOverrides unset means vSphere's default: VM overrides apply.
+    honours_overrides = drs is None or drs.enableVmBehaviorOverrides is not False
     return DrsConfig(
         enabled=bool(drs.enabled) if drs is not None else False,
         default_behavior=_behavior(drs.defaultVmBehavior) if drs is not None else None,
+        enable_vm_behavior_overrides=honours_overrides,
         vm_overrides=overrides,
     )
 
@@ -511,6 +515,10 @@ def dvswitch_from(item: Retrieved, inventory: Inventory) -> DistributedSwitch:
         uuid=str(item.props.get("uuid") or ""),
         version=str(product.version or "") if product is not None else "",
         datacenter=inventory.datacenter_of(item.moid),
+        # Unread membership stays None ("not known"), never [] ("no member host").
+        hosts=None
+        if "summary.hostMember" in item.missing
+        else refs(item.props.get("summary.hostMember")),
     )
 
 
@@ -585,7 +593,11 @@ def without_dangling_references(snapshot: Snapshot) -> Snapshot:
         for k, v in kept("vm", vms).items()
     }
     dvswitches = {
-        k: d if d.datacenter is None or d.datacenter in dcs else replace(d, datacenter=None)
+        k: replace(
+            d,
+            datacenter=d.datacenter if d.datacenter is None or d.datacenter in dcs else None,
+            hosts=None if d.hosts is None else [h for h in d.hosts if h in hosts],
+        )
         for k, d in snapshot.dvswitches.items()
     }
     portgroups = {k: p for k, p in snapshot.dv_portgroups.items() if p.dvs in dvswitches}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from scalearc_lint.exporter.connection import HTTP_TIMEOUT, NETWORK_ERRORS, Connection
+from scalearc_lint.exporter.connection import NETWORK_ERRORS, Connection
 from scalearc_lint.snapshot.model import Tag
 
 #: Tag ids per list-attached-objects-on-tags call.
@@ -55,7 +55,7 @@ class _Client:
     def __init__(self, connection: Connection, context: ssl.SSLContext) -> None:
         server = connection.server
         self._conn = http.client.HTTPSConnection(
-            server.host, server.port, context=context, timeout=HTTP_TIMEOUT
+            server.host, server.port, context=context, timeout=connection.http_timeout
         )
         self._session_id = ""
         self.dialect = _REST

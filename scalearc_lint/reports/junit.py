@@ -1,7 +1,12 @@
 """JUnit XML: one testsuite per rule, one testcase per (rule, object) result.
 
-fail → ``failure`` with the message; a rule crash → ``error``; waived and unknown →
-``skipped`` with the reason. Written with the standard library's ElementTree (no
+fail → ``failure`` with the message; a rule crash → ``error`` of type ``crashed``; waived
+and unknown → ``skipped`` with the reason. Within each suite the testcases follow the
+ranking of :mod:`scalearc_lint.reports.triage` (failures most urgent first, then by
+status, errors before warnings), and a failure's text says, in the HTML report's words,
+where its object stands in "Act now", where the object runs and the next step.
+
+Written with the standard library's ElementTree (no
 dependency; unlike ``junit-xml`` it writes no ``disabled`` attribute, which the Jenkins
 xUnit schema rejects). XML 1.0 cannot carry some characters at all, not even as
 character references, so they are written as visible escapes such as ``\\x1b``.
@@ -29,6 +34,14 @@ from scalearc_lint.engine.results import (
     SnapshotInfo,
 )
 from scalearc_lint.engine.rule import Status
+from scalearc_lint.reports.triage import (
+    StepSource,
+    Triage,
+    Urgency,
+    remediation_step,
+    triage,
+    urgency,
+)
 from scalearc_lint.snapshot.inventory import Inventory
 
 # Everything outside XML 1.0's Char production (https://www.w3.org/TR/xml/#charsets).
@@ -58,35 +71,44 @@ def testcase_name(obj: ObjectRef, *, with_vcenter: bool) -> str:
     return f"{prefix}{obj.kind} {obj.name} [{obj.id}]"
 
 
-def _waiver_text(result: Result) -> str:
-    waiver = result.waiver
-    if waiver is None:
-        return "waived"
-    return (
-        f"waived: {waiver.reason} (owner {waiver.owner}, ticket {waiver.ticket}, "
-        f"expires {waiver.expires})"
-    )
+def failure_text(result: Result, ranked: Triage) -> str:
+    """A failure's body: the message, then "Act now" place, object and next step."""
+    action = ranked.action_of[result]
+    lines = ranked.lines(action)
+    place = f"Act now: {action.position} of {len(ranked.actions)}"
+    if result is not action.top:
+        # The object's place is its most urgent finding's; this one follows it.
+        place += f" (led by {action.top.rule}; this finding: {result.severity.value}"
+        place += f", {urgency(result.rule).value})"
+    step = ranked.step(result)
+    body = [ranked.message(result), "", place, f"Object: {lines[0]}"]
+    if urgency(result.rule) is Urgency.HAPPENED:
+        body += [f"Event: {line}" for line in ranked.events(action)]
+    if step is not None:
+        body.append(f"Next step: {step.text}")
+    return "\n".join(body)
 
 
-def _testcase(result: Result, rule: RuleInfo | None, *, with_vcenter: bool) -> ET.Element:
+def _testcase(
+    result: Result, rule: RuleInfo | None, ranked: Triage, *, with_vcenter: bool
+) -> ET.Element:
     case = _element(
         "testcase",
         name=testcase_name(result.object, with_vcenter=with_vcenter),
         classname=f"{result.rule}.{rule.name}" if rule is not None else result.rule,
         time="0",
     )
+    message = ranked.message(result)
     if result.status is Status.FAIL:
-        body = result.message
-        if rule is not None and rule.remediation:
-            body += f"\n\nRemediation: {rule.remediation}"
-        case.append(_element("failure", body, message=result.message, type=result.severity))
+        body = failure_text(result, ranked)
+        case.append(_element("failure", body, message=message, type=result.severity))
     elif result.status is Status.CRASHED:
-        case.append(_element("error", result.message, message=result.message, type="rule-crash"))
+        case.append(_element("error", message, message=message, type=Status.CRASHED.value))
     elif result.status is Status.WAIVED:
-        reason = _waiver_text(result)
-        case.append(_element("skipped", result.message, message=reason, type="waived"))
+        reason = ranked.waiver_text(result)
+        case.append(_element("skipped", message, message=reason, type="waived"))
     elif result.status is Status.UNKNOWN:
-        case.append(_element("skipped", result.message, message=result.message, type="unknown"))
+        case.append(_element("skipped", message, message=message, type="unknown"))
     if isinstance(result.baseline, str):
         case.append(_element("system-out", f"baseline: {result.baseline}"))
     return case
@@ -116,9 +138,14 @@ def _properties(snapshots: Sequence[SnapshotInfo], document: ResultsDocument) ->
     return properties
 
 
-def render(document: ResultsDocument, inventories: Sequence[Inventory] = ()) -> bytes:
+def render(
+    document: ResultsDocument,
+    inventories: Sequence[Inventory] = (),
+    *,
+    steps: StepSource = remediation_step,
+) -> bytes:
     """The results as a JUnit XML document (valid against the Jenkins xUnit schema)."""
-    del inventories  # JUnit carries results only
+    ranked = triage(document, inventories, steps=steps)
     snapshots = document.snapshots or [document.snapshot]
     with_vcenter = len(snapshots) > 1
     rules = {rule.id: rule for rule in document.rules}
@@ -145,8 +172,8 @@ def render(document: ResultsDocument, inventories: Sequence[Inventory] = ()) -> 
             **{key: str(value) for key, value in counts.items()},
         )
         suite.append(_properties(snapshots, document))
-        for result in results:
-            suite.append(_testcase(result, rule, with_vcenter=with_vcenter))
+        for result in ranked.ranked(results):
+            suite.append(_testcase(result, rule, ranked, with_vcenter=with_vcenter))
         root.append(suite)
         for key, value in counts.items():
             totals[key] += value

@@ -17,6 +17,12 @@ and closes an alert by itself when its result stops coming. The run's ``properti
 carry the comparison's source and counts. ``baselineGuid`` is not set: the baseline is a
 ``--json`` results file, not a SARIF run with a ``guid`` to point at.
 
+Results come in the ranking of :mod:`scalearc_lint.reports.triage` (failures most urgent
+first). A failure's ``rank`` (0-100, SARIF's priority) is its place in that ranking, 100
+for the most urgent; its message ends with the next step, and its ``properties`` carry
+"Act now" (the object's place and the urgency) and the next step. Messages give a
+relative age after every timestamp, counted at the as-of time.
+
 A result's vSphere object is a logical location (``vcenter/kind/id``). Code scanning
 also insists on a physical location, so each result points at line 1 of the snapshot
 file it came from (repository-relative when the snapshot path was given relative).
@@ -42,6 +48,7 @@ from scalearc_lint.engine.results import (
     SnapshotInfo,
 )
 from scalearc_lint.engine.rule import Severity, Status
+from scalearc_lint.reports.triage import StepSource, Triage, remediation_step, triage, urgency
 from scalearc_lint.snapshot.inventory import Inventory
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -111,14 +118,29 @@ def _location(result: Result, uris: dict[str, str]) -> Json:
     }
 
 
-def _result(result: Result, rule_index: dict[str, int], uris: dict[str, str]) -> Json:
+def _rank(result: Result, ranked: Triage) -> float | None:
+    """SARIF ``rank`` (§3.27.29, higher is more important) from the place in "Act now"."""
+    position = ranked.position(result)
+    if position is None:
+        return None
+    total = len(ranked.positions)
+    return round(100 * (total - position + 1) / total, 2)
+
+
+def _result(
+    result: Result, ranked: Triage, rule_index: dict[str, int], uris: dict[str, str]
+) -> Json:
     obj = result.object
+    text = f"{obj.kind} {obj.name}: {ranked.message(result)}"
+    step = ranked.step(result) if result.status is Status.FAIL else None
+    if step is not None:
+        text += f"\nNext step: {step.text}"
     entry: Json = {
         "ruleId": result.rule,
         "kind": "review" if result.status is Status.UNKNOWN else "fail",
         # SARIF 2.1.0 §3.27.10: a result whose kind is not "fail" has level "none".
         "level": "none" if result.status is Status.UNKNOWN else _LEVELS[result.severity],
-        "message": {"text": f"{obj.kind} {obj.name}: {result.message}"},
+        "message": {"text": text},
         "locations": [_location(result, uris)],
         "partialFingerprints": {"scalearcObject/v1": fingerprint(result)},
         "properties": {
@@ -128,6 +150,17 @@ def _result(result: Result, rule_index: dict[str, int], uris: dict[str, str]) ->
     }
     if result.rule in rule_index:
         entry["ruleIndex"] = rule_index[result.rule]
+    rank = _rank(result, ranked)
+    if rank is not None:
+        action = ranked.action_of[result]
+        entry["rank"] = rank
+        entry["properties"]["actNow"] = {
+            "position": action.position,
+            "of": len(ranked.actions),
+            "urgency": urgency(result.rule).value,
+        }
+    if step is not None:
+        entry["properties"]["nextStep"] = step.text
     if isinstance(result.baseline, str):
         entry["baselineState"] = BASELINE_STATES[result.baseline]
     if result.status is Status.WAIVED:
@@ -145,13 +178,15 @@ def _result(result: Result, rule_index: dict[str, int], uris: dict[str, str]) ->
     return entry
 
 
-def _notification(result: Result, rule_index: dict[str, int], uris: dict[str, str]) -> Json:
+def _notification(
+    result: Result, ranked: Triage, rule_index: dict[str, int], uris: dict[str, str]
+) -> Json:
     descriptor: Json = {"id": result.rule}
     if result.rule in rule_index:
         descriptor["index"] = rule_index[result.rule]
     return {
         "level": "error",
-        "message": {"text": result.message},
+        "message": {"text": ranked.message(result)},
         "locations": [_location(result, uris)],
         "associatedRule": descriptor,
     }
@@ -176,9 +211,14 @@ def _comparison_properties(comparison: Comparison) -> Json:
     }
 
 
-def render(document: ResultsDocument, inventories: Sequence[Inventory] = ()) -> bytes:
+def render(
+    document: ResultsDocument,
+    inventories: Sequence[Inventory] = (),
+    *,
+    steps: StepSource = remediation_step,
+) -> bytes:
     """The results as a SARIF 2.1.0 log."""
-    del inventories  # SARIF carries results only
+    ranked = triage(document, inventories, steps=steps)
     snapshots = document.snapshots or [document.snapshot]
     uris = {info.vcenter: artifact_uri(info.path) for info in snapshots}
     rule_index = {rule.id: i for i, rule in enumerate(document.rules)}
@@ -196,14 +236,20 @@ def render(document: ResultsDocument, inventories: Sequence[Inventory] = ()) -> 
         "invocations": [
             {
                 "executionSuccessful": not crashes,
-                "toolExecutionNotifications": [_notification(r, rule_index, uris) for r in crashes],
+                "toolExecutionNotifications": [
+                    _notification(r, ranked, rule_index, uris) for r in crashes
+                ],
             }
         ],
         "artifacts": [
             {"location": {"uri": uris[info.vcenter]}, "hashes": {"sha-256": info.sha256}}
             for info in snapshots
         ],
-        "results": [_result(r, rule_index, uris) for r in document.results if r.status in reported],
+        "results": [
+            _result(r, ranked, rule_index, uris)
+            for r in ranked.ranked(document.results)
+            if r.status in reported
+        ],
         "properties": {"snapshots": [_snapshot_properties(info) for info in snapshots]},
     }
     if isinstance(document.comparison, Comparison):

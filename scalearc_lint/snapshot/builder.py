@@ -10,9 +10,13 @@ from __future__ import annotations
 import zlib
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
+
+import msgspec
 
 from scalearc_lint.snapshot.model import (
+    EVENT_TYPES,
+    LIVE_BY_KIND,
     SCHEMA_VERSION,
     Allocation,
     Cluster,
@@ -43,6 +47,8 @@ from scalearc_lint.snapshot.model import (
     VmSnapshot,
 )
 
+#: Symbolic DVS membership: every host of the switch's datacenter, or not exported.
+DvsMembers = Literal["all", "unknown"]
 DEFAULT_EXPORTED_AT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 COMPLIANT_POLICY = NetworkPolicy(
     notify_switches=True,
@@ -76,8 +82,11 @@ class InventoryBuilder:
         self.dv_portgroups: dict[str, DistributedPortgroup] = {}
         self.events: list[Event] = []
         self.events_collected = True
+        #: The event types the export selected (``None``: every type the model records).
+        self.event_types: list[str] | None = None
         self.unreadable: list[Unreadable] = []
         self.events_window = timedelta(days=30)
+        self.dvs_members: dict[str, list[str] | DvsMembers] = {}
 
     def _moid(self, prefix: str) -> str:
         self._next_id[prefix] += 1
@@ -106,8 +115,10 @@ class InventoryBuilder:
         *,
         drs_enabled: bool = True,
         drs_default: DrsBehavior | None = None,
+        vm_overrides_enabled: bool | None = True,
     ) -> str:
-        """Add a cluster with its root resource pool."""
+        """Add a cluster with its root resource pool (``vm_overrides_enabled``: DRS
+        ``enableVmBehaviorOverrides``, ``None`` for unknown as in a schema-1 snapshot)."""
         moid = self._moid("domain-c")
         root = self._moid("resgroup")
         self.pools[root] = ResourcePool(moid=root, name="Resources", owner=moid)
@@ -119,6 +130,7 @@ class InventoryBuilder:
             "hosts": [],
             "drs_enabled": drs_enabled,
             "drs_default": drs_default,
+            "vm_overrides_enabled": vm_overrides_enabled,
             "overrides": {},
             "rules": [],
             "groups": [],
@@ -126,35 +138,52 @@ class InventoryBuilder:
         return moid
 
     def root_pool(self, cluster: str) -> str:
-        """The root resource pool of a cluster."""
-        root: str = self.clusters[cluster]["root_pool"]
+        """The root resource pool of a cluster, or of a standalone host."""
+        owner = self.clusters.get(cluster) or self.hosts[cluster]
+        root: str = owner["root_pool"]
         return root
 
     def host(
         self,
         name: str,
-        cluster: str,
+        cluster: str | None,
         *,
+        datacenter: str | None = None,
         in_maintenance: bool = False,
+        connection_state: str = "connected",
+        power_state: str = "poweredOn",
         cpu_mhz: int = 2000,
         cpu_cores: int = 32,
         memory_mb: int = 524288,
     ) -> str:
-        """Add a host to a cluster (no portgroups yet; see :meth:`standard_portgroup`)."""
+        """Add a host to a cluster, or a standalone host (``cluster=None``) to ``datacenter``
+        with its own root pool (no portgroups yet; see :meth:`standard_portgroup`)."""
         moid = self._moid("host")
+        if cluster is not None:
+            datacenter = self.clusters[cluster]["datacenter"]
+        elif datacenter is None:
+            raise ValueError(f"standalone host {name!r} needs a datacenter")
         self.hosts[moid] = {
             "moid": moid,
             "name": name,
             "cluster": cluster,
-            "datacenter": self.clusters[cluster]["datacenter"],
+            "datacenter": datacenter,
             "in_maintenance": in_maintenance,
+            "connection_state": connection_state,
+            "power_state": power_state,
             "cpu_mhz": cpu_mhz,
             "cpu_cores": cpu_cores,
             "memory_mb": memory_mb,
             "vswitches": {},
             "portgroups": [],
         }
-        self.clusters[cluster]["hosts"].append(moid)
+        if cluster is not None:
+            self.clusters[cluster]["hosts"].append(moid)
+        else:
+            # vSphere gives a standalone host's compute resource its own root pool.
+            root = self._moid("resgroup")
+            self.pools[root] = ResourcePool(moid=root, name="Resources", owner=moid)
+            self.hosts[moid]["root_pool"] = root
         return moid
 
     def standard_portgroup(
@@ -202,20 +231,30 @@ class InventoryBuilder:
         )
         return moid
 
-    def set_pool_reservation(self, pool: str, *, cpu: int, memory: int) -> None:
-        """Change a pool's CPU (MHz) and memory (MB) reservations."""
+    def set_pool_reservation(
+        self, pool: str, *, cpu: int, memory: int, expandable: bool | None = None
+    ) -> None:
+        """Change a pool's CPU (MHz) and memory (MB) reservations (and expandability)."""
         old = self.pools[pool]
         self.pools[pool] = ResourcePool(
             moid=old.moid,
             name=old.name,
             owner=old.owner,
             parent=old.parent,
-            cpu=Allocation(reservation=cpu, expandable=old.cpu.expandable),
-            memory=Allocation(reservation=memory, expandable=old.memory.expandable),
+            cpu=Allocation(
+                reservation=cpu, expandable=old.cpu.expandable if expandable is None else expandable
+            ),
+            memory=Allocation(
+                reservation=memory,
+                expandable=old.memory.expandable if expandable is None else expandable,
+            ),
         )
 
-    def dvswitch(self, name: str, datacenter: str) -> str:
-        """Add a distributed switch."""
+    def dvswitch(
+        self, name: str, datacenter: str, *, members: list[str] | DvsMembers = "all"
+    ) -> str:
+        """Add a distributed switch; ``members``: its member hosts, ``"all"`` hosts of its
+        datacenter (decided at :meth:`build`), or ``"unknown"`` (not exported)."""
         moid = self._moid("dvs")
         self.dvswitches[moid] = DistributedSwitch(
             moid=moid,
@@ -224,6 +263,7 @@ class InventoryBuilder:
             version="8.0.0",
             datacenter=datacenter,
         )
+        self.dvs_members[moid] = members
         return moid
 
     def dv_portgroup(self, name: str, dvs: str, *, policy: NetworkPolicy = COMPLIANT_POLICY) -> str:
@@ -258,6 +298,7 @@ class InventoryBuilder:
         moid = self._moid("vm")
         h = self.hosts[host]
         cluster = h["cluster"]
+        root = self.root_pool(cluster if cluster is not None else host)
         self.vms[moid] = VirtualMachine(
             moid=moid,
             name=name,
@@ -269,7 +310,7 @@ class InventoryBuilder:
             folder=folder or f"/{self.datacenters[h['datacenter']].name}/vm",
             host=host,
             cluster=cluster,
-            resource_pool=pool if pool is not None else self.clusters[cluster]["root_pool"],
+            resource_pool=pool if pool is not None else root,
             num_cpu=num_cpu,
             memory_mb=memory_mb,
             cpu_allocation=Allocation(reservation=cpu_reservation),
@@ -315,7 +356,7 @@ class InventoryBuilder:
     def drs_override(
         self, cluster: str, vm: str, *, behavior: DrsBehavior | None, enabled: bool | None = None
     ) -> None:
-        """Set a per-VM DRS override."""
+        """Set a per-VM DRS override (``enabled=False``: DRS disabled for the VM)."""
         self.clusters[cluster]["overrides"][vm] = DrsVmOverride(enabled=enabled, behavior=behavior)
 
     def anti_affinity(
@@ -333,6 +374,37 @@ class InventoryBuilder:
         """Add a DRS VM group."""
         self.clusters[cluster]["groups"].append(ClusterGroup(name=name, kind="vm", members=vms))
 
+    def host_group(self, cluster: str, name: str, hosts: list[str]) -> None:
+        """Add a DRS host group."""
+        self.clusters[cluster]["groups"].append(ClusterGroup(name=name, kind="host", members=hosts))
+
+    def vm_host_rule(
+        self,
+        cluster: str,
+        name: str,
+        vm_group: str,
+        host_group: str,
+        *,
+        affine: bool = True,
+        mandatory: bool = True,
+        enabled: bool = True,
+    ) -> None:
+        """Add a VM-Host rule: the VM group must (``mandatory``) or should run on the host
+        group (``affine``), or must / should not."""
+        rules = self.clusters[cluster]["rules"]
+        rules.append(
+            ClusterRule(
+                key=len(rules) + 1,
+                name=name,
+                kind="vm-host",
+                enabled=enabled,
+                mandatory=mandatory,
+                vm_group=vm_group,
+                host_group=host_group,
+                affine=affine,
+            )
+        )
+
     # -- events and gaps ----------------------------------------------------------------
 
     def event(
@@ -343,35 +415,82 @@ class InventoryBuilder:
         age: timedelta = timedelta(hours=2),
         live: bool | None = None,
         type_name: str | None = None,
+        chain_id: int | None = None,
+        from_host: str | None = None,
     ) -> None:
-        """Record an event ``age`` before the export."""
+        """Record an event ``age`` before the export; a migration ends on the VM's host."""
         default_type = {
             "migrate": "VmMigratedEvent",
             "relocate": "VmRelocatedEvent",
             "hot-migrate": "VmBeingHotMigratedEvent",
+            "cold-migrate": "VmBeingRelocatedEvent",
             "drs-migrate": "DrsVmMigratedEvent",
+            "cross-vcenter-migrate": "com.vmware.vc.vm.DstVmMigratedEvent",
             "revert": "com.vmware.vc.vm.VmStateRevertedToSnapshot",
+            "ha-restart": "com.vmware.vc.ha.VmRestartedByHAEvent",
         }[kind]
         v = self.vms[vm]
+        # As the exporter records them: a move from ``from_host`` to where the VM runs now,
+        # an HA restart on where it runs now, a revert with no host.
+        moves = kind not in ("revert", "ha-restart")
+        source = from_host if moves else None
+        dest = v.host if kind != "revert" else None
+        key = len(self.events) + 1
         self.events.append(
             Event(
-                key=len(self.events) + 1,
+                key=key,
                 type=type_name or default_type,
                 kind=kind,
                 created=self.exported_at - age,
+                chain_id=chain_id if chain_id is not None else key,
                 vm=vm,
                 vm_name=v.name,
                 live=live,
-                source_host=v.host,
+                source_host=source,
+                dest_host=dest,
+                source_host_name=self._host_name(source),
+                dest_host_name=self._host_name(dest),
                 user="VSPHERE.LOCAL\\Administrator",
             )
         )
+
+    def event_of_type(
+        self,
+        type_name: str,
+        vm: str,
+        *,
+        age: timedelta = timedelta(hours=2),
+        chain_id: int | None = None,
+        from_host: str | None = None,
+    ) -> None:
+        """Record an event by its vSphere type id (a class name or an EventEx id)."""
+        kind = EVENT_TYPES[type_name]
+        self.event(
+            kind,
+            vm,
+            age=age,
+            live=LIVE_BY_KIND.get(kind),
+            type_name=type_name,
+            chain_id=chain_id,
+            from_host=from_host,
+        )
+
+    def _host_name(self, moid: str | None) -> str:
+        return str(self.hosts[moid]["name"]) if moid is not None and moid in self.hosts else ""
 
     def mark_unreadable(self, kind: str, moid: str | None, prop: str, fault: str) -> None:
         """Record that the exporter could not read something."""
         self.unreadable.append(Unreadable(kind=kind, moid=moid, property=prop, fault=fault))  # type: ignore[arg-type]
 
     # -- assembly -----------------------------------------------------------------------
+
+    def _with_members(self, dvs: DistributedSwitch) -> DistributedSwitch:
+        members = self.dvs_members.get(dvs.moid, "all")
+        if members == "unknown":
+            return dvs
+        if members == "all":
+            members = [m for m, h in self.hosts.items() if h["datacenter"] == dvs.datacenter]
+        return msgspec.structs.replace(dvs, hosts=list(members))
 
     def build(self) -> Snapshot:
         """The snapshot of everything added so far."""
@@ -385,6 +504,7 @@ class InventoryBuilder:
                 drs=DrsConfig(
                     enabled=c["drs_enabled"],
                     default_behavior=c["drs_default"],
+                    enable_vm_behavior_overrides=c["vm_overrides_enabled"],
                     vm_overrides=dict(c["overrides"]),
                 ),
                 ha=HaConfig(enabled=True),
@@ -399,7 +519,9 @@ class InventoryBuilder:
                 name=h["name"],
                 datacenter=h["datacenter"],
                 cluster=h["cluster"],
+                connection_state=h["connection_state"],
                 in_maintenance=h["in_maintenance"],
+                power_state=h["power_state"],
                 cpu_mhz=h["cpu_mhz"],
                 cpu_cores=h["cpu_cores"],
                 memory_mb=h["memory_mb"],
@@ -417,7 +539,7 @@ class InventoryBuilder:
             hosts=hosts,
             resource_pools=dict(self.pools),
             vms=dict(self.vms),
-            dvswitches=dict(self.dvswitches),
+            dvswitches={moid: self._with_members(dvs) for moid, dvs in self.dvswitches.items()},
             dv_portgroups=dict(self.dv_portgroups),
             events=EventLog(
                 collected=self.events_collected,
@@ -425,6 +547,13 @@ class InventoryBuilder:
                 if self.events_collected
                 else None,
                 window_end=self.exported_at if self.events_collected else None,
+                event_types=(
+                    []
+                    if not self.events_collected
+                    else list(EVENT_TYPES)
+                    if self.event_types is None
+                    else list(self.event_types)
+                ),
                 items=list(self.events),
             ),
             unreadable=list(self.unreadable),

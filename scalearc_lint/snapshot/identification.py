@@ -15,7 +15,7 @@ from typing import Literal
 
 import msgspec
 
-from scalearc_lint.snapshot.model import VirtualMachine
+from scalearc_lint.snapshot.model import Tag, VirtualMachine
 
 
 class Role(StrEnum):
@@ -29,6 +29,11 @@ class Role(StrEnum):
     def active(self) -> bool:
         """Primary and standalone appliances carry live traffic."""
         return self is not Role.SECONDARY
+
+
+def fold(text: str) -> str:
+    """An attribute name, tag category or value as identification compares it."""
+    return text.strip().casefold()
 
 
 class ApplianceSelection(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -119,3 +124,27 @@ def _role(raw: str | None) -> Role | None:
         return Role(raw.strip().lower())
     except ValueError:
         return None
+
+
+def with_role(vm: VirtualMachine, selection: ApplianceSelection, role: Role) -> VirtualMachine:
+    """``vm`` with ``role`` written wherever identification reads its role.
+
+    Every custom attribute and tag of the role attribute's name (any case) is rewritten, so
+    sources that agreed still agree; a VM with neither gets a tag in that category.
+    """
+    key = fold(selection.role_attribute)
+    written = False
+    attributes = dict(vm.custom_attributes)
+    for name, value in vm.custom_attributes.items():
+        if fold(name) == key and value.strip():
+            attributes[name], written = role.value, True
+    tags: list[Tag] = []
+    for tag in vm.tags:
+        if fold(tag.category) != key or not tag.name.strip():
+            tags.append(tag)
+        elif not any(fold(t.category) == key for t in tags):
+            tags.append(Tag(category=tag.category, name=role.value))
+            written = True
+    if not written:
+        tags.append(Tag(category=selection.role_attribute, name=role.value))
+    return msgspec.structs.replace(vm, custom_attributes=attributes, tags=tags)

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+from scalearc_lint.snapshot.drs import HostPinning, host_pinnings
 from scalearc_lint.snapshot.identification import ApplianceSelection, Identifier, Role
+from scalearc_lint.snapshot.migrations import Migration, migrations
 from scalearc_lint.snapshot.model import (
     Cluster,
     ClusterRule,
     DistributedPortgroup,
     Host,
+    Nic,
     ResourcePool,
     Snapshot,
     VirtualMachine,
     VmSnapshot,
 )
+from scalearc_lint.snapshot.reservations import Guarantee, PoolHeadroom, ReservationIndex, Resource
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,9 @@ class NicRef:
     label: str
 
 
+_UNPINNED = HostPinning(None)
+
+
 class Inventory:
     """One snapshot, the time it is judged at, and the indexes built from it on first use."""
 
@@ -77,17 +84,32 @@ class Inventory:
         *,
         as_of: datetime | None = None,
         selection: ApplianceSelection | None = None,
+        recorded: Inventory | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.as_of = as_of if as_of is not None else snapshot.exported_at
         self.selection = selection if selection is not None else ApplianceSelection()
+        self._recorded = recorded
         #: How many times a whole-inventory index was built (the scale regression guard reads it).
         self.index_builds: dict[str, int] = defaultdict(int)
+        self._migrations: dict[str, list[Migration]] = {}
 
     @property
     def vcenter(self) -> str:
         """The vCenter this inventory came from."""
         return self.snapshot.source.vcenter
+
+    @property
+    def as_recorded(self) -> Inventory:
+        """The inventory as it stood when the snapshot's events were recorded.
+
+        A role belongs to the moment of an event. For an exported snapshot that is the
+        snapshot itself; for a planned state (``whatif``) it is the exported state the
+        plan starts from, since every event precedes the plan: a planned switchover
+        neither excuses a past vMotion of the then-primary nor condemns a past vMotion
+        of the then-secondary. Rules that judge events read roles from here.
+        """
+        return self._recorded if self._recorded is not None else self
 
     # -- appliance identification -------------------------------------------------------
 
@@ -150,6 +172,43 @@ class Inventory:
         moids = cluster.hosts if cluster is not None else ([vm.host] if vm.host else [])
         return [h for h in (self.host(m) for m in moids) if h is not None]
 
+    def carries_network(self, host: Host, nic: Nic) -> bool | None:
+        """Whether ``host`` can connect ``nic`` (vCenter's network compatibility check).
+
+        A standard portgroup must exist on that host under the backing's name (names are
+        matched exactly, as vSphere does); a distributed portgroup needs the host to be a
+        member of its switch. ``None`` when the snapshot cannot tell: the host's
+        portgroups or the switch's members were not exported, or the backing is an
+        opaque (NSX) or other network the snapshot does not describe.
+        """
+        backing = nic.backing
+        if backing.kind == "standard":
+            if self.unreadable("host", host.moid, "portgroups"):
+                return None
+            return any(pg.name == backing.network for pg in host.portgroups)
+        if backing.kind == "distributed":
+            portgroup = self.dv_portgroup(backing.portgroup)
+            dvs = self.snapshot.dvswitches.get(portgroup.dvs) if portgroup is not None else None
+            if dvs is None or dvs.hosts is None or self.unreadable("dvswitch", dvs.moid, "hosts"):
+                return None
+            return host.moid in dvs.hosts
+        return None
+
+    def root_pool(self, host: Host) -> str | None:
+        """The root resource pool of ``host``'s compute resource: its cluster's, or for a
+        standalone host its own (the pool it owns that has no parent)."""
+        cluster = self.cluster(host.cluster)
+        if cluster is not None:
+            return cluster.root_pool
+        return next(
+            (
+                moid
+                for moid, pool in self.snapshot.resource_pools.items()
+                if pool.owner == host.moid and pool.parent is None
+            ),
+            None,
+        )
+
     @cached_property
     def nics_by_appliance_mac(self) -> Mapping[str, list[NicRef]]:
         """Every vNIC in the inventory whose MAC an appliance vNIC also has, by normalised MAC.
@@ -208,6 +267,49 @@ class Inventory:
             if event.vm is not None:
                 index[event.vm].append(i)
         return index
+
+    # -- settings and history as vSphere resolves them (semantics: drs, reservations,
+    #    migrations); each index is built once -------------------------------------------
+
+    @cached_property
+    def _host_pinnings(self) -> Mapping[str, HostPinning]:
+        self.index_builds["host_pinnings"] += 1
+        return host_pinnings(self.snapshot.clusters)
+
+    def host_pinning(self, vm_moid: str) -> HostPinning:
+        """The hosts enabled mandatory "must run on" VM-Host rules confine the VM to."""
+        return self._host_pinnings.get(vm_moid, _UNPINNED)
+
+    @cached_property
+    def _reservations(self) -> ReservationIndex:
+        self.index_builds["reservations"] += 1
+        return ReservationIndex(self.snapshot, self.appliances)
+
+    def guaranteed_resources(self, vm: VirtualMachine) -> tuple[Guarantee, Guarantee]:
+        """The CPU and memory an appliance is guaranteed: its own reservation and its pool's."""
+        return self._reservations.guarantees(vm)
+
+    def pool_headroom(self, pool_moid: str, resource: Resource) -> PoolHeadroom | None:
+        """The reserved pool that ``pool_moid`` draws on, with what is held of it (None: none)."""
+        return self._reservations.headroom(pool_moid, resource)
+
+    def migrations_of(self, vm_moid: str) -> list[Migration]:
+        """The VM's migrations in the event window (one per operation), oldest first.
+
+        Resolved on first request from the VM's events: rules ask about appliances only,
+        so the other VMs' events are never resolved.
+        """
+        found = self._migrations.get(vm_moid)
+        if found is None:
+            items = self.snapshot.events.items
+            own = [items[i] for i in self.events_by_vm.get(vm_moid, ())]
+            found = self._migrations[vm_moid] = migrations(vm_moid, own, self.snapshot.hosts)
+        return found
+
+    def events_not_selected(self, event_types: Iterable[str]) -> list[str]:
+        """Which of these event type ids the export did not select (so were never read)."""
+        selected = set(self.snapshot.events.event_types)
+        return [t for t in event_types if t not in selected]
 
     # -- what the exporter could not read -----------------------------------------------
 
@@ -273,6 +375,26 @@ class Inventory:
 def normalise_mac(mac: str) -> str:
     """Lower-case, colon-separated form of a MAC address."""
     return mac.strip().lower().replace("-", ":")
+
+
+#: VMware's OUI; vCenter generates MACs in it above the range kept for static ones.
+VMWARE_OUI = "005056"
+#: The part of VMware's OUI for manually set MACs: 00:50:56:00:00:00-00:50:56:3F:FF:FF.
+VMWARE_STATIC_MAX_FOURTH_OCTET = 0x3F
+
+
+def outside_vmware_static_range(mac: str) -> bool:
+    """Whether a MAC is in VMware's OUI 00:50:56 but above 00:50:56:3F:FF:FF.
+
+    vCenter generates MACs in the rest of that OUI, so a static MAC there can collide with
+    one it hands out later.
+    """
+    digits = "".join(c for c in normalise_mac(mac) if c in "0123456789abcdef")
+    return (
+        len(digits) == 12
+        and digits.startswith(VMWARE_OUI)
+        and int(digits[6:8], 16) > VMWARE_STATIC_MAX_FOURTH_OCTET
+    )
 
 
 def walk_snapshots(nodes: list[VmSnapshot]) -> Iterator[VmSnapshot]:

@@ -13,13 +13,25 @@ from typing import Any
 import msgspec
 
 from scalearc_lint.errors import InputError
-from scalearc_lint.io.inputs import read_input_file
-from scalearc_lint.snapshot.model import COLLECTIONS, SCHEMA_VERSION, Snapshot, SnapshotBundle
+from scalearc_lint.io.inputs import read_input_file, without_bom
+from scalearc_lint.io.jsonfile import check_unique_keys
+from scalearc_lint.snapshot.model import (
+    COLLECTIONS,
+    READABLE_SCHEMA_VERSIONS,
+    SCHEMA_1_EVENT_TYPES,
+    Snapshot,
+    SnapshotBundle,
+    VmSnapshot,
+)
 
 _DECODER = msgspec.json.Decoder(Snapshot)
 _BUNDLE_DECODER = msgspec.json.Decoder(SnapshotBundle)
 #: What decoding a bundle as a single snapshot says: the cue to decode it as a bundle.
 _BUNDLE_CUE = "Object contains unknown field `snapshots`"
+#: Deepest VM snapshot tree accepted. vSphere supports chains of at most 32 snapshots; the
+#: bound keeps every tree walk (some recursive, e.g. removing a snapshot in whatif) safe.
+MAX_SNAPSHOT_DEPTH = 128
+_TOO_DEEP = "nested too deeply to be a scalearc-lint snapshot"
 
 
 class LoadedSnapshot(msgspec.Struct, frozen=True):
@@ -42,8 +54,10 @@ def load_snapshot(path: str | Path) -> LoadedSnapshot:
 
 def load_snapshots(path: str | Path) -> list[LoadedSnapshot]:
     """Read a snapshot file, or a bundle of several vCenters' snapshots (``export --merge``)."""
-    data = read_input_file(path, what="snapshot")
+    data = read_input_file(path, what="JSON snapshot")
+    # The digest names the file as it is; a UTF-8 byte-order mark is allowed and skipped.
     digest = hashlib.sha256(data).hexdigest()
+    data = without_bom(data, path)
     return [
         LoadedSnapshot(path=str(path), sha256=digest, snapshot=snapshot)
         for snapshot in decode_snapshots(data, path)
@@ -52,6 +66,11 @@ def load_snapshots(path: str | Path) -> list[LoadedSnapshot]:
 
 def decode_snapshot(data: bytes, path: str | Path = "<snapshot>") -> Snapshot:
     """Decode snapshot JSON bytes into a validated Snapshot, or raise InputError."""
+    check_unique_keys(data, path)
+    return _decode_one(data, path)
+
+
+def _decode_one(data: bytes, path: str | Path) -> Snapshot:
     try:
         with _collector_paused():
             snapshot = _DECODER.decode(data)
@@ -59,13 +78,18 @@ def decode_snapshot(data: bytes, path: str | Path = "<snapshot>") -> Snapshot:
         raise InputError(f"{path}: {_diagnose(data, exc)}") from None
     except msgspec.DecodeError as exc:
         raise InputError(f"{path}: not valid JSON ({_json_problem(exc)})") from None
+    except RecursionError:
+        raise InputError(f"{path}: {_TOO_DEEP}") from None
     return _validated(snapshot, path, "$")
 
 
 def decode_snapshots(data: bytes, path: str | Path = "<snapshot>") -> list[Snapshot]:
     """Decode one snapshot, or each snapshot of a bundle, validated; or raise InputError."""
+    # Before decoding, while only the bytes are in memory: the scan's own peak then stays
+    # below the decoded snapshot's, so it adds time but no peak memory.
+    check_unique_keys(data, path)
     try:
-        return [decode_snapshot(data, path)]
+        return [_decode_one(data, path)]
     except InputError as exc:
         if not str(exc).endswith(_BUNDLE_CUE):
             raise
@@ -74,7 +98,9 @@ def decode_snapshots(data: bytes, path: str | Path = "<snapshot>") -> list[Snaps
             bundle = _BUNDLE_DECODER.decode(data)
     except msgspec.ValidationError as exc:
         raise InputError(f"{path}: {_diagnose_bundle(data, exc)}") from None
-    if bundle.schema_version != SCHEMA_VERSION:
+    except RecursionError:
+        raise InputError(f"{path}: {_TOO_DEEP}") from None
+    if bundle.schema_version not in READABLE_SCHEMA_VERSIONS:
         raise InputError(_version_message(path, bundle.schema_version))
     if not bundle.snapshots:
         raise InputError(f"{path}: $.snapshots: the bundle holds no snapshot")
@@ -86,12 +112,51 @@ def decode_snapshots(data: bytes, path: str | Path = "<snapshot>") -> list[Snaps
 
 def _validated(snapshot: Snapshot, path: str | Path, at: str) -> Snapshot:
     """Check the version and the references of a decoded snapshot found at JSON path ``at``."""
-    if snapshot.schema_version != SCHEMA_VERSION:
+    if snapshot.schema_version not in READABLE_SCHEMA_VERSIONS:
         raise InputError(_version_message(path, snapshot.schema_version).replace("$.", f"{at}.", 1))
-    problem = next(iter(dangling_references(snapshot)), None)
+    problem = next(iter(dangling_references(snapshot)), None) or _too_deep_tree(snapshot)
     if problem is not None:
         raise InputError(f"{path}: {at}{problem.removeprefix('$')}")
-    return snapshot
+    return upgraded(snapshot)
+
+
+def upgraded(snapshot: Snapshot) -> Snapshot:
+    """The snapshot with what its schema version did not record stated as unknown.
+
+    Schema 1 (scalearc-lint 0.1) decodes into today's model as it is, except that a field
+    it never had would read as its default and could pass a rule: the DRS VM-overrides
+    switch becomes unknown (``None``) rather than vSphere's default, and the event log lists
+    the event types that release selected, so rules needing other types say ``unknown``.
+    The schema version stays as read.
+    """
+    if snapshot.schema_version != 1:
+        return snapshot
+    replace = msgspec.structs.replace
+    clusters = {
+        moid: replace(cluster, drs=replace(cluster.drs, enable_vm_behavior_overrides=None))
+        for moid, cluster in snapshot.clusters.items()
+    }
+    events = replace(snapshot.events, event_types=list(SCHEMA_1_EVENT_TYPES))
+    return replace(snapshot, clusters=clusters, events=events)
+
+
+def _tree_depth(nodes: list[VmSnapshot]) -> int:
+    """Levels of a snapshot tree, counted without recursion."""
+    depth, level = 0, nodes
+    while level:
+        depth += 1
+        level = [child for node in level for child in node.children]
+    return depth
+
+
+def _too_deep_tree(snapshot: Snapshot) -> str | None:
+    for key, vm in snapshot.vms.items():
+        if vm.snapshots and _tree_depth(vm.snapshots) > MAX_SNAPSHOT_DEPTH:
+            return (
+                f"$.vms[{_quote(key)}].snapshots: the snapshot tree is more than "
+                f"{MAX_SNAPSHOT_DEPTH} levels deep (vSphere supports chains of at most 32)"
+            )
+    return None
 
 
 def _diagnose_bundle(data: bytes, exc: msgspec.ValidationError) -> str:
@@ -102,7 +167,12 @@ def _diagnose_bundle(data: bytes, exc: msgspec.ValidationError) -> str:
         text, _, where = message.rpartition(" - at `")
         return f"{where.rstrip('`')}: {text}" if text else message
     index = int(match.group(1))
-    inner = msgspec.json.encode(msgspec.json.decode(data)["snapshots"][index])
+    try:
+        inner = msgspec.json.encode(msgspec.json.decode(data)["snapshots"][index])
+    except msgspec.DecodeError as decode_error:
+        return f"not valid JSON ({_json_problem(decode_error)})"
+    except RecursionError:
+        return _TOO_DEEP
     try:
         _DECODER.decode(inner)
     except msgspec.ValidationError as inner_exc:
@@ -133,14 +203,19 @@ def _json_problem(exc: msgspec.DecodeError) -> str:
     text = str(exc)
     if "truncated" in text:
         return "the file is truncated"
-    return text[:1].lower() + text[1:]
+    return text
 
 
 def _version_message(path: str | Path, version: object) -> str:
     return (
         f"{path}: $.schema_version: unsupported snapshot schema version {version!r}; "
-        f"this scalearc-lint reads version {SCHEMA_VERSION} (re-export the snapshot)"
+        f"this scalearc-lint reads versions {_readable()} (re-export the snapshot)"
     )
+
+
+def _readable() -> str:
+    *older, newest = READABLE_SCHEMA_VERSIONS
+    return f"{', '.join(map(str, older))} and {newest}" if older else str(newest)
 
 
 def _diagnose(data: bytes, exc: msgspec.ValidationError) -> str:
@@ -148,13 +223,16 @@ def _diagnose(data: bytes, exc: msgspec.ValidationError) -> str:
     message = str(exc)
     try:
         raw: Any = msgspec.json.decode(data)
-    except msgspec.DecodeError:
-        return message
+    except msgspec.DecodeError as decode_error:
+        # msgspec validates as it parses: a file cut short may first fail validation.
+        return f"not valid JSON ({_json_problem(decode_error)})"
+    except RecursionError:
+        return _TOO_DEEP
     if not isinstance(raw, dict):
         return f"$: expected a JSON object (a scalearc-lint snapshot), got {_json_type(raw)}"
     if "schema_version" not in raw:
         return "$.schema_version: missing; this is not a scalearc-lint snapshot"
-    if raw["schema_version"] != SCHEMA_VERSION:
+    if raw["schema_version"] not in READABLE_SCHEMA_VERSIONS:
         return _version_message("", raw["schema_version"]).removeprefix(": ")
     # msgspec writes `[...]` for a dict key; find the offending entry to name its key.
     match = re.search(r" - at `\$\.(\w+)\[\.\.\.\](.*)`$", message)
@@ -252,6 +330,9 @@ def dangling_references(snapshot: Snapshot) -> Iterator[str]:
     for key, dvs in snapshot.dvswitches.items():
         if dvs.datacenter is not None and dvs.datacenter not in dcs:
             yield dangling("dvswitches", key, "datacenter", dvs.datacenter, "a datacenter")
+        for i, member_host in enumerate(dvs.hosts or ()):
+            if member_host not in hosts:
+                yield dangling("dvswitches", key, f"hosts[{i}]", member_host, "a host")
 
 
 def encode_snapshot(snapshot: Snapshot) -> bytes:

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from scalearc_lint.change.plan import PlanRun, apply_plan, load_plan
+from scalearc_lint.change.plan import OPERATIONS, PlanRun, apply_plan, load_plan
 from scalearc_lint.errors import InputError
 from scalearc_lint.snapshot.identification import ApplianceSelection
 from scalearc_lint.snapshot.inventory import Inventory
+from scalearc_lint.snapshot.loader import load_snapshot
 from scalearc_lint.snapshot.model import Snapshot
 from scalearc_lint.snapshot.sketch import build
 from tests.audit.conftest import LAB_SKETCH, TWO_HOST_PAIR, StepList, host_of, vm_moid
@@ -121,7 +122,7 @@ def test_vm_can_be_named_by_moid_or_instance_uuid(lab: Snapshot, write_yaml: Wri
     vm = lab.vms[vm_moid(lab, "web-1")]
     run = applied(lab, write_yaml, [{"power_off": vm.moid}, {"power_on": vm.instance_uuid}])
     assert run.final.vms[vm.moid].power_state == "poweredOn"
-    assert run.outcomes[0].after.vms[vm.moid].power_state == "poweredOff"
+    assert run.outcomes[0].after.snapshot.vms[vm.moid].power_state == "poweredOff"
 
 
 def test_cold_migration_to_another_cluster_leaves_the_old_clusters_drs_settings(
@@ -208,7 +209,7 @@ def test_take_and_remove_snapshot(lab: Snapshot, write_yaml: WriteYaml) -> None:
             {"remove_snapshot": "sa-a2", "name": "pre"},
         ],
     )
-    taken = run.outcomes[0].after.vms[vm_moid(lab, "sa-a2")].snapshots
+    taken = run.outcomes[0].after.snapshot.vms[vm_moid(lab, "sa-a2")].snapshots
     assert [(s.name, s.created) for s in taken] == [("pre", AT)]
     assert [s.name for s in run.final.vms[vm_moid(lab, "sa-a2")].snapshots] == ["whatif step 2"]
     assert run.outcomes[0].taken == (vm_moid(lab, "sa-a2"), "snapshot-whatif-1")
@@ -226,7 +227,8 @@ def test_drs_override_set_disable_and_inherit(lab: Snapshot, write_yaml: WriteYa
         ],
     )
     overrides = [
-        o.after.clusters[o.after.vms[moid].cluster or ""].drs.vm_overrides for o in run.outcomes
+        o.after.snapshot.clusters[o.after.snapshot.vms[moid].cluster or ""].drs.vm_overrides
+        for o in run.outcomes
     ]
     assert overrides[0][moid].behavior == "fullyAutomated"
     assert overrides[1][moid].enabled is False
@@ -248,3 +250,19 @@ def test_add_and_remove_anti_affinity_rule(lab: Snapshot, write_yaml: WriteYaml)
     added = rules["keep-solo-apart"]
     assert added.kind == "vm-anti-affinity" and added.enabled is False
     assert added.vms == [vm_moid(lab, "sa-solo"), vm_moid(lab, "web-1")]
+
+
+def test_the_documented_plan_reference_names_every_operation_and_applies_to_the_lab(
+    tmp_path: Path,
+) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    doc = (repo / "docs" / "pre-change-and-nightly.md").read_text()
+    section = doc.split("### The plan file", 1)[1]
+    reference = section.split("```yaml plan\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "reference.yaml"
+    path.write_text(reference)
+    plan = load_plan(path)
+    assert {step.op for step in plan.steps} == set(OPERATIONS), "every operation, only those"
+    lab = load_snapshot(repo / "examples" / "lab.json").snapshot
+    run = apply_plan(lab, plan, selection=ApplianceSelection(), at=AT)  # no plan error
+    assert len(run.outcomes) == len(plan.steps)

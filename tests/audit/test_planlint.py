@@ -16,6 +16,7 @@ from scalearc_lint.engine.rule import Status
 from scalearc_lint.snapshot.identification import ApplianceSelection
 from scalearc_lint.snapshot.model import Snapshot
 from scalearc_lint.snapshot.sketch import build
+from scalearc_lint.testing import pair_move, secondary_live_move
 from tests.audit.conftest import TWO_HOST_PAIR, StepList, vm_moid
 
 AT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
@@ -35,23 +36,31 @@ def verdicts(results: list[Result]) -> set[tuple[str, str, int]]:
     return {(r.rule, r.status.value, int(r.object.name.split()[1])) for r in results}
 
 
-PROCEDURE = [
-    {"migrate": "sa-a2", "to": "esx-3", "mode": "live"},
-    {"switchover": "alpha"},
-    {"migrate": "sa-a1", "to": "esx-4", "mode": "live"},
-]
+PROCEDURE = pair_move("alpha", "sa-a1", "sa-a2", primary_to="esx-4", secondary_to="esx-3")
+
+
+def failures(results: list[Result]) -> set[tuple[str, int]]:
+    """(rule, step number) of every failing plan result."""
+    return {(rule, step) for rule, status, step in verdicts(results) if status == "fail"}
 
 
 def test_vendor_procedure_for_moving_a_pair_passes(lab: Snapshot, write_yaml: WriteYaml) -> None:
     results = lint(lab, write_yaml, PROCEDURE)
     assert all(r.status is Status.PASS for r in results), results
+    # 1-5: the secondary's steps 2-7 around its vMotion, 6: switchover, 7-11: the new secondary.
     assert verdicts(results) >= {
-        ("PLAN001", "pass", 1),
-        ("PLAN002", "pass", 1),
-        ("PLAN001", "pass", 3),
-        ("PLAN003", "pass", 3),
-        ("PLAN004", "pass", 3),
+        ("PLAN001", "pass", 2),
+        ("PLAN002", "pass", 2),
+        ("PLAN007", "pass", 2),
+        ("PLAN008", "pass", 2),
+        ("PLAN009", "pass", 2),
+        ("PLAN008", "pass", 6),
+        ("PLAN001", "pass", 8),
+        ("PLAN003", "pass", 8),
+        ("PLAN004", "pass", 8),
+        ("PLAN007", "pass", 8),
     }
+    assert {step for rule, _, step in verdicts(results) if rule == "PLAN008"} == set(range(1, 12))
 
 
 def test_live_migration_of_the_primary_fails(lab: Snapshot, write_yaml: WriteYaml) -> None:
@@ -91,7 +100,7 @@ def test_maintenance_that_vmotions_the_standalone_fails(
 
 
 def test_moving_a_secondary_without_static_mac_fails(lab: Snapshot, write_yaml: WriteYaml) -> None:
-    results = lint(lab, write_yaml, [{"migrate": "sa-b2", "to": "esx-1", "mode": "live"}])
+    results = lint(lab, write_yaml, secondary_live_move("sa-b2", "esx-1"))
     (finding,) = [r for r in results if r.status is Status.FAIL]
     assert finding.rule == "PLAN002"
     assert "SA001" in finding.message
@@ -108,7 +117,7 @@ def test_moving_a_secondary_onto_a_silent_portgroup_fails(write_yaml: WriteYaml)
             "network_by_host": {"esx-3": {"notify_switches": False}},
         }
     )
-    results = lint(snapshot, write_yaml, [{"migrate": "sa-s", "to": "esx-3", "mode": "live"}])
+    results = lint(snapshot, write_yaml, secondary_live_move("sa-s", "esx-3"))
     assert [(r.rule, r.status) for r in results if r.status is not Status.PASS] == [
         ("PLAN002", Status.FAIL)
     ]
@@ -122,14 +131,15 @@ def test_moving_both_members_without_switchover_fails_at_the_second_move(
         lab,
         write_yaml,
         [
-            {"migrate": "sa-a2", "to": "esx-3", "mode": "live"},
+            *secondary_live_move("sa-a2", "esx-3"),
             {"power_off": "sa-a1"},
             {"migrate": "sa-a1", "to": "esx-4", "mode": "cold"},
         ],
     )
-    assert {v for v in verdicts(results) if v[1] == "fail"} == {("PLAN003", "fail", 3)}
+    # Powering the primary off made sa-a2 take over: a failover, not the switchover.
+    assert failures(results) == {("PLAN003", 7), ("PLAN007", 7)}
     message = next(r.message for r in results if r.rule == "PLAN003")
-    assert "step 1 at" in message and "plan.yaml:2" in message
+    assert "step 2 at" in message and "plan.yaml:3" in message
 
 
 def test_plan_ending_with_pair_on_one_host_fails_at_the_step_that_did_it(
@@ -163,7 +173,7 @@ def test_snapshot_on_secondary_that_becomes_primary_fails(
     lab: Snapshot, write_yaml: WriteYaml
 ) -> None:
     results = lint(lab, write_yaml, [{"take_snapshot": "sa-a2"}, {"switchover": "alpha"}])
-    assert verdicts(results) == {("PLAN005", "fail", 1)}
+    assert failures(results) == {("PLAN005", 1)}
 
 
 def test_snapshot_removed_before_the_end_passes(lab: Snapshot, write_yaml: WriteYaml) -> None:
@@ -181,7 +191,14 @@ def test_maintenance_without_a_host_to_keep_the_pair_apart_fails(write_yaml: Wri
 
 
 def test_plan_rules_are_described_for_reports() -> None:
-    assert {f"PLAN00{i}" for i in range(1, 7)} == PLAN_RULE_IDS
+    assert {f"PLAN00{i}" for i in range(1, 10)} == PLAN_RULE_IDS
     for info in PLAN_RULES:
         assert info.scope == "plan-step"
         assert info.title and info.rationale and info.reference and info.remediation
+
+
+def test_snapshot_left_on_an_appliance_of_unknown_role_fails(write_yaml: WriteYaml) -> None:
+    snapshot = build({"appliances": {"sa-x": {"role": "pimary"}}, "vms": {"web-1": {}}})
+    results = lint(snapshot, write_yaml, [{"take_snapshot": "sa-x"}, {"take_snapshot": "web-1"}])
+    assert failures(results) == {("PLAN005", 1)}
+    assert "cannot be established ('pimary')" in results[0].message

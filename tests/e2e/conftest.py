@@ -67,6 +67,22 @@ def export_argv(sim: Vcsim, output: Path, *extra: str) -> list[str]:
     ]
 
 
+def address_export_argv(address: str, output: Path, *extra: str) -> list[str]:
+    """``export`` of whatever listens at ``address`` (no simulator), password from the env."""
+    return [
+        "export",
+        "--server",
+        address,
+        "--user",
+        "u",
+        "--password-env",
+        PASSWORD_ENV,
+        "-o",
+        str(output),
+        *extra,
+    ]
+
+
 def export(sim: Vcsim, output: Path, *extra: str) -> CliRun:
     """Run ``export`` in-process against ``sim``."""
     return run_cli(export_argv(sim, output, *extra), {PASSWORD_ENV: sim.password})

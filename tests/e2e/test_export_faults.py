@@ -13,6 +13,7 @@ from scalearc_lint.snapshot.loader import load_snapshot
 from tests.e2e.conftest import (
     OLD_SNAPSHOT,
     PASSWORD_ENV,
+    address_export_argv,
     assert_untouched,
     export_argv,
     new_sessions,
@@ -84,18 +85,7 @@ def test_insecure_works_and_warns(vcsim: Vcsim, tmp_path: Path) -> None:
 def test_unreachable_server(tmp_path: Path) -> None:
     port = _free_port()
     run = run_cli(
-        [
-            "export",
-            "--server",
-            f"127.0.0.1:{port}",
-            "--user",
-            "u",
-            "--password-env",
-            PASSWORD_ENV,
-            "-o",
-            str(tmp_path / "snap.json"),
-        ],
-        {PASSWORD_ENV: "pw"},
+        address_export_argv(f"127.0.0.1:{port}", tmp_path / "snap.json"), {PASSWORD_ENV: "pw"}
     )
     assert run.code == 2
     line = one_error_line(run.stderr)

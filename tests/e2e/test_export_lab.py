@@ -89,6 +89,12 @@ def test_vnics_keep_mac_address_type_and_backing(lab_export: LabExport) -> None:
     assert portgroups[lab.dvpg]["policy"]["notify_switches"] is True
 
 
+def test_distributed_switch_lists_its_member_hosts(lab_export: LabExport) -> None:
+    # vcsim adds every host it creates to its switch (summary.hostMember).
+    (dvs,) = _snapshot(lab_export)["dvswitches"].values()
+    assert sorted(dvs["hosts"]) == sorted(lab_export.lab.hosts.values())
+
+
 def test_placement_pools_and_drs_settings(lab_export: LabExport) -> None:
     lab = lab_export.lab
     snap = _snapshot(lab_export)
@@ -113,6 +119,8 @@ def test_placement_pools_and_drs_settings(lab_export: LabExport) -> None:
 
     cluster = snap["clusters"][lab.cluster]
     assert cluster["root_pool"] == lab.root_pool
+    # vcsim leaves drsConfig.enableVmBehaviorOverrides unset: vSphere's default, true.
+    assert cluster["drs"].get("enable_vm_behavior_overrides", True) is True
     assert cluster["drs"]["vm_overrides"] == {
         lab.vms["sa-alpha-1"]: {"enabled": True, "behavior": "manual"},
         lab.vms["sa-alpha-2"]: {"enabled": True, "behavior": "manual"},

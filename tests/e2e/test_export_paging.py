@@ -316,7 +316,7 @@ def eventful(vcsim: Vcsim) -> Vcsim:
                 createdTime=now,
                 userName="",
                 vm=arg,
-                eventTypeId=events.REVERT_EVENT_ID,
+                eventTypeId="com.vmware.vc.vm.VmStateRevertedToSnapshot",
             )
         )
     finally:

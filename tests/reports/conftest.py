@@ -87,10 +87,16 @@ class OpenedReport:
         )
 
 
+#: The viewport the report tests use unless they say otherwise (a laptop).
+DESKTOP = (1400, 1100)
+
+
 class ReportOpener(Protocol):
     """Opens a report file in Chromium and waits for its script to be ready."""
 
-    def __call__(self, path: Path, *, timeout_ms: float = ...) -> OpenedReport: ...
+    def __call__(
+        self, path: Path, *, timeout_ms: float = ..., viewport: tuple[int, int] = ...
+    ) -> OpenedReport: ...
 
 
 @pytest.fixture
@@ -98,8 +104,11 @@ def open_report(browser: Browser) -> Iterator[ReportOpener]:
     """Open an HTML file in a fresh browser context that records requests, dialogs, errors."""
     contexts: list[BrowserContext] = []
 
-    def opener(path: Path, *, timeout_ms: float = 10_000) -> OpenedReport:
-        context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    def opener(
+        path: Path, *, timeout_ms: float = 10_000, viewport: tuple[int, int] = DESKTOP
+    ) -> OpenedReport:
+        width, height = viewport
+        context = browser.new_context(viewport={"width": width, "height": height})
         contexts.append(context)
         page = context.new_page()
         opened = OpenedReport(page)

@@ -37,19 +37,19 @@ from scalearc_lint.snapshot.loader import encode_snapshot
 from scalearc_lint.snapshot.model import Snapshot
 from scalearc_lint.snapshot.sketch import build
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-#: CI clones the repository into some folder with ``shared/`` beside it; so does a developer.
-SCHEMAS_DIR = REPO_ROOT.parent / "shared" / "schemas"
+#: The published schemas the reports are validated against, kept in the tree (a clone has
+#: nothing beside it): the Jenkins xUnit plugin's junit-10.xsd (MIT) and OASIS SARIF 2.1.0.
+SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
 HOSTILE_NAMES = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 
 
 def schema_path(name: str) -> Path:
-    """A schema from ``../shared/schemas``; a clear failure (never a skip) when it is absent."""
+    """A schema from ``tests/reports/schemas``; a clear failure (never a skip) when it is absent."""
     path = SCHEMAS_DIR / name
     if not path.is_file():
         pytest.fail(
             f"{path} not found: the report tests validate against the schemas in "
-            "shared/schemas beside the repository clone",
+            "tests/reports/schemas",
             pytrace=False,
         )
     return path
@@ -77,6 +77,14 @@ def validate_sarif(data: bytes) -> dict[str, Any]:
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in sarif_validator().iter_errors(log)]
     assert not errors, errors
     return log
+
+
+#: The fields of an embedded object row and result row (see ``html.embedded_data``).
+OBJECT_FIELDS = (
+    "kind", "id", "name", "vcenter", "position", "role", "host", "cluster", "pool", "pair",
+    "members", "events",
+)  # fmt: skip
+RESULT_FIELDS = ("rule", "status", "severity", "object", "message", "step", "waiver", "baseline")
 
 
 class HtmlPage(HTMLParser):
@@ -113,6 +121,45 @@ class HtmlPage(HTMLParser):
     def all(self, tag: str) -> list[dict[str, str | None]]:
         """The attributes of every ``tag`` element."""
         return [attrs for name, attrs in self.tags if name == tag]
+
+    def objects(self) -> list[dict[str, Any]]:
+        """The embedded objects, their strings looked up and left-out fields put back."""
+        data = self.data()
+        strings = data["strings"]
+        empty = strings.index("") if "" in strings else -1
+        defaults: list[Any] = [None] * 4 + [0] + [empty] * 4 + [-1, [], []]
+        decoded = []
+        for row in data["objects"]:
+            full = list(row) + defaults[len(row) :]
+            item = dict(zip(OBJECT_FIELDS, full, strict=True))
+            for name in ("kind", "id", "name", "vcenter", "role", "host", "cluster", "pool"):
+                item[name] = strings[item[name]]
+            item["events"] = [strings[i] for i in item["events"]]
+            decoded.append(item)
+        return decoded
+
+    def results(self) -> list[dict[str, Any]]:
+        """The embedded results with strings looked up and their object decoded."""
+        data = self.data()
+        strings = data["strings"]
+        objects = self.objects()
+        decoded = []
+        compared = "data-compared" in self.all("body")[0]
+        width = len(RESULT_FIELDS) if compared else len(RESULT_FIELDS) - 1
+        for row in data["results"]:
+            # Trailing -1s (no step, waiver or baseline mark) are left out of the page.
+            full = list(row) + [-1] * (width - len(row))
+            item = dict(zip(RESULT_FIELDS, full, strict=False))
+            for name in ("rule", "status", "severity", "message"):
+                item[name] = strings[item[name]]
+            item["step"] = strings[item["step"]] if item["step"] >= 0 else None
+            if "baseline" in item:
+                item["baseline"] = strings[item["baseline"]] if item["baseline"] >= 0 else None
+            waiver = item["waiver"]
+            item["waiver"] = [strings[i] for i in data["waivers"][waiver]] if waiver >= 0 else None
+            item["object"] = objects[item["object"]]
+            decoded.append(item)
+        return decoded
 
     def data(self) -> dict[str, Any]:
         """The embedded results table."""
@@ -264,3 +311,18 @@ def compared_lab(directory: Path | None = None) -> Linted:
     baseline = with_results(current.document, previous)
     compared = compare(current.document, baseline, source="nightly-previous.json")
     return Linted(compared, current.inventories)
+
+
+#: "Act now" on examples/lab.json: (object, leading rule, urgency), most urgent first.
+EXAMPLE_ACT_NOW = [
+    # Primary moved by DRS, and DRS still fully automated for it (SA006 follows it).
+    ("vm sa-billing-01", "SA009", "happened"),
+    # Standalone reverted to a snapshot.
+    ("vm sa-reports-01", "SA010", "happened"),
+    # Both members on one host: one host failure takes the pair.
+    ("ha-pair billing", "SA004", "exposed"),
+    # Latent errors: the stand-in pair of a secondary without pair id, then secondaries.
+    ("ha-pair (no pair id) sa-old-02", "SA011", "latent"),
+    ("vm sa-billing-02", "SA001", "latent"),
+    ("vm sa-old-02", "SA007", "latent"),
+]

@@ -58,7 +58,7 @@ def test_two_reports_on_stdout_are_refused(
     snapshot: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["check", str(snapshot), "--json", "-", "--junit", "-"]) == 2
-    assert "only one report can go to stdout, not --json and --junit" in capsys.readouterr().err
+    assert "only one output can go to stdout, not --json and --junit" in capsys.readouterr().err
 
 
 def test_one_file_for_two_reports_is_refused(
@@ -66,7 +66,7 @@ def test_one_file_for_two_reports_is_refused(
 ) -> None:
     target = str(tmp_path / "r.out")
     assert main(["check", str(snapshot), "--html", target, "--sarif", target]) == 2
-    assert "named for more than one report" in capsys.readouterr().err
+    assert "already writes to that file" in capsys.readouterr().err
     assert not Path(target).exists()
 
 

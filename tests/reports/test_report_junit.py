@@ -7,8 +7,10 @@ from pathlib import Path
 
 import junitparser
 
+from scalearc_lint.cli import main
 from scalearc_lint.engine.rule import Status
 from scalearc_lint.reports import junit
+from tests.conftest import EXAMPLES
 from tests.reports.reportkit import (
     HOSTILE_NAMES,
     compared_lab,
@@ -66,6 +68,7 @@ def test_fail_is_failure_crash_is_error_waived_and_unknown_are_skipped(tmp_path:
         }[r.status]
         assert kind == expected_kind, r
         if r.status in (Status.FAIL, Status.CRASHED, Status.UNKNOWN):
+            # The lab's messages hold no timestamps, so no age is added to them.
             assert message == r.message
         if r.status is Status.WAIVED:
             assert r.waiver is not None
@@ -90,7 +93,47 @@ def test_failure_carries_the_remediation(tmp_path: Path) -> None:
     case = next(iter(next(iter(read_back(data, tmp_path)))))
     failure = case.result[0]
     assert failure.type == "error"
-    assert rule.remediation in (failure.text or "")
+    assert f"Next step: {rule.remediation}" in (failure.text or "")
+
+
+def test_a_crash_is_an_error_of_type_crashed(tmp_path: Path) -> None:
+    document = make_document([make_result("sa-1", Status.CRASHED, message="rule crashed: boom")])
+    case = next(iter(next(iter(read_back(junit.render(document), tmp_path)))))
+    [error] = case.result
+    assert (type(error).__name__, error.type, error.message) == (
+        "Error",
+        "crashed",
+        "rule crashed: boom",
+    )
+
+
+def test_example_lab_failures_say_their_place_object_and_next_step_in_report_order(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "lab.xml"
+    assert main(["check", str(EXAMPLES / "lab.json"), "--junit", str(path), "-q"]) == 1
+    suites = {s.name.split()[0]: s for s in junitparser.JUnitXml.fromfile(str(path))}
+    [sa009] = [c for c in suites["SA009"] if c.result and type(c.result[0]).__name__ == "Failure"]
+    text = sa009.result[0].text or ""
+    assert "DrsVmMigratedEvent at 2026-11-21T02:00:00+00:00 (3 days ago)" in text
+    assert "\nAct now: 1 of 6\n" in text
+    assert "Object: vm sa-billing-01 (primary; HA pair billing; host esx03.corp.example;" in text
+    assert (
+        "Event: DrsVmMigratedEvent at 2026-11-21T02:00:00+00:00 (3 days ago): moved from " in text
+    )
+    assert "Next step: Check sa-billing-01 and its database traffic now;" in text
+    [sa006] = [c for c in suites["SA006"] if c.result and type(c.result[0]).__name__ == "Failure"]
+    assert "Act now: 1 of 6 (led by SA009; this finding: error, exposed)" in (
+        sa006.result[0].text or ""
+    )
+    # Within a suite: failures first, errors before warnings, then unknown, then passes.
+    sa007 = [(type(c.result[0]).__name__ if c.result else "pass", c) for c in suites["SA007"]]
+    kinds = [kind for kind, _ in sa007]
+    assert kinds == ["Failure"] * 4 + ["pass"] * 2
+    severities = [c.result[0].type for kind, c in sa007 if kind == "Failure"]
+    assert severities == ["error", "error", "warning", "warning"]
+    sa009_kinds = [type(c.result[0]).__name__ if c.result else "pass" for c in suites["SA009"]]
+    assert sa009_kinds == ["Failure", "Skipped", "pass"]
 
 
 def test_hostile_names_round_trip_exactly(tmp_path: Path) -> None:
@@ -99,8 +142,9 @@ def test_hostile_names_round_trip_exactly(tmp_path: Path) -> None:
     data = junit.render(make_document(results, [make_rule(text=HOSTILE_NAMES[0])]))
     junit_schema().validate(data.decode())
     cases = list(next(iter(read_back(data, tmp_path))))
-    assert [c.name for c in cases] == [f"vm {n} [vm-{i}]" for i, n in enumerate(names)]
-    assert [c.result[0].message for c in cases] == names
+    assert sorted((c.name, c.result[0].message) for c in cases) == sorted(
+        (f"vm {n} [vm-{i}]", n) for i, n in enumerate(names)
+    )
 
 
 def test_characters_xml_cannot_carry_become_visible_escapes(tmp_path: Path) -> None:

@@ -10,9 +10,11 @@ from typing import get_args
 
 from sarif import loader as sarif_loader
 
+from scalearc_lint.cli import main
 from scalearc_lint.engine.results import BaselineState
 from scalearc_lint.engine.rule import Severity, Status
 from scalearc_lint.reports import sarif
+from tests.conftest import EXAMPLES
 from tests.reports.reportkit import (
     HOSTILE_NAMES,
     compared_lab,
@@ -41,9 +43,9 @@ def test_sarif_tools_reads_every_non_passing_result(tmp_path: Path) -> None:
     ]
     assert sarif_file.get_result_count() == len(expected)
     records = sarif_file.get_records()
-    assert [(rec["Code"], rec["Location"]) for rec in records] == [
+    assert sorted((rec["Code"], rec["Location"]) for rec in records) == sorted(
         (r.rule, "snapshot.json") for r in expected
-    ]
+    )
     assert sarif_file.get_distinct_tool_names() == ["scalearc-lint"]
     assert set(sarif_file.get_severities()) <= {"error", "warning", "note", "none"}
     assert sarif_file.get_rules_by_id("SA004")[0]["shortDescription"]["text"].startswith("HA pair")
@@ -127,7 +129,7 @@ def test_hostile_names_are_carried_verbatim() -> None:
     results = [make_result(n, moid=f"vm-{i}", message=n) for i, n in enumerate(HOSTILE_NAMES)]
     log = validate_sarif(sarif.render(make_document(results, [make_rule(text="\x00\x1b")])))
     names = [r["locations"][0]["logicalLocations"][0]["name"] for r in log["runs"][0]["results"]]
-    assert names == list(HOSTILE_NAMES)
+    assert sorted(names) == sorted(HOSTILE_NAMES)
 
 
 def test_sarif_tools_command_line_summarises_the_log(tmp_path: Path) -> None:
@@ -188,3 +190,25 @@ def test_plain_log_has_no_baseline_fields() -> None:
     run = validate_sarif(sarif.render(lab().document))["runs"][0]
     assert not [r for r in run["results"] if "baselineState" in r]
     assert "comparison" not in run["properties"]
+
+
+def test_example_lab_results_come_most_urgent_first_with_rank_and_next_step(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "lab.sarif"
+    assert main(["check", str(EXAMPLES / "lab.json"), "--sarif", str(path), "-q"]) == 1
+    results = validate_sarif(path.read_bytes())["runs"][0]["results"]
+    failing = [r for r in results if r["properties"]["status"] == "fail"]
+    assert results[: len(failing)] == failing
+    ranks = [r["rank"] for r in failing]
+    assert ranks[0] == 100.0 and ranks == sorted(ranks, reverse=True)
+    first = failing[0]
+    assert (first["ruleId"], first["properties"]["object"]["name"]) == ("SA009", "sa-billing-01")
+    assert first["properties"]["actNow"] == {"position": 1, "of": 6, "urgency": "happened"}
+    assert "(3 days ago)" in first["message"]["text"]
+    assert first["message"]["text"].endswith("\nNext step: " + first["properties"]["nextStep"])
+    assert first["properties"]["nextStep"].startswith("Check sa-billing-01 and its database")
+    # Errors before warnings: the two SA007 warnings close the list of failures.
+    assert [r["level"] for r in failing] == ["error"] * 12 + ["warning"] * 2
+    unknown = [r for r in results if r["properties"]["status"] == "unknown"]
+    assert all("rank" not in r and "nextStep" not in r["properties"] for r in unknown)
