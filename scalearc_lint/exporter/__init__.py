@@ -9,6 +9,7 @@ The exporter only reads: the SOAP methods it calls are listed in
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ import msgspec
 from scalearc_lint.exporter import mapping as m
 from scalearc_lint.exporter._vmomi import vim
 from scalearc_lint.exporter.collect import (
+    Cancelled,
     Read,
     Reading,
     moid,
@@ -135,13 +137,18 @@ def export_vcenter(
     events_days: int = 30,
     progress: Progress | None = None,
     stats: ExportStats | None = None,
+    cancel: threading.Event | None = None,
 ) -> Snapshot:
-    """Read one vCenter into a Snapshot, logging in again if the session is lost."""
+    """Read one vCenter into a Snapshot, logging in again if the session is lost.
+
+    Setting ``cancel`` from another thread ends the export soon (Cancelled),
+    logged out: the caller means to give up on it (Ctrl-C, a deadline).
+    """
     progress = progress or _NoProgress()
     stats = stats if stats is not None else ExportStats()
     session = Session(connection)
     try:
-        return _export(session, events_days, progress, stats)
+        return _export(session, events_days, progress, stats, cancel)
     finally:
         stats.logins = session.logins
         # Also on failure and Ctrl-C: whatever the session still holds on the
@@ -170,7 +177,13 @@ def _read_type(read: TypeRead, progress: Progress, label: str, reading: Reading)
     )
 
 
-def _export(session: Session, events_days: int, progress: Progress, stats: ExportStats) -> Snapshot:
+def _export(
+    session: Session,
+    events_days: int,
+    progress: Progress,
+    stats: ExportStats,
+    cancel: threading.Event | None,
+) -> Snapshot:
     content = session.content
     label = session.connection.server.label
     exported_at = datetime.now(UTC).replace(microsecond=0)
@@ -187,7 +200,7 @@ def _export(session: Session, events_days: int, progress: Progress, stats: Expor
         ("custom attributes", _custom_field_names),
         *((t.kind, partial(_read_type, t, progress, label)) for t in TYPE_READS[1:]),
     ]
-    read = read_concurrently(session, reads, on_restart=restarted)
+    read = read_concurrently(session, reads, on_restart=restarted, cancel=cancel)
     folders, datacenters = read["folders"], read["datacenters"]
     computes, hosts, pools = read["clusters"], read["hosts"], read["resource pools"]
     dvswitches, portgroups, vms = read["switches"], read["portgroups"], read["vms"]
@@ -283,6 +296,7 @@ def _custom_field_names(reading: Reading) -> tuple[dict[int, str], str]:
 __all__ = [
     "READ_ONLY_METHODS",
     "TYPE_READS",
+    "Cancelled",
     "ExportStats",
     "Progress",
     "TypeRead",

@@ -48,7 +48,8 @@ class SessionLost(Exception):
 
 
 class Cancelled(Exception):
-    """Another read of the same export failed: this one stopped at its next round trip."""
+    """The read, or the export, was told to stop: another read failed, or the user or the
+    deadline ended the export."""
 
 
 @dataclass
@@ -251,6 +252,7 @@ def read_concurrently(
     reads: Sequence[tuple[str, Read]],
     *,
     on_restart: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Run independent reads at once and return each one's result by name.
 
@@ -259,6 +261,9 @@ def read_concurrently(
     (at most MAX_RESTARTS logins more), and ``on_restart`` is told its name.
     The first read to fail stops the others at their next round trip; its
     error is raised once all have stopped, so none leaves a page set open.
+    When ``cancel`` is set (Ctrl-C, the export's deadline), Cancelled is raised
+    at once, without waiting for reads in the middle of a call: the caller's
+    logout ends them and everything they hold on the server.
     """
     stop = threading.Event()
     pending = list(reads)
@@ -316,6 +321,8 @@ def read_concurrently(
         for thread in threads:
             while thread.is_alive():
                 thread.join(0.2)
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled
     except BaseException:
         stop.set()
         raise

@@ -173,6 +173,26 @@ def test_ctrl_c_mid_export_leaves_the_old_snapshot(vcsim: Vcsim, tmp_path: Path)
     assert vcsim.retrievals().open == []
 
 
+def test_an_export_given_up_at_its_deadline_logs_out(vcsim: Vcsim, tmp_path: Path) -> None:
+    out = tmp_path / "snap.json"
+    out.write_bytes(OLD_SNAPSHOT)
+    known = vcsim.calls_by_session()
+    vcsim.set_delay("RetrievePropertiesEx", 10_000)  # every read hangs past the deadline
+    try:
+        run = run_cli(export_argv(vcsim, out, "--timeout", "3"), {PASSWORD_ENV: vcsim.password})
+    finally:
+        vcsim.set_delay("RetrievePropertiesEx", 0)
+    assert run.code == 2
+    assert "no complete export within 3 s (--timeout)" in one_error_line(run.stderr)
+    assert_untouched(out)
+    # Given up on, the export still logged out, ending all its session held.
+    (session,) = [s for s in new_sessions(vcsim, known) if s.startswith("soap-")]
+    assert any(
+        c.session == session and c.call == "SOAP Logout" and c.status == 200
+        for c in vcsim.call_log()
+    )
+
+
 def test_lost_session_is_re_established_and_the_export_restarts(
     vcsim: Vcsim, tmp_path: Path
 ) -> None:
