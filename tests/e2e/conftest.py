@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from scalearc_lint.cli import main
+from scalearc_lint.exporter.collect import READ_THREADS
 from tests.e2e.lab import Lab, seed_lab
 from tests.vcsim_support import ROOT, Vcsim, build_vcsim, running_vcsim
 
@@ -152,6 +154,18 @@ def without_export_time(snapshot: bytes) -> bytes:
     Two exports of the same inventory differ in nothing else.
     """
     return _EXPORT_TIME.sub(rb'"\1":""', snapshot)
+
+
+def but_collectors(calls: Counter[str]) -> Counter[str]:
+    """The calls without the PropertyCollectors made and destroyed.
+
+    Each reading thread makes one when it first reads through one, and how many threads
+    get such a read depends on how they are scheduled (between one and READ_THREADS).
+    """
+    collectors = calls["SOAP CreatePropertyCollector"]
+    assert 1 <= collectors <= READ_THREADS, calls
+    assert calls["SOAP DestroyPropertyCollector"] == collectors, calls
+    return Counter({k: n for k, n in calls.items() if not k.endswith("PropertyCollector")})
 
 
 def new_sessions(sim: Vcsim, before: Iterable[str]) -> dict[str, list[str]]:

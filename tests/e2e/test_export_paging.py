@@ -33,6 +33,7 @@ from scalearc_lint.exporter.events import collect_events
 from tests.e2e.conftest import (
     OLD_SNAPSHOT,
     assert_untouched,
+    but_collectors,
     export,
     new_sessions,
     one_error_line,
@@ -203,8 +204,10 @@ def test_a_session_lost_too_often_is_one_line(
     monkeypatch.setattr(collect_module, "PAGE_SIZE", 1)
     out = tmp_path / "snap.json"
     out.write_bytes(OLD_SNAPSHOT)
+    # Each session ends at its first continuation: the read it interrupts has more than
+    # one object, so once restarted it needs another continuation, in the next session.
     for _ in range(collect_module.MAX_RESTARTS + 1):
-        lab_sim.expire_session("ContinueRetrievePropertiesEx", after=1)
+        lab_sim.expire_session("ContinueRetrievePropertiesEx")
     run = export(lab_sim, out)
     assert run.code == 2, run.stderr
     line = one_error_line(run.stderr)
@@ -275,7 +278,7 @@ def test_latency_changes_neither_the_snapshot_nor_the_round_trips(
     lab_sim.set_latency(20)
     far, far_calls = export_lab(lab_sim, tmp_path / "far.json", monkeypatch, 7)
     assert far == near
-    assert far_calls == near_calls
+    assert but_collectors(far_calls) == but_collectors(near_calls)
 
 
 # Events: a simulator of their own, so the lab's snapshot stays as the tests above expect.

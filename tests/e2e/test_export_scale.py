@@ -10,9 +10,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from scalearc_lint.exporter.collect import READ_THREADS
 from scalearc_lint.snapshot.loader import load_snapshot, load_snapshots
-from tests.e2e.conftest import PASSWORD_ENV, export, export_argv, run_cli
+from tests.e2e.conftest import PASSWORD_ENV, but_collectors, export, export_argv, run_cli
 from tests.vcsim_support import ROOT, Vcsim, running_vcsim
 
 
@@ -30,13 +29,11 @@ def test_round_trips_do_not_grow_with_the_number_of_vms(tmp_path: Path) -> None:
     assert len(load_snapshot(tmp_path / "large.json").snapshot.vms) > 30 * len(
         load_snapshot(tmp_path / "small.json").snapshot.vms
     )
-    assert large_calls == small_calls
-    # One view and one retrieval per type (+1 for the custom field definitions), and one
-    # PropertyCollector per reading thread.
+    # The same calls (but for the one PropertyCollector per reading thread, which depends on
+    # scheduling), and one view and one retrieval per type (+1 for the custom field
+    # definitions).
+    assert but_collectors(large_calls) == but_collectors(small_calls)
     assert small_calls["SOAP RetrievePropertiesEx"] == small_calls["SOAP CreateContainerView"] + 1
-    collectors = small_calls["SOAP CreatePropertyCollector"]
-    assert collectors <= READ_THREADS
-    assert small_calls["SOAP DestroyPropertyCollector"] == collectors
     assert sum(small_calls.values()) < 50, small_calls
 
 

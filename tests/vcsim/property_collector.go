@@ -119,8 +119,13 @@ func takePageSet(ctx *simulator.Context, collector types.ManagedObjectReference,
 
 // invalidToken is what a token that is unknown, used, cancelled, of another
 // session or of another collector gets (InvalidProperty, as vcsim's later
-// releases answer).
-func invalidToken() *soap.Fault {
+// releases answer), unless the caller's own session ended while the call was
+// being served, which took the token with it: then NotAuthenticated, as for
+// any call the session did not outlive.
+func invalidToken(ctx *simulator.Context, this types.ManagedObjectReference) *soap.Fault {
+	if !sessionAlive(ctx.Session.Key) {
+		return simulator.Fault(notLoggedIn, notAuthenticated(this))
+	}
 	return simulator.Fault("", &types.InvalidProperty{Name: "token"})
 }
 
@@ -183,7 +188,7 @@ func (pc *propertyCollector) ContinueRetrievePropertiesEx(ctx *simulator.Context
 	body := &methods.ContinueRetrievePropertiesExBody{}
 	set := takePageSet(ctx, req.This, req.Token)
 	if set == nil {
-		body.Fault_ = invalidToken()
+		body.Fault_ = invalidToken(ctx, req.This)
 		return body
 	}
 	pagesMu.Lock()
@@ -197,7 +202,7 @@ func (pc *propertyCollector) ContinueRetrievePropertiesEx(ctx *simulator.Context
 func (pc *propertyCollector) CancelRetrievePropertiesEx(ctx *simulator.Context, req *types.CancelRetrievePropertiesEx) soap.HasFault {
 	body := &methods.CancelRetrievePropertiesExBody{}
 	if takePageSet(ctx, req.This, req.Token) == nil {
-		body.Fault_ = invalidToken()
+		body.Fault_ = invalidToken(ctx, req.This)
 		return body
 	}
 	body.Res = &types.CancelRetrievePropertiesExResponse{}
