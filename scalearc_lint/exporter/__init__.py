@@ -82,7 +82,11 @@ class _NoProgress:
 
 @dataclass
 class ExportStats:
-    """What an export took: logins (more than one after a lost session), reads restarted."""
+    """What an export took: logins (more than one after a lost session), reads restarted.
+
+    ``logins`` is set as soon as the export has logged in: another thread can tell an
+    export that holds a session (and will log out when cancelled) from one still connecting.
+    """
 
     logins: int = 0
     restarts: int = 0
@@ -147,6 +151,7 @@ def export_vcenter(
     progress = progress or _NoProgress()
     stats = stats if stats is not None else ExportStats()
     session = Session(connection)
+    stats.logins = session.logins
     try:
         return _export(session, events_days, progress, stats, cancel)
     finally:
