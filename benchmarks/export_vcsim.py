@@ -1,7 +1,7 @@
 """Benchmark: a whole ``export`` of a 10,000-VM vcsim, near and far.
 
-    PYTHONPATH=. python benchmarks/export_vcsim.py [--clusters 10 --hosts 8 --vms 1000]
-        [--rounds 3] [--latencies 0,5,20]
+    .venv/bin/python benchmarks/export_vcsim.py [--clusters 10 --hosts 8 --vms 1000]
+        [--rounds 3] [--latencies 0,5,20] [--preflight]
 
 Starts vcsim with ``-cluster 10 -host 8 -vm 1000`` (10,000 VMs, no standalone
 host), then, in the same run and alternating, times (a) one bare
@@ -17,6 +17,8 @@ round trips one export made (every SOAP and vAPI request, from the launcher's
 call log). Round trips grow with result pages, not with objects, and the
 independent reads overlap theirs: the target is an export at 20 ms taking at
 most 1.2x the export at 0 ms. Not a timed test: numbers depend on the machine.
+What it needs and cannot find (the project's packages, the vcsim launcher) it
+names in one line, exit 2.
 """
 
 from __future__ import annotations
@@ -26,22 +28,35 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scalearc_lint.cli import main  # noqa: E402
-from scalearc_lint.exporter import mapping  # noqa: E402
-from scalearc_lint.exporter._vmomi import vim, vmodl  # noqa: E402
-from scalearc_lint.exporter.connection import (  # noqa: E402
-    Connection,
-    Credentials,
-    Server,
-    Session,
-    TlsSettings,
-)
-from tests.vcsim_support import Vcsim, running_vcsim  # noqa: E402
+
+def fail(message: str) -> NoReturn:
+    """One line on stderr and exit 2."""
+    print(f"benchmarks/export_vcsim.py: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+try:
+    from scalearc_lint.cli import main
+    from scalearc_lint.exporter import mapping
+    from scalearc_lint.exporter._vmomi import vim, vmodl
+    from scalearc_lint.exporter.connection import (
+        Connection,
+        Credentials,
+        Server,
+        Session,
+        TlsSettings,
+    )
+    from tests.vcsim_support import Vcsim, VcsimError, build_vcsim, running_vcsim
+except ImportError as error:
+    fail(
+        f"{error.name} is not installed for {sys.executable}: run it with the project's venv, "
+        ".venv/bin/python benchmarks/export_vcsim.py (set up as the README's quick start says)"
+    )
 
 PC = vmodl.query.PropertyCollector
 
@@ -137,8 +152,23 @@ def run() -> None:
         default="0,5,20",
         help="round-trip latencies in ms, comma-separated; the first is the reference",
     )
+    parser.add_argument(
+        "--preflight", action="store_true", help="only build vcsim if needed, then exit 0"
+    )
     args = parser.parse_args()
-    latencies = [int(ms) for ms in args.latencies.split(",") if ms.strip()]
+    try:
+        latencies = [int(ms) for ms in args.latencies.split(",") if ms.strip()]
+    except ValueError:
+        fail(f"--latencies {args.latencies}: give milliseconds separated by commas, e.g. 0,5,20")
+    if not latencies or min(latencies) < 0:
+        fail(f"--latencies {args.latencies}: give milliseconds separated by commas, e.g. 0,5,20")
+    try:
+        build_vcsim()
+    except VcsimError as error:
+        fail(str(error).splitlines()[0])
+    if args.preflight:
+        print("benchmarks/export_vcsim.py: ready", file=sys.stderr)
+        return
 
     started = time.perf_counter()
     with running_vcsim(

@@ -3,9 +3,10 @@
 A small, realistic inventory: the compliant HA pair ``orders`` (custom
 attributes), the HA pair ``billing`` (vSphere tags) with most things wrong, the
 standalone ``sa-reports-01`` with the rest wrong, ``sa-old-02``, a leftover
-secondary without a pair id, and the pair ``search`` in a cluster whose DRS ignores
-VM overrides, kept apart by "must run on" VM-Host rules. Every rule passes somewhere
-and fails somewhere.
+secondary without a pair id, the pair ``search`` in a cluster whose DRS ignores
+VM overrides, kept apart by "must run on" VM-Host rules, and ``sa-archive-01``, whose
+role attribute says standalone while its role tag says primary (ID001: its results are
+unknown). Every rule passes somewhere and fails somewhere.
 """
 
 from __future__ import annotations
@@ -239,6 +240,16 @@ def build_lab() -> Snapshot:
         nics=[b.nic(key=4000, network="DB-Frontend")],
         custom_attributes=attrs("secondary", None),
         power_state="poweredOff",
+        folder=folder,
+    )
+
+    # Re-tagged without updating the attribute: identification will not guess (ID001).
+    b.vm(
+        "sa-archive-01",
+        hosts["esx04.corp.example"],
+        nics=[b.nic(key=4000, network="DB-Frontend")],
+        custom_attributes=attrs("standalone", None),
+        tags=tags("primary", None),
         folder=folder,
     )
 

@@ -2,8 +2,8 @@
 
 PASS: an enabled VM-VM anti-affinity rule of the members' common cluster lists both;
 enabled mandatory VM-Host "must run on" rules pin them to disjoint host groups; or the
-members are in different clusters or on standalone hosts (DRS and HA never move a VM
-across clusters).
+members are in different clusters, on standalone hosts or in different vCenters of the run
+(DRS and HA never move a VM across clusters or vCenters).
 FAIL: none of these (a covering rule that is disabled, or only "should run on", is named).
 UNKNOWN: the cluster's rules could not be read, or a member's placement is not recorded.
 Single-member pairs are left to SA011.
@@ -33,16 +33,24 @@ def check(pair: Pair, inventory: Inventory, options: NoOptions) -> Verdict | Non
         return None
     kept_apart: list[str] = []
     for first, second in combinations(pair.members, 2):
-        verdict = _two_members(first, second, inventory)
+        verdict = _two_members(first, second)
         if verdict.status is not Status.PASS:
             return verdict
         kept_apart.append(verdict.message)
     return passed("; ".join(kept_apart))
 
 
-def _two_members(first: PairMember, second: PairMember, inventory: Inventory) -> Verdict:
+def _two_members(first: PairMember, second: PairMember) -> Verdict:
     """Whether anything keeps these two members off one host."""
     names = f"{first.vm.name} and {second.vm.name}"
+    if first.inventory is not second.inventory:
+        # Decided before any moid is compared: moids repeat across vCenters.
+        return passed(
+            f"{names} are in different vCenters ({first.vcenter}, {second.vcenter}): DRS and "
+            "HA never move a VM across vCenters"
+        )
+    # Both members' hosts, clusters and rules live in their own vCenter's inventory.
+    inventory = first.inventory
     for member in (first, second):
         if member.vm.cluster is None and member.vm.host is None:
             return unknown(f"{member.vm.name} has neither a host nor a cluster in the snapshot")
@@ -142,6 +150,30 @@ RULE = Rule(
                     "sa-s": {"role": "secondary", "pair": "p1"},
                 },
                 "pairs": {"p1": {"anti_affinity": "disabled"}},
+            },
+            {"p1": Status.FAIL},
+        ),
+        Example(
+            "members in two vCenters (their clusters share a moid)",
+            {
+                "appliances": {"sa-p": {"role": "primary", "pair": "p1"}},
+                "vcenters": {
+                    "vc-b.example": {"appliances": {"sa-s": {"role": "secondary", "pair": "p1"}}}
+                },
+            },
+            {"p1": Status.PASS},
+        ),
+        Example(
+            "three members: two share a vCenter and a cluster with no rule, one elsewhere",
+            {
+                "appliances": {
+                    "sa-p": {"role": "primary", "pair": "p1"},
+                    "sa-s": {"role": "secondary", "pair": "p1"},
+                },
+                "pairs": {"p1": {"anti_affinity": False}},
+                "vcenters": {
+                    "vc-b.example": {"appliances": {"sa-t": {"role": "secondary", "pair": "p1"}}}
+                },
             },
             {"p1": Status.FAIL},
         ),

@@ -8,6 +8,9 @@ Install with ``pip install scalearc-lint[testing]``. The main pieces:
   ``plant``; ``planted`` says which (rule, object id) must fail.
 * :func:`hostile_text` draws names that break naive reports: markup, quotes,
   control and XML-forbidden characters, very long and non-ASCII strings.
+* :func:`estates` draws a :class:`SyntheticEstate`: several vCenters judged as one
+  (pairs split across vCenters, moids repeating, MACs compared across all), with
+  conflicting identification (ID001) when planted.
 * :func:`run_rule` runs one rule on one snapshot and returns its results.
 * :func:`pair_move_plans` draws what-if plans that move HA pairs of a snapshot by the
   vendor's procedure (:func:`pair_move`, :func:`secondary_live_move`);
@@ -50,13 +53,14 @@ from hypothesis import strategies as st
 from scalearc_lint.change.plan import load_plan, unusable
 from scalearc_lint.commands.run import RunInputs
 from scalearc_lint.commands.whatif import WhatIf, what_if
+from scalearc_lint.engine.appliance_id import ID001, identification_results
 from scalearc_lint.engine.config import Config, RuleSettings, convert_options
 from scalearc_lint.engine.evaluate import LoadedRule, discover_rules, evaluate_rule
 from scalearc_lint.engine.results import Result, sorted_results
 from scalearc_lint.engine.rule import Rule
 from scalearc_lint.snapshot.builder import InventoryBuilder
-from scalearc_lint.snapshot.identification import ApplianceSelection, Role
-from scalearc_lint.snapshot.inventory import Inventory
+from scalearc_lint.snapshot.identification import ApplianceSelection, Role, fold
+from scalearc_lint.snapshot.inventory import Estate, Inventory
 from scalearc_lint.snapshot.loader import LoadedSnapshot
 from scalearc_lint.snapshot.model import Allocation, NetworkPolicy, Snapshot, Tag, VirtualMachine
 
@@ -74,6 +78,13 @@ PLANTABLE = (
     "SA010",
     "SA011",
 )
+#: Rules :func:`estates` can plant a violation of: identification findings too.
+ESTATE_PLANTABLE = (*PLANTABLE, "ID001")
+#: DRS automation levels a cluster default may have.
+DRS_BEHAVIORS = ("manual", "partiallyAutomated", "fullyAutomated")
+#: Spellings of the role attribute / tag category: names match in any case.
+ROLE_NAMES = ("scalearc-role", "ScaleArc-Role", "SCALEARC-ROLE")
+PAIR_NAMES = ("scalearc-ha-pair", "ScaleArc-HA-Pair")
 
 _HOSTILE_SAMPLES = (
     "<script>alert(1)</script>",
@@ -309,8 +320,8 @@ def inventories(
 
     pair_ids: list[str] = []
     for i in range(draw(st.integers(min_pairs, max_pairs))):
-        pair_id = draw(name.filter(lambda s: s.strip() and s.strip() not in pair_ids))
-        pair_ids.append(pair_id.strip())
+        # Pair ids are compared case-folded: no two pairs may fold to the same id.
+        pair_id = _fresh_pair_id(draw, name, pair_ids)
         cluster = draw(st.sampled_from(d.clusters))
         h1, h2 = draw(st.permutations(d.hosts[cluster]))[:2]
         ways = ["anti-affinity", "vm-host", "both"]
@@ -329,14 +340,15 @@ def inventories(
         primary = add_appliance("primary", pair_id, cluster, h1)
         secondary = add_appliance("secondary", pair_id, second_cluster, h2)
         if second_cluster != cluster:
-            d.pairs.append((pair_id.strip(), primary, secondary, None))
+            d.pairs.append((fold(pair_id), primary, secondary, None))
             continue
         if apart in ("anti-affinity", "both", "clusters"):
             b.anti_affinity(cluster, draw(name), [primary, secondary])
         if apart in ("vm-host", "both"):
             _pin_apart(b, cluster, i, primary, secondary, draw(st.permutations(d.hosts[cluster])))
-        d.pairs.append((pair_id.strip(), primary, secondary, cluster))
-    for _ in range(draw(st.integers(0, max_standalone))):
+        d.pairs.append((fold(pair_id), primary, secondary, cluster))
+    # At least one appliance: a vCenter without any is an ID001 failure.
+    for _ in range(draw(st.integers(0 if d.pairs else 1, max(max_standalone, 1)))):
         if d.standalone_hosts and draw(st.integers(0, 3)) == 0:
             add_appliance("standalone", None, None, d.standalone_hosts[0])
             continue
@@ -412,12 +424,11 @@ def inventories(
             continue
         if rule == "SA011":
             lone_cluster = draw(st.sampled_from(d.clusters))
-            lone = draw(name.filter(lambda s: s.strip() and s.strip() not in pair_ids))
-            pair_ids.append(lone.strip())
+            lone = _fresh_pair_id(draw, name, pair_ids)
             add_appliance(
                 "primary", lone, lone_cluster, draw(st.sampled_from(d.hosts[lone_cluster]))
             )
-            planted[rule].add(lone.strip())
+            planted[rule].add(fold(lone))
             continue
         if target is None:
             continue
@@ -611,6 +622,431 @@ def _move(b: InventoryBuilder, moid: str, host: str | None) -> None:
     _replace_vm(b, moid, host=host)
 
 
+# -- estates: several vCenters judged as one -----------------------------------------
+
+
+@dataclass(frozen=True)
+class SyntheticEstate:
+    """Several drawn vCenters judged as one estate, with what must fail and what is in doubt.
+
+    Objects are named ``(vcenter, object id)``: moids repeat across vCenters. A pair whose
+    members sit in several vCenters is named by the first of them by name (its home).
+    """
+
+    snapshots: list[Snapshot]
+    #: rule id -> the (vcenter, object id) that must fail it (ID001: VMs and vCenters).
+    planted: Mapping[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
+    #: VMs whose identification is in doubt (ID001): their appliance results are unknown.
+    unidentified: frozenset[tuple[str, str]] = frozenset()
+    #: Pairs such VMs name: their pair results are unknown.
+    doubtful_pairs: frozenset[tuple[str, str]] = frozenset()
+    #: The selection to judge with (it lists the vCenters drawn without appliances).
+    selection: ApplianceSelection = field(default_factory=ApplianceSelection)
+
+    def expected_failures(self) -> set[tuple[str, str, str]]:
+        """Every (rule id, vcenter, object id) that was planted."""
+        return {(rule, *obj) for rule, objs in self.planted.items() for obj in objs}
+
+
+class _Vcenter:
+    """One vCenter being drawn: its builder, clusters, hosts, pools, appliances and pairs."""
+
+    def __init__(self, draw: st.DrawFn, name: st.SearchStrategy[str], b: InventoryBuilder) -> None:
+        self.b = b
+        self.vcenter = b.source.vcenter
+        dc = b.datacenter(draw(name))
+        dvs = b.dvswitch(draw(name), dc)
+        self.dv_ok = b.dv_portgroup(draw(name), dvs)
+        self.dv_silent = b.dv_portgroup(
+            draw(name), dvs, policy=NetworkPolicy(notify_switches=False)
+        )
+        self.clusters: list[str] = []
+        self.hosts: dict[str, list[str]] = {}
+        self.pools: dict[str, str] = {}
+        #: (moid, cluster, active) of every appliance identified without doubt.
+        self.appliances: list[tuple[str, str, bool]] = []
+        #: (pair id as drawn, primary, secondary, cluster) of pairs within this vCenter.
+        self.pairs: list[tuple[str, str, str, str]] = []
+        #: Split pairs' primaries: SA009 is not planted on them (see _plant).
+        self.split_primaries: set[str] = set()
+
+    def add_clusters(
+        self,
+        draw: st.DrawFn,
+        name: st.SearchStrategy[str],
+        count: int,
+        hosts_per_cluster: tuple[int, int],
+    ) -> None:
+        b = self.b
+        dc = next(iter(b.datacenters))
+        for _ in range(count):
+            default = draw(
+                st.sampled_from([None, "manual", "partiallyAutomated", "fullyAutomated"])
+            )
+            cluster = b.cluster(draw(name), dc, drs_default=default)  # type: ignore[arg-type]
+            self.clusters.append(cluster)
+            self.pools[cluster] = b.pool(draw(name), b.root_pool(cluster))
+            self.hosts[cluster] = []
+            for _ in range(draw(st.integers(*hosts_per_cluster))):
+                host = b.host(
+                    draw(name), cluster, cpu_mhz=draw(st.sampled_from([2000, 2600, 3100]))
+                )
+                b.standard_portgroup(host, "scalearc-net")
+                b.standard_portgroup(
+                    host, "VM Network", computed=NetworkPolicy(notify_switches=draw(st.booleans()))
+                )
+                self.hosts[cluster].append(host)
+
+    def place(self, draw: st.DrawFn) -> tuple[str, str]:
+        """A cluster and one of its hosts."""
+        cluster = draw(st.sampled_from(self.clusters))
+        return cluster, draw(st.sampled_from(self.hosts[cluster]))
+
+    def add_appliance(
+        self,
+        draw: st.DrawFn,
+        name: st.SearchStrategy[str],
+        role: str,
+        pair: str | None,
+        cluster: str,
+        host: str,
+        *,
+        tagged: bool,
+    ) -> str:
+        """An appliance identified without doubt (names and values in any case)."""
+        b = self.b
+        attributes, tags = _identity(draw, role, pair, tagged)
+        nics = [
+            b.nic(key=4000 + i, portgroup=self.dv_ok if draw(st.booleans()) else None)
+            for i in range(draw(st.integers(1, 3)))
+        ]
+        num_cpu, memory = draw(st.sampled_from([2, 4])), draw(st.sampled_from([4096, 8192]))
+        fresh = [
+            b.vm_snapshot(draw(name), timedelta(minutes=draw(st.integers(1, 600))))
+            for _ in range(draw(st.integers(0, 1)))
+        ]
+        vm = b.vm(
+            draw(name),
+            host,
+            pool=self.pools[cluster],
+            nics=nics,
+            num_cpu=num_cpu,
+            memory_mb=memory,
+            custom_attributes=attributes,
+            snapshots=fresh,
+            tags=tags,
+            power_state=draw(st.sampled_from(["poweredOn", "poweredOn", "poweredOff"])),
+        )
+        b.drs_override(
+            cluster, vm, behavior=draw(st.sampled_from(["manual", "partiallyAutomated"]))
+        )
+        self.appliances.append((vm, cluster, role != "secondary"))
+        return vm
+
+    def add_unidentified(
+        self, draw: st.DrawFn, name: st.SearchStrategy[str], pair: str | None
+    ) -> str:
+        """A VM whose role sources disagree or give no role: ID001, never guessed."""
+        role_key = draw(st.sampled_from(ROLE_NAMES))
+        pair_values = {"scalearc-ha-pair": pair} if pair else {}
+        how = draw(st.sampled_from(["attribute-vs-tag", "two-tags", "not-a-role"]))
+        if how == "attribute-vs-tag":
+            first, second = draw(st.permutations(["primary", "secondary", "standalone"]))[:2]
+            attributes = {role_key: first, **pair_values}
+            tags = [Tag(category=role_key, name=second)]
+        elif how == "two-tags":
+            first, second = draw(st.permutations(["primary", "secondary", "standalone"]))[:2]
+            attributes = dict(pair_values)
+            tags = [Tag(category=role_key, name=first), Tag(category=role_key, name=second)]
+        else:
+            attributes = {role_key: draw(st.sampled_from(["primray", "secundary", "active"]))}
+            attributes.update(pair_values)
+            tags = []
+        _, host = self.place(draw)
+        return self.b.vm(
+            draw(name),
+            host,
+            nics=[self.b.nic()],
+            custom_attributes=attributes,
+            tags=tags,
+        )
+
+    def add_ordinary_vms(self, draw: st.DrawFn, name: st.SearchStrategy[str], count: int) -> None:
+        """Ordinary VMs: anything goes, as long as it cannot make an appliance fail."""
+        b = self.b
+        for _ in range(count):
+            _, host = self.place(draw)
+            nics = [
+                b.nic(
+                    key=4000 + i,
+                    network="VM Network",
+                    address_type=draw(st.sampled_from(["generated", "manual", "assigned"])),
+                )
+                for i in range(draw(st.integers(0, 2)))
+            ]
+            old = [
+                b.vm_snapshot(draw(name), timedelta(days=draw(st.integers(0, 400))))
+                for _ in range(draw(st.integers(0, 2)))
+            ]
+            vm = b.vm(
+                draw(name),
+                host,
+                nics=nics,
+                snapshots=old,
+                custom_attributes={"owner": draw(name)},
+            )
+            if draw(st.booleans()):
+                b.event(
+                    draw(st.sampled_from(["drs-migrate", "relocate", "revert", "hot-migrate"])),
+                    vm,
+                    live=draw(st.sampled_from([True, False, None])),
+                )
+
+    def reserve(self) -> None:
+        """Reserve what each pool's appliances need, from where they finally are."""
+        b = self.b
+        for pool in self.pools.values():
+            members = [
+                b.vms[moid] for moid, _, _ in self.appliances if b.vms[moid].resource_pool == pool
+            ]
+            cpu = sum(vm.num_cpu * b.hosts[vm.host]["cpu_mhz"] for vm in members if vm.host)
+            memory = sum(vm.memory_mb for vm in members)
+            b.set_pool_reservation(pool, cpu=max(cpu, 1), memory=max(memory, 1))
+
+
+def _identity(
+    draw: st.DrawFn, role: str, pair: str | None, tagged: bool
+) -> tuple[dict[str, str], list[Tag]]:
+    """Custom attributes and tags naming ``role`` and ``pair``: the attribute, the tag, or
+    both agreeing, with names and values in any case."""
+    values = {
+        draw(st.sampled_from(ROLE_NAMES)): draw(st.sampled_from([role, role.title(), f" {role} "])),
+        **({draw(st.sampled_from(PAIR_NAMES)): pair} if pair else {}),
+    }
+    where = draw(st.sampled_from(["attributes", "tags", "both"])) if tagged else "attributes"
+    attributes = values if where != "tags" else {}
+    tags = [Tag(category=k, name=v) for k, v in values.items()] if where != "attributes" else []
+    return attributes, tags
+
+
+def _fresh_pair_id(draw: st.DrawFn, name: st.SearchStrategy[str], taken: list[str]) -> str:
+    """A pair id whose folded form no other pair of the estate has; appends the folded form."""
+    pair_id = draw(name.filter(lambda s: bool(fold(s)) and fold(s) not in taken))
+    taken.append(fold(pair_id))
+    return pair_id
+
+
+def _plant(
+    draw: st.DrawFn,
+    name: st.SearchStrategy[str],
+    rule: str,
+    vc: _Vcenter,
+    pair_ids: list[str],
+    others: list[_Vcenter],
+) -> set[str]:
+    """Plant one violation of ``rule`` in ``vc``: the ids of the objects that must fail it."""
+    b = vc.b
+    if rule in ("SA004", "SA005"):
+        if not vc.pairs:
+            return set()
+        pair_id, primary, secondary, cluster = draw(st.sampled_from(vc.pairs))
+        if rule == "SA004":
+            _replace_vm(b, secondary, host=b.vms[primary].host)
+        else:
+            _drop_anti_affinity(b, cluster, {primary, secondary})
+        return {fold(pair_id)}
+    if rule == "SA011":
+        lone = _fresh_pair_id(draw, name, pair_ids)
+        cluster, host = vc.place(draw)
+        vc.add_appliance(draw, name, "primary", lone, cluster, host, tagged=draw(st.booleans()))
+        return {fold(lone)}
+    if rule == "ID001":
+        pair = _fresh_pair_id(draw, name, pair_ids) if draw(st.booleans()) else None
+        return {vc.add_unidentified(draw, name, pair)}
+    # SA009's pair-move check reads the partner's events by moid in the primary's own
+    # vCenter; a partner in another vCenter is not found there (moids repeat), so the
+    # planted vMotion goes on an appliance whose pair is within one vCenter.
+    candidates = [
+        a for a in vc.appliances if rule != "SA009" or (a[2] and a[0] not in vc.split_primaries)
+    ]
+    if not candidates:
+        return set()
+    vm_moid, cluster, _active = draw(st.sampled_from(candidates))
+    target_vm = b.vms[vm_moid]
+    if rule == "SA001":
+        nics = list(target_vm.nics)
+        nics[0] = b.nic(key=nics[0].key, address_type="generated")
+        _replace_vm(b, vm_moid, nics=nics)
+    elif rule == "SA002":
+        # The duplicate may sit in any vCenter of the estate: MACs clash across them.
+        where = draw(st.sampled_from([vc, *others]))
+        _, host = where.place(draw)
+        where.b.vm(
+            draw(name), host, nics=[where.b.nic(network="VM Network", mac=target_vm.nics[0].mac)]
+        )
+    elif rule == "SA003":
+        nics = list(target_vm.nics)
+        nics[0] = b.nic(
+            key=nics[0].key,
+            portgroup=vc.dv_silent,
+            mac=nics[0].mac,
+            address_type=nics[0].address_type,
+        )
+        _replace_vm(b, vm_moid, nics=nics)
+    elif rule == "SA006":
+        b.drs_override(cluster, vm_moid, behavior="fullyAutomated")
+    elif rule == "SA007":
+        _replace_vm(b, vm_moid, resource_pool=b.root_pool(cluster))
+    elif rule == "SA008":
+        age = timedelta(hours=draw(st.integers(25, 24 * 90)))
+        _replace_vm(b, vm_moid, snapshots=[*target_vm.snapshots, b.vm_snapshot(draw(name), age)])
+    elif rule == "SA009":
+        b.event("drs-migrate", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
+    elif rule == "SA010":
+        b.event("revert", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
+    return {vm_moid}
+
+
+def _exported_at(draw: st.DrawFn) -> datetime:
+    return draw(
+        st.datetimes(
+            min_value=datetime(2024, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+        )
+    )
+
+
+def _add_pairs(
+    draw: st.DrawFn,
+    name: st.SearchStrategy[str],
+    vc: _Vcenter,
+    count: int,
+    pair_ids: list[str],
+    tagged: bool,
+) -> None:
+    """HA pairs within ``vc``: members on different hosts, kept apart by a rule."""
+    for _ in range(count):
+        pair_id = _fresh_pair_id(draw, name, pair_ids)
+        cluster = draw(st.sampled_from(vc.clusters))
+        h1, h2 = draw(st.permutations(vc.hosts[cluster]))[:2]
+        primary = vc.add_appliance(draw, name, "primary", pair_id, cluster, h1, tagged=tagged)
+        secondary = vc.add_appliance(draw, name, "secondary", pair_id, cluster, h2, tagged=tagged)
+        vc.b.anti_affinity(cluster, draw(name), [primary, secondary])
+        vc.pairs.append((pair_id, primary, secondary, cluster))
+
+
+@st.composite
+def estates(
+    draw: st.DrawFn,
+    *,
+    plant: Collection[str] = (),
+    names: st.SearchStrategy[str] | None = None,
+    max_vcenters: int = 3,
+    max_clusters: int = 2,
+    max_hosts_per_cluster: int = 3,
+    max_pairs: int = 3,
+    max_split_pairs: int = 2,
+    max_standalone: int = 2,
+    max_other_vms: int = 6,
+) -> SyntheticEstate:
+    """Draw several vCenters judged as one estate, compliant except for ``plant``.
+
+    Besides what :func:`inventories` draws in each vCenter: HA pairs split across two
+    vCenters (one complete pair each, kept apart by being in different vCenters), moids
+    repeating across vCenters, MACs unique across all of them (a planted SA002 duplicate
+    may sit in another vCenter), and sometimes a vCenter without appliances that the
+    selection's ``none_expected_in`` lists. Planting ID001 adds a VM whose role sources
+    disagree in one vCenter and, with several vCenters, may instead leave one vCenter
+    without any appliance.
+    """
+    _check_plantable(plant)
+    name = names if names is not None else plain_names()
+    exported_at = _exported_at(draw)
+    count = draw(st.integers(1, max_vcenters))
+    vcenters = [
+        _Vcenter(
+            draw,
+            name,
+            InventoryBuilder(
+                vcenter=f"vc{i + 1}.example",
+                instance_uuid=f"5f0c2a4e-0000-4000-8000-{i + 1:012x}",
+                exported_at=exported_at,
+                first_mac=i << 16,
+            ),
+        )
+        for i in range(count)
+    ]
+    for vc in vcenters:
+        vc.add_clusters(draw, name, draw(st.integers(1, max_clusters)), (2, max_hosts_per_cluster))
+    # A vCenter drawn without appliances: expected (listed in the selection) or planted.
+    empty: _Vcenter | None = None
+    expected_empty = False
+    if count > 1 and draw(st.booleans()):
+        empty = vcenters[-1]
+        expected_empty = "ID001" not in plant or draw(st.booleans())
+    populated = [vc for vc in vcenters if vc is not empty]
+    pair_ids: list[str] = []
+    for vc in populated:
+        tagged = draw(st.booleans())
+        _add_pairs(draw, name, vc, draw(st.integers(0, max_pairs)), pair_ids, tagged)
+    if len(populated) > 1:
+        for _ in range(draw(st.integers(0, max_split_pairs))):
+            first, second = draw(st.permutations(populated))[:2]
+            pair_id = _fresh_pair_id(draw, name, pair_ids)
+            # The two members spell the pair id differently: ids are compared case-folded.
+            spelt = draw(st.sampled_from([pair_id, pair_id.upper(), f" {pair_id} "]))
+            primary = first.add_appliance(
+                draw, name, "primary", pair_id, *first.place(draw), tagged=draw(st.booleans())
+            )
+            first.split_primaries.add(primary)
+            second.add_appliance(
+                draw, name, "secondary", spelt, *second.place(draw), tagged=draw(st.booleans())
+            )
+    for vc in populated:
+        has_any = bool(vc.appliances)
+        for _ in range(draw(st.integers(0 if has_any else 1, max(max_standalone, 1)))):
+            cluster, host = vc.place(draw)
+            vc.add_appliance(draw, name, "standalone", None, cluster, host, tagged=True)
+    for vc in vcenters:
+        vc.add_ordinary_vms(draw, name, draw(st.integers(0, max_other_vms)))
+
+    planted: dict[str, set[tuple[str, str]]] = {rule: set() for rule in plant}
+    unidentified: set[tuple[str, str]] = set()
+    doubtful: set[tuple[str, str]] = set()
+    for rule in sorted(plant):
+        vc = draw(st.sampled_from(populated))
+        others = [other for other in vcenters if other is not vc]
+        before = len(pair_ids)
+        found = _plant(draw, name, rule, vc, pair_ids, others)
+        planted[rule] |= {(vc.vcenter, obj) for obj in found}
+        if rule == "ID001":
+            unidentified |= {(vc.vcenter, obj) for obj in found}
+            doubtful |= {(vc.vcenter, pair) for pair in pair_ids[before:]}
+    if empty is not None and not expected_empty:
+        planted["ID001"].add((empty.vcenter, empty.vcenter))
+    for vc in vcenters:
+        vc.reserve()
+    # The vCenter without appliances is expected by name in any case.
+    none_expected = [empty.vcenter.upper()] if empty is not None and expected_empty else []
+    return SyntheticEstate(
+        [vc.b.build() for vc in vcenters],
+        {k: frozenset(v) for k, v in planted.items()},
+        frozenset(unidentified),
+        frozenset(doubtful),
+        ApplianceSelection(none_expected_in=none_expected),
+    )
+
+
+def _check_plantable(plant: Collection[str]) -> None:
+    unknown = set(plant) - set(ESTATE_PLANTABLE)
+    if unknown:
+        raise ValueError(f"cannot plant {sorted(unknown)}; plantable: {ESTATE_PLANTABLE}")
+
+
+def _drop_anti_affinity(b: InventoryBuilder, cluster: str, members: set[str]) -> None:
+    rules = b.clusters[cluster]["rules"]
+    rules[:] = [r for r in rules if not members <= set(r.vms)]
+
+
 # -- running rules ------------------------------------------------------------------------
 
 _RULES_CACHE: dict[str, LoadedRule] = {}
@@ -630,21 +1066,39 @@ def builtin_rule(rule_id: str) -> LoadedRule:
 
 def run_rule(
     rule: str | Rule,
-    snapshot: Snapshot,
+    snapshots: Snapshot | Sequence[Snapshot],
     *,
     options: Mapping[str, Any] | None = None,
     as_of: datetime | None = None,
     selection: ApplianceSelection | None = None,
 ) -> list[Result]:
-    """Run one rule (an id of a built-in rule, or a Rule) on one snapshot; sorted results."""
+    """Run one rule on one snapshot, or on several judged as one estate; sorted results.
+
+    ``rule`` is a Rule, the id of a built-in rule, or ``ID001`` (the identification
+    findings, which every run reports).
+    """
+    selection = selection or ApplianceSelection()
+    estate = Estate(
+        [
+            Inventory(snapshot, as_of=as_of, selection=selection)
+            for snapshot in ([snapshots] if isinstance(snapshots, Snapshot) else snapshots)
+        ]
+    )
+    if rule == ID001.id:
+        return sorted_results(
+            identification_results(estate.inventories, Config(selection=selection))
+        )
     loaded = builtin_rule(rule) if isinstance(rule, str) else LoadedRule(rule, "test")
     typed = convert_options(loaded.rule, options or {})
     config = Config(
-        selection=selection or ApplianceSelection(),
+        selection=selection,
         rules={loaded.rule.id: RuleSettings(True, loaded.rule.severity, typed)},
     )
-    inventory = Inventory(snapshot, as_of=as_of, selection=config.selection)
-    return sorted_results(evaluate_rule(loaded, inventory, config))
+    return sorted_results(
+        result
+        for inventory in estate.inventories
+        for result in evaluate_rule(loaded, inventory, config)
+    )
 
 
 # -- what-if plans -----------------------------------------------------------------------

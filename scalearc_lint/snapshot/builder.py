@@ -68,11 +68,14 @@ class InventoryBuilder:
         vcenter: str = "vcenter.lab.example",
         instance_uuid: str = "5f0c2a4e-0000-4000-8000-00000000c0de",
         exported_at: datetime = DEFAULT_EXPORTED_AT,
+        first_mac: int = 0,
     ) -> None:
+        """``first_mac`` starts the MAC sequence elsewhere: builders of one estate (several
+        vCenters) given different ones hand out no MAC twice."""
         self.source = Source(vcenter, instance_uuid, "8.0.2.0", "VMware vCenter Server")
         self.exported_at = exported_at
         self._next_id: dict[str, int] = defaultdict(int)
-        self._mac_counter = 0
+        self._mac_counter = first_mac
         self.datacenters: dict[str, Datacenter] = {}
         self.clusters: dict[str, dict[str, Any]] = {}
         self.hosts: dict[str, dict[str, Any]] = {}

@@ -29,9 +29,12 @@ Keys (all optional)::
              nics: [{type: generated, mac: "00:50:56:00:00:01", network: dv}],
              pool: root | scalearc | batch, cpu_reservation: 0, memory_reservation: 0,
              drs: fullyAutomated | none | disabled, snapshots: [26h, -2h],  # -: after export
-             num_cpu: 2, memory_mb: 8192}
+             num_cpu: 2, memory_mb: 8192,
+             attributes: {ScaleArc-Role: primary},             # instead of what role/pair
+             tags: [{category: scalearc-role, name: primary}]}  # and by would write
     vms: {web-1: {host: esx-1, nics: [{mac: "00:50:56:00:00:01"}], pool: scalearc,
-                  cpu_reservation: 0, memory_reservation: 0, power_state: poweredOff}}
+                  cpu_reservation: 0, memory_reservation: 0, power_state: poweredOff,
+                  attributes: {}, tags: []}}
     pairs: {p1: {anti_affinity: false | disabled}}
     vm_host_rules: [{vms: [sa-1], hosts: [esx-1], mandatory: true, enabled: true,
                      affine: true, cluster: cl-1}]
@@ -42,6 +45,12 @@ Keys (all optional)::
     unreadable: [{kind: vm, vm: sa-1, property: nics},
                  {kind: cluster, cluster: cl-1, property: configuration},
                  {kind: host, host: esx-2, property: portgroups}]
+    vcenters: {vc-b.example: {appliances: {sa-2: {role: secondary, pair: p1}}}}
+
+The sketch describes the vCenter ``vcenter.lab.example``; ``vcenters`` adds other
+vCenters of the same run, each a sketch of its own (moids repeat across them, as in
+real vCenters; generated MACs do not). :func:`build` builds the first vCenter only,
+:func:`build_estate` all of them.
 """
 
 from __future__ import annotations
@@ -73,9 +82,43 @@ def _age(value: str) -> timedelta:
     return parse_duration(value)
 
 
+def build_estate(sketch: Mapping[str, Any]) -> list[Snapshot]:
+    """The snapshots of every vCenter a sketch describes (itself, then ``vcenters``)."""
+    others = sketch.get("vcenters", {})
+    return [
+        build(sketch),
+        *(
+            _build(
+                other,
+                InventoryBuilder(
+                    vcenter=name,
+                    instance_uuid=f"5f0c2a4e-0000-4000-8000-{index:012x}",
+                    first_mac=index << 16,
+                ),
+            )
+            for index, (name, other) in enumerate(others.items(), start=1)
+        ),
+    ]
+
+
 def build(sketch: Mapping[str, Any]) -> Snapshot:
-    """Build the snapshot a sketch describes."""
-    b = InventoryBuilder()
+    """Build the snapshot of the first vCenter a sketch describes."""
+    return _build(sketch, InventoryBuilder())
+
+
+def _identity_data(
+    spec: Mapping[str, Any], values: dict[str, str], by_tags: bool
+) -> tuple[dict[str, str], list[Tag]]:
+    """Custom attributes and tags: what ``attributes`` / ``tags`` say, else from the role."""
+    attributes = dict(spec["attributes"]) if "attributes" in spec else ({} if by_tags else values)
+    if "tags" in spec:
+        tags = [Tag(category=t["category"], name=t["name"]) for t in spec["tags"]]
+    else:
+        tags = [Tag(category=k, name=v) for k, v in values.items()] if by_tags else []
+    return attributes, tags
+
+
+def _build(sketch: Mapping[str, Any], b: InventoryBuilder) -> Snapshot:
     dc = b.datacenter("dc-1")
     dvs = b.dvswitch("dvs-1", dc)
     dvpg = b.dv_portgroup("dv-scalearc", dvs, policy=_policy(sketch.get("dv_network")))
@@ -181,7 +224,7 @@ def build(sketch: Mapping[str, Any]) -> Snapshot:
         hname = spec.get("host", default_host)
         placed_in = cluster_of_host(hname)
         values = {ROLE_ATTRIBUTE: role, **({PAIR_ATTRIBUTE: pair} if pair else {})}
-        by_tags = spec.get("by") == "tags"
+        attributes, tags = _identity_data(spec, values, spec.get("by") == "tags")
         num_cpu, memory_mb = spec.get("num_cpu", 2), spec.get("memory_mb", 8192)
         pool_choice = spec.get("pool", "scalearc")
         moid = b.vm(
@@ -194,8 +237,8 @@ def build(sketch: Mapping[str, Any]) -> Snapshot:
             cpu_reservation=spec.get("cpu_reservation", 0),
             memory_reservation=spec.get("memory_reservation", 0),
             power_state=spec.get("power_state", "poweredOn"),
-            custom_attributes={} if by_tags else values,
-            tags=[Tag(category=k, name=v) for k, v in values.items()] if by_tags else [],
+            custom_attributes=attributes,
+            tags=tags,
             snapshots=[
                 b.vm_snapshot(f"snap-{i}", _age(age))
                 for i, age in enumerate(spec.get("snapshots", []))
@@ -230,6 +273,7 @@ def build(sketch: Mapping[str, Any]) -> Snapshot:
             )
     for name, spec in sketch.get("vms", {}).items():
         hname = spec.get("host", "esx-1")
+        attributes, tags = _identity_data(spec, {}, by_tags=False)
         names[name] = b.vm(
             name,
             hosts[hname],
@@ -238,6 +282,8 @@ def build(sketch: Mapping[str, Any]) -> Snapshot:
             cpu_reservation=spec.get("cpu_reservation", 0),
             memory_reservation=spec.get("memory_reservation", 0),
             power_state=spec.get("power_state", "poweredOn"),
+            custom_attributes=attributes,
+            tags=tags,
         )
     for i, rule in enumerate(sketch.get("vm_host_rules", [])):
         cmoid = clusters[rule.get("cluster", "cl-1")]
