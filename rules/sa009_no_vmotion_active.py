@@ -57,7 +57,8 @@ def _fits_pair_move_procedure(
         m.started
         for member in pair.members
         if member.vm.moid != appliance.vm.moid
-        for m in inventory.migrations_of(member.vm.moid)
+        # The partner's own vCenter: moids repeat across vCenters.
+        for m in member.inventory.migrations_of(member.vm.moid)
         if m.live and not m.drs
     ]
     return all(any(t > move.started for t in partner_moves) for move in live)
@@ -254,6 +255,26 @@ RULE = Rule(
                     {"vm": "sa-s", "kind": "hot-migrate", "live": True, "age": "5h"},
                     {"vm": "sa-p", "kind": "hot-migrate", "live": True, "age": "4h"},
                 ],
+            },
+            {"sa-p": Status.FAIL},
+        ),
+        Example(
+            "the partner is in another vCenter; this vCenter's VM of the partner's moid moved",
+            {
+                "appliances": {"sa-p": {"role": "primary", "pair": "p1"}},
+                "vms": {"web-1": {}},
+                "events": [
+                    {"vm": "sa-p", "kind": "hot-migrate", "live": True, "age": "5h"},
+                    {"vm": "web-1", "kind": "hot-migrate", "live": True, "age": "4h"},
+                ],
+                "vcenters": {
+                    "vc-b.example": {
+                        "appliances": {
+                            "sa-x": {},
+                            "sa-s": {"role": "secondary", "pair": "p1"},
+                        }
+                    }
+                },
             },
             {"sa-p": Status.FAIL},
         ),
