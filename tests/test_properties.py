@@ -171,6 +171,18 @@ def test_the_strategy_draws_the_situations_the_rules_must_judge(situation: str) 
     )
 
 
+@pytest.mark.filterwarnings("ignore:Generating overly large repr")
+@pytest.mark.parametrize("situation", SITUATIONS)
+def test_the_estate_strategy_draws_the_same_situations_in_its_vcenters(situation: str) -> None:
+    """estates() draws each vCenter as inventories() does: the same situations occur."""
+    find(
+        estates(plant=ESTATE_PLANTABLE),
+        lambda estate: any(situation in _situations(s) for s in estate.snapshots),
+        # Finding one is the point: no shrinking it to the smallest (slow, and not needed).
+        settings=settings(max_examples=300, database=None, deadline=None, phases=[Phase.generate]),
+    )
+
+
 # -- several vCenters: one estate -------------------------------------------------------
 
 
