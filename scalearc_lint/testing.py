@@ -40,6 +40,7 @@ Example::
 from __future__ import annotations
 
 import tempfile
+from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -77,11 +78,20 @@ PLANTABLE = (
     "SA009",
     "SA010",
     "SA011",
+    "SA012",
+    "SA013",
+    "SA014",
+    "SA015",
+    "SA016",
 )
 #: Rules :func:`estates` can plant a violation of: identification findings too.
 ESTATE_PLANTABLE = (*PLANTABLE, "ID001")
 #: DRS automation levels a cluster default may have.
 DRS_BEHAVIORS = ("manual", "partiallyAutomated", "fullyAutomated")
+#: Default HA restart priorities a cluster may have (``None``: unset, i.e. medium).
+HA_DEFAULTS = (None, "disabled", "medium", "high")
+#: A pool limit (MHz and MB) above anything drawn.
+AMPLE_LIMIT = 1 << 30
 #: Spellings of the role attribute / tag category: names match in any case.
 ROLE_NAMES = ("scalearc-role", "ScaleArc-Role", "SCALEARC-ROLE")
 PAIR_NAMES = ("scalearc-ha-pair", "ScaleArc-HA-Pair")
@@ -191,6 +201,15 @@ class _Vcenter:
         #: appliance whose pool's memory reservation is to fall short (SA007).
         self.drs_failing_clusters: set[str] = set()
         self.starved: str | None = None
+        #: Every appliance's role, and what its history and network are as drawn, for the
+        #: rules whose failures follow from several plantings together (settled in finish()).
+        self.roles: dict[str, str] = {}
+        self.vmotioned: set[str] = set()
+        self.moved_by_drs: set[str] = set()
+        self.network_broken: set[str] = set()
+        #: Failures of other rules a planting causes too (an SA016 vMotion without static MACs
+        #: is an SA001 failure as well).
+        self.also: dict[str, set[str]] = defaultdict(set)
 
     # -- the estate's objects -----------------------------------------------------------
 
@@ -236,9 +255,14 @@ class _Vcenter:
                 self.datacenter,
                 drs_default=default,  # type: ignore[arg-type]
                 vm_overrides_enabled=honours,
+                ha_enabled=draw(st.integers(0, 3)) > 0,
+                ha_default_restart_priority=draw(st.sampled_from(HA_DEFAULTS)),
             )
             self.clusters.append(cluster)
             pool = self.pools[cluster] = b.pool(draw(name), b.root_pool(cluster))
+            if draw(st.integers(0, 2)) == 0:
+                # A limit no appliance reaches (and above any reservation the pool gets).
+                b.set_pool_limits(pool, cpu=AMPLE_LIMIT, memory=AMPLE_LIMIT)
             self.subpools[cluster] = (
                 b.pool(draw(name), pool, expandable=True) if draw(st.booleans()) else None
             )
@@ -290,6 +314,10 @@ class _Vcenter:
             cpu_own, memory_own = draw(
                 st.sampled_from([(0, 0), (0, 0), (0, memory // 2), (num_cpu * core, memory)])
             )
+        # A limit, if any, at or above the size on any host (SA004's planting moves VMs).
+        cpu_limit, memory_limit = draw(
+            st.sampled_from([(-1, -1), (-1, -1), (num_cpu * 3100, memory), (-1, 2 * memory)])
+        )
         vm = b.vm(
             draw(name),
             host,
@@ -299,6 +327,8 @@ class _Vcenter:
             memory_mb=memory,
             cpu_reservation=cpu_own,
             memory_reservation=memory_own,
+            cpu_limit=cpu_limit,
+            memory_limit=memory_limit,
             custom_attributes=attributes,
             snapshots=fresh,
             tags=tags,
@@ -308,6 +338,8 @@ class _Vcenter:
             b.drs_override(
                 cluster, vm, behavior=draw(st.sampled_from(["manual", "partiallyAutomated"]))
             )
+            if role != "standalone":
+                self.keep_from_ha_restart(cluster, vm)
         active = role != "secondary"
         if active and draw(st.integers(0, 3)) == 0:
             # A cold move: its start event says so, whatever the end event does not.
@@ -331,10 +363,28 @@ class _Vcenter:
             age = timedelta(hours=draw(st.integers(48, 700)))
             b.event_of_type("VmBeingHotMigratedEvent", vm, age=age, chain_id=chain)
             b.event_of_type("VmMigratedEvent", vm, age=age, chain_id=chain)
-        if draw(st.integers(0, 5)) == 0:
+            self.vmotioned.add(vm)
+        if role == "standalone" and draw(st.integers(0, 3)) == 0:
+            # HA's restart is a standalone's only recovery: out of SA013's scope.
             b.event("ha-restart", vm, age=timedelta(hours=draw(st.integers(1, 700))))
         self.appliances.append((vm, cluster, active))
+        self.roles[vm] = role
         return vm
+
+    def keep_from_ha_restart(self, cluster: str, vm: str) -> None:
+        """An HA pair member's restart priority as the vendor needs it: disabled, by its own
+        override, or (no override, or one deferring to it) by the cluster's default; any
+        priority where vSphere HA is off."""
+        spec = self.b.clusters[cluster]
+        if spec["ha_enabled"] and spec["ha_default"] != "disabled":
+            choices: list[str | None] = ["disabled"]
+        elif spec["ha_enabled"]:
+            choices = [None, "clusterRestartPriority", "disabled"]
+        else:
+            choices = [None, "high", "disabled"]
+        priority = self.draw(st.sampled_from(choices))
+        if priority is not None:
+            self.b.ha_override(cluster, vm, restart_priority=priority)
 
     def add_pairs(
         self, count: int, pair_ids: list[str], *, tagged: bool, apart_by_placement: bool = False
@@ -471,6 +521,8 @@ class _Vcenter:
                     live=draw(st.sampled_from([True, False, None])),
                     chain_id=self.chain() if draw(st.booleans()) else None,
                 )
+            if draw(st.integers(0, 4)) == 0:
+                b.event("ha-restart", vm, age=timedelta(hours=draw(st.integers(1, 700))))
 
     # -- planting ---------------------------------------------------------------------------
 
@@ -502,10 +554,13 @@ class _Vcenter:
             return set()
         vm_moid, cluster, _active = draw(st.sampled_from(candidates))
         target = b.vms[vm_moid]
+        if rule in ("SA013", "SA016"):
+            return self.plant_on_pair_member(rule)
         if rule == "SA001":
             nics = list(target.nics)
             if draw(st.booleans()):
                 nics[0] = b.nic(key=nics[0].key, address_type="generated")
+                self.network_broken.add(vm_moid)
             else:
                 # Static, but where vCenter generates MACs (a warning).
                 fourth, fifth = draw(st.integers(0x40, 0xFF)), draw(st.integers(0, 0xFFFF))
@@ -529,6 +584,7 @@ class _Vcenter:
                 address_type=nics[0].address_type,
             )
             _replace_vm(b, vm_moid, nics=nics)
+            self.network_broken.add(vm_moid)
         elif rule == "SA006":
             if cluster is None:
                 return set()  # outside a cluster DRS does not apply
@@ -563,14 +619,17 @@ class _Vcenter:
                 memory_allocation=Allocation(),
             )
         elif rule == "SA008":
+            # In place of its fresh snapshot, if any: one snapshot, only too old (not SA015).
             age = timedelta(hours=draw(st.integers(25, 24 * 90)))
-            _replace_vm(b, vm_moid, snapshots=[*target.snapshots, b.vm_snapshot(draw(name), age)])
+            _replace_vm(b, vm_moid, snapshots=[b.vm_snapshot(draw(name), age)])
         elif rule == "SA009":
             # Within two days, so after any vMotion of its partner (see add_appliance).
             age = timedelta(hours=draw(st.integers(1, 47)))
             how = draw(st.sampled_from(["drs", "hot", "encrypted", "arrived"]))
+            self.vmotioned.add(vm_moid)
             if how == "drs":
                 b.event("drs-migrate", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
+                self.moved_by_drs.add(vm_moid)
             elif how == "arrived":
                 b.event_of_type("com.vmware.vc.vm.DstVmMigratedEvent", vm_moid, age=age)
             else:
@@ -584,6 +643,106 @@ class _Vcenter:
                 b.event_of_type("VmRelocatedEvent", vm_moid, age=age, chain_id=chain)
         elif rule == "SA010":
             b.event("revert", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
+        elif rule == "SA012":
+            # Any role; an active appliance's DRS move is an SA009 failure too (finish()).
+            b.event("drs-migrate", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
+            self.moved_by_drs.add(vm_moid)
+            self.vmotioned.add(vm_moid)
+        elif rule == "SA014":
+            return self.limit(vm_moid)
+        elif rule == "SA015":
+            how = draw(st.sampled_from(["consolidation", "second", "chained"]))
+            if how == "consolidation":
+                _replace_vm(b, vm_moid, consolidation_needed=True)
+            else:
+                fresh = b.vm_snapshot(draw(name), timedelta(minutes=draw(st.integers(1, 600))))
+                old = target.snapshots or [
+                    b.vm_snapshot(draw(name), timedelta(minutes=draw(st.integers(601, 1200))))
+                ]
+                if how == "second":
+                    snapshots = [*old, fresh]
+                else:
+                    last = msgspec.structs.replace(old[-1], children=[fresh])
+                    snapshots = [*old[:-1], last]
+                _replace_vm(b, vm_moid, snapshots=snapshots)
+        return {vm_moid}
+
+    def plant_on_pair_member(self, rule: str) -> set[str]:
+        """SA013: an HA pair member that vSphere HA would restart (a restart priority other
+        than disabled) or has restarted; SA016: a secondary vMotioned (the vendor allows it)
+        without a static MAC (an SA001 failure too) or with a portgroup that does not notify
+        switches (an SA003 failure too)."""
+        draw, b = self.draw, self.b
+        roles = ("primary", "secondary") if rule == "SA013" else ("secondary",)
+        members = [a for a in self.appliances if self.roles[a[0]] in roles]
+        if not members:
+            return set()
+        vm_moid, cluster, _ = draw(st.sampled_from(members))
+        if rule == "SA013":
+            if cluster is not None and b.clusters[cluster]["ha_enabled"] and draw(st.booleans()):
+                priority = draw(st.sampled_from(["medium", "high", "lowest"]))
+                b.ha_override(cluster, vm_moid, restart_priority=priority)
+            else:
+                b.event("ha-restart", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
+            return {vm_moid}
+        # Two days old at least, like every secondary's vMotion (see add_appliance).
+        chain, age = self.chain(), timedelta(hours=draw(st.integers(48, 700)))
+        b.event_of_type("VmBeingHotMigratedEvent", vm_moid, age=age, chain_id=chain)
+        b.event_of_type("VmMigratedEvent", vm_moid, age=age, chain_id=chain)
+        self.vmotioned.add(vm_moid)
+        # Change one thing of its first vNIC and keep the rest (another planting's, too).
+        nics = list(b.vms[vm_moid].nics)
+        if draw(st.booleans()):
+            # The MAC stays (an SA002 duplicate of it stays one); vCenter now manages it.
+            nics[0] = msgspec.structs.replace(nics[0], address_type="generated")
+            self.also["SA001"].add(vm_moid)
+        else:
+            silent = b.nic(key=nics[0].key, portgroup=self.dv_silent)
+            nics[0] = msgspec.structs.replace(nics[0], backing=silent.backing)
+            self.also["SA003"].add(vm_moid)
+        _replace_vm(b, vm_moid, nics=nics)
+        self.network_broken.add(vm_moid)
+        return {vm_moid}
+
+    def limit(self, vm_moid: str) -> set[str]:
+        """SA014: a limit below the appliance's size, on the VM or on the expandable child pool
+        it runs in (then every appliance there bigger than the limit fails). A limit is never
+        below the reservations held under it: vSphere refuses that."""
+        draw, b = self.draw, self.b
+        vm = b.vms[vm_moid]
+        resource = draw(st.sampled_from(["cpu", "memory"]))
+        size = {"cpu": lambda v: v.num_cpu * self.core_mhz(v.moid), "memory": lambda v: v.memory_mb}
+        held = {
+            "cpu": lambda v: v.cpu_allocation.reservation,
+            "memory": lambda v: v.memory_allocation.reservation,
+        }
+        pool = vm.resource_pool
+        in_subpool = pool is not None and pool in self.subpools.values()
+        if in_subpool and draw(st.booleans()):
+            assert pool is not None
+            inside = [v for v in b.vms.values() if v.resource_pool == pool]
+            floor = sum(held[resource](v) for v in inside)
+            if floor < size[resource](vm):
+                amount = draw(st.integers(floor, size[resource](vm) - 1))
+                other = b.pools[pool].memory.limit if resource == "cpu" else b.pools[pool].cpu.limit
+                b.set_pool_limits(
+                    pool,
+                    cpu=amount if resource == "cpu" else other,
+                    memory=amount if resource == "memory" else other,
+                )
+                return {
+                    moid
+                    for moid, _, _ in self.appliances
+                    if b.vms[moid].resource_pool == pool and size[resource](b.vms[moid]) > amount
+                }
+        floor = held[resource](vm)
+        if floor >= size[resource](vm):
+            return set()  # its own reservation covers it: no lower limit is valid
+        amount = draw(st.integers(floor, size[resource](vm) - 1))
+        field = "cpu_allocation" if resource == "cpu" else "memory_allocation"
+        _replace_vm(
+            b, vm_moid, **{field: msgspec.structs.replace(getattr(vm, field), limit=amount)}
+        )
         return {vm_moid}
 
     # -- reservations, last -----------------------------------------------------------------
@@ -622,14 +781,17 @@ class _Vcenter:
         for cluster, pool in self.pools.items():
             cpu, memory = self.held_and_needed(pool, cluster)
             b.set_pool_reservation(pool, cpu=max(cpu + slack, 1), memory=max(memory + slack, 1))
-        settled: dict[str, set[str]] = {}
+        settled: dict[str, set[str]] = defaultdict(set, {k: set(v) for k, v in self.also.items()})
         if self.starved is not None:
-            settled["SA007"] = self.starve(self.starved)
+            settled["SA007"] |= self.starve(self.starved)
         for cluster in self.drs_failing_clusters:
-            settled.setdefault("SA006", set()).update(
-                moid for moid, c, _ in self.appliances if c == cluster
-            )
-        return settled
+            settled["SA006"] |= {moid for moid, c, _ in self.appliances if c == cluster}
+        # What several plantings make together: DRS moves (of an active appliance, SA009
+        # too), and vMotions of appliances whose MACs or switches another planting broke.
+        settled["SA012"] |= self.moved_by_drs
+        settled["SA009"] |= {moid for moid in self.moved_by_drs if self.roles[moid] != "secondary"}
+        settled["SA016"] |= self.vmotioned & self.network_broken
+        return {rule: found for rule, found in settled.items() if found}
 
     def starve(self, target: str) -> set[str]:
         """Reserve one MB less memory than the target's pool must: its appliances whose own
@@ -760,7 +922,7 @@ def inventories(
     for rule in sorted(plant):
         planted[rule] |= vc.plant(rule, pair_ids, others=())
     for rule, found in vc.finish(draw(st.integers(0, 2048))).items():
-        planted[rule] |= found
+        planted.setdefault(rule, set()).update(found)
     return SyntheticInventory(vc.b.build(), {k: frozenset(v) for k, v in planted.items()})
 
 
@@ -848,7 +1010,7 @@ def estates(
         planted["ID001"].add((empty.vcenter, empty.vcenter))
     for vc in vcenters:
         for rule, found in vc.finish(draw(st.integers(0, 2048))).items():
-            planted[rule] |= {(vc.vcenter, obj) for obj in found}
+            planted.setdefault(rule, set()).update((vc.vcenter, obj) for obj in found)
     # The vCenter without appliances is expected by name in any case.
     none_expected = [empty.vcenter.upper()] if empty is not None and expected_empty else []
     return SyntheticEstate(

@@ -11,6 +11,7 @@ from scalearc_lint.engine.config import Config
 from scalearc_lint.engine.evaluate import discover_rules, evaluate
 from scalearc_lint.engine.results import Result, ResultsDocument, SnapshotInfo, Summary, ToolInfo
 from scalearc_lint.engine.rule import Status
+from scalearc_lint.snapshot.identification import Role
 from scalearc_lint.snapshot.inventory import Inventory
 from scalearc_lint.snapshot.loader import decode_snapshot, encode_snapshot
 from scalearc_lint.snapshot.model import Snapshot
@@ -97,9 +98,12 @@ def test_linting_does_not_mutate_the_snapshot(inv: SyntheticInventory) -> None:
 def test_every_appliance_and_pair_gets_a_result_per_rule(inv: SyntheticInventory) -> None:
     inventory = Inventory(inv.snapshot)
     results = lint(inv)
+    paired = {moid for moid, a in inventory.appliances.items() if a.role is not Role.STANDALONE}
     for item in RULES:
         objects = {r.object.id for r in results if r.rule == item.rule.id}
-        if item.rule.scope == "appliance" and item.rule.id != "SA009":
+        if item.rule.id == "SA013":  # standalone appliances are out of its scope
+            assert objects == {*paired, *inventory.unidentified}
+        elif item.rule.scope == "appliance" and item.rule.id != "SA009":
             assert objects == {*inventory.appliances, *inventory.unidentified}
         if item.rule.id == "SA011":
             assert objects == set(inventory.pairs)
@@ -143,6 +147,11 @@ def _situations(snapshot: Snapshot) -> set[str]:
             seen.add("chained vMotion")
         if any(m.live is False for m in inventory.migrations_of(moid)):
             seen.add("cold migration")
+        restart = inventory.ha_restart(appliance.vm)
+        if restart.restarts is False and restart.reason.startswith("cluster"):
+            seen.add("HA restart left to a disabled cluster default")
+        if any(limit.limits and not limit.below(10**6) for limit in inventory.limits(appliance.vm)):
+            seen.add("limits above the appliance that do not starve it")
     return seen
 
 
@@ -155,6 +164,8 @@ SITUATIONS = (
     "partial own reservation",
     "chained vMotion",
     "cold migration",
+    "HA restart left to a disabled cluster default",
+    "limits above the appliance that do not starve it",
 )
 
 
