@@ -103,7 +103,7 @@ def test_rule_options_and_severity_and_disable(tmp_path: Path) -> None:
 
 
 def test_fail_on_threshold(tmp_path: Path) -> None:
-    ids = [*(f"SA{n:03d}" for n in range(1, 12)), "ID001"]
+    ids = [*(f"SA{n:03d}" for n in range(1, 17)), "ID001"]
     config = "rules:\n" + "".join(f"  {rule}: {{severity: info}}\n" for rule in ids)
     assert check_with(tmp_path, config)[0] == 0
     assert check_with(tmp_path, config, "--fail-on", "info")[0] == 1
