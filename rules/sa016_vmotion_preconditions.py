@@ -11,9 +11,9 @@ configuration of the snapshot the events were exported with (``Inventory.as_reco
 nearest the snapshot has to the moment of the move; migrations are read as SA009 reads them
 (``Inventory.migrations_of``).
 
-PASS: every vNIC has a static MAC and every portgroup behind them notifies switches (so any
-vMotion met the provisos, as far as the exported state shows), or the export read every event
-type that can show a vMotion and none shows one.
+PASS: the export read every event type that can show a vMotion and none shows one; or every
+vNIC has a static MAC and every portgroup behind them notifies switches (so any vMotion met
+the provisos, as far as the exported state shows).
 FAIL: a live migration (vMotion) of the appliance in the window, while a vNIC's MAC is not
 static or a portgroup behind it does not notify switches.
 UNKNOWN: the provisos do not hold, or cannot be established, and events were not exported, a
@@ -50,15 +50,21 @@ def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Ver
     recorded = inventory.appliances.get(appliance.vm.moid)
     if recorded is None:
         return None  # not an appliance when the events were recorded
+    log = inventory.snapshot.events
+    events_read = log.collected and not inventory.unreadable("events", "", "")
+    migrations = inventory.migrations_of(recorded.vm.moid) if events_read else []
+    live = [m for m in migrations if m.live]
+    undetermined = [m for m in migrations if m.live is None]
+    missing = inventory.events_not_selected(LIVE_EVIDENCE_TYPES) if events_read else []
+    window = f" since {log.window_start.date().isoformat()}" if log.window_start else ""
+    if events_read and not live and not undetermined and not missing:
+        return passed(f"no live migration{window}")
     provisos = migration_prerequisites(recorded.vm, inventory)
     if not provisos.failures and not provisos.gaps:
         return passed("static MACs and notifying portgroups: a vMotion would meet the provisos")
     wrong = "; ".join(provisos.failures or provisos.gaps)
-    log = inventory.snapshot.events
-    if not log.collected or inventory.unreadable("events", "", ""):
+    if not events_read:
         return unknown(f"events were not exported, so a vMotion cannot be ruled out, and {wrong}")
-    migrations = inventory.migrations_of(recorded.vm.moid)
-    live = [m for m in migrations if m.live]
     if live and provisos.failures:
         return failed(
             f"{len(live)} live migration(s) without the vendor's provisos ({wrong}): "
@@ -68,20 +74,15 @@ def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Ver
         return unknown(
             f"vMotioned ({_listed(live)}), and the provisos cannot be established: {wrong}"
         )
-    undetermined = [m for m in migrations if m.live is None]
     if undetermined:
         return unknown(
             f"migration(s) whose events do not say live or cold ({_listed(undetermined)}), "
             f"and {wrong}"
         )
-    missing = inventory.events_not_selected(LIVE_EVIDENCE_TYPES)
-    if missing:
-        return unknown(
-            f"the export did not read {', '.join(missing)} events (an older scalearc-lint), so "
-            f"a vMotion cannot be ruled out, and {wrong}"
-        )
-    window = f" since {log.window_start.date().isoformat()}" if log.window_start else ""
-    return passed(f"no live migration{window} (its network would not meet the provisos: {wrong})")
+    return unknown(
+        f"the export did not read {', '.join(missing)} events (an older scalearc-lint), so "
+        f"a vMotion cannot be ruled out, and {wrong}"
+    )
 
 
 RULE = Rule(
