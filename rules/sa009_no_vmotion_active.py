@@ -296,6 +296,26 @@ RULE = Rule(
             {"sa-p": Status.FAIL},
         ),
         Example(
+            "the partner is in another vCenter; this vCenter's VM of the partner's moid moved",
+            {
+                "appliances": {"sa-p": {"role": "primary", "pair": "p1"}},
+                "vms": {"web-1": {}},
+                "events": [
+                    {"vm": "sa-p", "kind": "hot-migrate", "live": True, "age": "5h"},
+                    {"vm": "web-1", "kind": "hot-migrate", "live": True, "age": "4h"},
+                ],
+                "vcenters": {
+                    "vc-b.example": {
+                        "appliances": {
+                            "sa-x": {},
+                            "sa-s": {"role": "secondary", "pair": "p1"},
+                        }
+                    }
+                },
+            },
+            {"sa-p": Status.FAIL},
+        ),
+        Example(
             "an older export that did not read cross-vCenter or encrypted vMotion events",
             {"appliances": {"sa-1": {}}, "event_types": "schema-1"},
             {"sa-1": Status.UNKNOWN},

@@ -217,6 +217,19 @@ class Vcsim:
         query = urlencode({"id": cluster, "vm_overrides": str(enabled).lower()})
         self._test_api(f"/_vcsim/drs?{query}", method="POST")
 
+    def set_ha(self, cluster: str, enabled: bool, restart_priority: str | None = None) -> None:
+        """Set a cluster's ``dasConfig.enabled`` and, unless ``None``, its default restart
+        priority (``""`` unsets it); vcsim ignores both in a reconfiguration."""
+        query = {"id": cluster, "enabled": str(enabled).lower()}
+        if restart_priority is not None:
+            query["restart_priority"] = restart_priority
+        self._test_api(f"/_vcsim/ha?{urlencode(query)}", method="POST")
+
+    def set_consolidation_needed(self, vm: str, needed: bool) -> None:
+        """Set a VM's ``runtime.consolidationNeeded`` (vcsim never sets it)."""
+        query = urlencode({"id": vm, "needed": str(needed).lower()})
+        self._test_api(f"/_vcsim/consolidation?{query}", method="POST")
+
     def allow_all(self) -> None:
         """Undo every ``deny`` and ``hide_property``."""
         self._test_api("/_vcsim/fault", method="DELETE")

@@ -174,6 +174,7 @@ def test_check_reports_exactly_the_lab_failures(lab_export: LabExport, tmp_path:
         ("SA008", "sa-beta-1"),  # a two-day-old snapshot
         ("SA009", "sa-alpha-1"),  # DRS vMotion of the active primary
         ("SA010", "sa-beta-2"),  # reverted to a snapshot
+        ("SA012", "sa-alpha-1"),  # a DRS vMotion, of any role
     }
     assert document["summary"]["unknown"] == 0
     assert document["summary"]["crashed"] == 0

@@ -16,8 +16,11 @@
 //
 // It also sets what vcsim 0.24 cannot: PostEvent keeps the chainId a client
 // posts (vcsim overwrites it with the event's key, so one operation's events
-// could not be chained), and /_vcsim/drs sets a cluster's
-// drsConfig.enableVmBehaviorOverrides (vcsim ignores drsConfig reconfiguration).
+// could not be chained), /_vcsim/drs sets a cluster's
+// drsConfig.enableVmBehaviorOverrides (vcsim ignores drsConfig reconfiguration),
+// /_vcsim/ha sets a cluster's dasConfig.enabled and default restart priority
+// (ignored in a reconfiguration too), and /_vcsim/consolidation a VM's
+// runtime.consolidationNeeded (which vcsim never sets).
 //
 // It prints one JSON line {"url", "ca_file", "user"} on stdout once it is
 // serving, and serves until it receives SIGINT or SIGTERM.
@@ -142,6 +145,12 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case "/_vcsim/drs":
 		serveDrs(w, r)
+		return
+	case "/_vcsim/ha":
+		serveHA(w, r)
+		return
+	case "/_vcsim/consolidation":
+		serveConsolidation(w, r)
 		return
 	}
 
@@ -289,6 +298,69 @@ func serveDrs(w http.ResponseWriter, r *http.Request) {
 func isVapiLogin(r *http.Request) bool {
 	return r.Method == http.MethodPost && r.URL.RawQuery == "" &&
 		(r.URL.Path == "/rest/com/vmware/cis/session" || r.URL.Path == "/api/session")
+}
+
+// serveHA handles /_vcsim/ha:
+//
+//	POST ?id=CLUSTER&enabled=true|false[&restart_priority=P]  sets the cluster's
+//	     configurationEx.dasConfig.enabled and, when given, its
+//	     dasConfig.defaultVmSettings.restartPriority ("" unsets it)
+func serveHA(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	q := r.URL.Query()
+	enabled, err := strconv.ParseBool(q.Get("enabled"))
+	if err != nil || q.Get("id") == "" {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	ref := types.ManagedObjectReference{Type: "ClusterComputeResource", Value: q.Get("id")}
+	cluster, ok := simulator.Map.Get(ref).(*simulator.ClusterComputeResource)
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	priority, setPriority := q["restart_priority"]
+	simulator.Map.WithLock(cluster, func() {
+		config := cluster.ConfigurationEx.(*types.ClusterConfigInfoEx)
+		config.DasConfig.Enabled = types.NewBool(enabled)
+		if setPriority {
+			if priority[0] == "" {
+				config.DasConfig.DefaultVmSettings = nil
+			} else {
+				config.DasConfig.DefaultVmSettings = &types.ClusterDasVmSettings{RestartPriority: priority[0]}
+			}
+		}
+	})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// serveConsolidation handles /_vcsim/consolidation:
+//
+//	POST ?id=VM&needed=true|false  sets the VM's runtime.consolidationNeeded
+func serveConsolidation(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	q := r.URL.Query()
+	needed, err := strconv.ParseBool(q.Get("needed"))
+	if err != nil || q.Get("id") == "" {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	ref := types.ManagedObjectReference{Type: "VirtualMachine", Value: q.Get("id")}
+	vm, ok := simulator.Map.Get(ref).(*simulator.VirtualMachine)
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	simulator.Map.WithLock(vm, func() {
+		vm.Runtime.ConsolidationNeeded = types.NewBool(needed)
+	})
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // secretSniffer remembers the session cookies and REST session ids the
