@@ -129,8 +129,9 @@ from typing import Any, Literal
 
 import msgspec
 
+from scalearc_lint.change.observed import KINDS, Facts, ObjectKey
 from scalearc_lint.errors import InputError
-from scalearc_lint.io.yamlfile import YamlDocument, YamlPath, load_yaml
+from scalearc_lint.io.yamlfile import YamlDocument, YamlPath, load_yaml, parse_yaml
 from scalearc_lint.snapshot.identification import (
     ApplianceSelection,
     Identifier,
@@ -152,7 +153,7 @@ from scalearc_lint.snapshot.model import (
     VmSnapshot,
 )
 
-_TOP_LEVEL_KEYS = ("description", "vcenter", "steps")
+_TOP_LEVEL_KEYS = ("description", "vcenter", "steps", "observed", "unplanned")
 _COMMON_KEYS = ("note",)
 MIGRATION_MODES = ("live", "cold")
 DRS_SETTINGS = ("manual", "partiallyAutomated", "fullyAutomated", "disabled", "inherit")
@@ -225,17 +226,37 @@ def _flat(value: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """A validated plan file (names not yet resolved against a snapshot)."""
+    """A validated plan file (names not yet resolved against a snapshot).
+
+    ``observed`` is what ``fix`` saw of every object the plan changes (see
+    :mod:`scalearc_lint.change.observed`); ``unplanned`` the findings it listed without
+    a step. A hand-written plan has neither.
+    """
 
     path: str
     description: str
     vcenter: str | None
     steps: tuple[Step, ...]
+    observed: Mapping[ObjectKey, Facts] = field(default_factory=dict)
+    unplanned: tuple[Mapping[str, Any], ...] = ()
+    doc: YamlDocument | None = field(default=None, repr=False, compare=False)
+
+    def where(self, key: str) -> str:
+        """``file:line`` of a top-level key."""
+        return self.doc.where((key,)) if self.doc is not None else self.path
 
 
 def load_plan(path: str | Path) -> Plan:
     """Read and validate the shape of a plan file; every problem names file and line."""
-    doc = load_yaml(path, what="plan")
+    return _plan(load_yaml(path, what="plan"))
+
+
+def parse_plan(text: str, path: str) -> Plan:
+    """Validate plan text (named ``path`` in messages) as :func:`load_plan` does a file."""
+    return _plan(parse_yaml(text, path, what="plan"))
+
+
+def _plan(doc: YamlDocument) -> Plan:
     data = doc.data
     if not isinstance(data, dict):
         raise InputError(f"{doc.where(())}: a plan is a mapping with keys description, steps")
@@ -251,7 +272,45 @@ def load_plan(path: str | Path) -> Plan:
         if data.get(key) is not None and not isinstance(data[key], str):
             raise InputError(f"{doc.where((key,))}: {key}: expected text")
     steps = tuple(_step(doc, i, raw) for i, raw in enumerate(raw_steps))
-    return Plan(doc.path, data.get("description") or "", data.get("vcenter"), steps)
+    return Plan(
+        doc.path,
+        data.get("description") or "",
+        data.get("vcenter"),
+        steps,
+        _observed(doc, data.get("observed")),
+        _unplanned(doc, data.get("unplanned")),
+        doc,
+    )
+
+
+def _observed(doc: YamlDocument, raw: Any) -> dict[ObjectKey, Facts]:
+    """``observed:``: ``KIND MOID: {property: text}`` for each object (see ``observed``)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise InputError(f"{doc.where(('observed',))}: observed: expected a mapping")
+    result: dict[ObjectKey, Facts] = {}
+    for key, facts in raw.items():
+        where = doc.where(("observed", key))
+        kind, _, moid = str(key).partition(" ")
+        if kind not in KINDS or not moid.strip():
+            raise InputError(
+                f"{where}: observed: {key!r} is not 'KIND MOID' (kinds: {', '.join(KINDS)})"
+            )
+        if not isinstance(facts, dict) or not all(
+            isinstance(v, str | int | float) and not isinstance(v, bool) for v in facts.values()
+        ):
+            raise InputError(f"{where}: observed: {key}: expected a mapping of texts")
+        result[(kind, moid.strip())] = {str(k): str(v) for k, v in facts.items()}
+    return result
+
+
+def _unplanned(doc: YamlDocument, raw: Any) -> tuple[Mapping[str, Any], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise InputError(f"{doc.where(('unplanned',))}: unplanned: expected a list of findings")
+    return tuple(raw)
 
 
 def _step(doc: YamlDocument, i: int, raw: Any) -> Step:

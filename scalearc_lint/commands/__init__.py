@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from scalearc_lint.commands import check, diff, explain, export, list_rules, synth, whatif
+from scalearc_lint.commands import check, diff, explain, export, fix, list_rules, synth, whatif
 
-COMMANDS: tuple[ModuleType, ...] = (export, check, whatif, diff, list_rules, explain, synth)
+COMMANDS: tuple[ModuleType, ...] = (export, check, whatif, fix, diff, list_rules, explain, synth)

@@ -11,6 +11,7 @@ import msgspec
 
 from scalearc_lint.audit.baseline import WHATIF_SOURCE, compare
 from scalearc_lint.audit.waivers import Waiver, apply_waivers
+from scalearc_lint.change.observed import check_observed
 from scalearc_lint.change.plan import Plan, PlanRun, apply_plan, load_plan
 from scalearc_lint.change.planlint import enabled_plan_rules, lint_plan
 from scalearc_lint.commands.check import add_run_options, run_check
@@ -74,6 +75,7 @@ def what_if(inputs: RunInputs, plan: Plan, waivers: Sequence[Waiver] = ()) -> Wh
     (current_inventory,) = inventories(inputs)
     as_of = current_inventory.as_of
     selection = inputs.config.selection
+    check_observed(plan.observed, loaded.snapshot, where=plan.where("observed"), now=loaded.path)
     planned_run = apply_plan(loaded.snapshot, plan, selection=selection, at=as_of)
     current = apply_waivers(run(inputs, [current_inventory]), waivers)
     # Events precede the plan: rules judge them with the roles of the exported state.

@@ -16,7 +16,8 @@ result, most urgent first:
 
 An object's entry ("action") is led by its most urgent finding and carries the next step:
 today the rule's remediation with the object's names filled in (:func:`remediation_step`).
-``fix`` will hand its plan's steps in through the same :data:`StepSource` hook.
+``fix`` (and ``check``, from the plan ``fix`` would write) hands its plan's steps in
+through the same :data:`StepSource` hook (:func:`planned_steps`).
 
 Renderers only present: the context shown beside a finding (role, host, cluster, pool,
 pair members, the hosts an event moved a VM between) is read from the inventory as it is,
@@ -33,6 +34,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from scalearc_lint.audit.waivers import parse_expiry
+from scalearc_lint.change.fix import FixPlan, PlannedStep
 from scalearc_lint.engine.results import ObjectRef, Result, ResultsDocument, RuleInfo, WaiverRef
 from scalearc_lint.engine.rule import Severity, Status
 from scalearc_lint.snapshot.identification import Role
@@ -372,6 +374,46 @@ def remediation_step(result: Result, subject: Subject, rule: RuleInfo | None) ->
     if rule is None or not rule.remediation:
         return None
     return NextStep(fill_names(rule.remediation, subject))
+
+
+def _step_text(step: PlannedStep) -> str:
+    params = ", ".join(f"{key} {value}" for key, value in step.params.items() if key != "note")
+    return f"{step.op} {step.target}" + (f" ({params})" if params else "")
+
+
+def planned_steps(
+    plans: Sequence[tuple[FixPlan, str]], fallback: StepSource = remediation_step
+) -> StepSource:
+    """The next step of a finding as the ``fix`` plan has it: the numbered steps that repair
+    it (or prevent a repeat), in the plan written to the given path ("" when not written);
+    the rule's remediation, and why fix has no step, for the rest."""
+    by_finding: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
+    unplanned: dict[tuple[str, str, str, str], str] = {}
+    where: dict[str, str] = {}
+    for plan, path in plans:
+        where[plan.vcenter] = path
+        total = len(plan.steps)
+        for number, step in enumerate(plan.steps, 1):
+            for finding in (*step.repairs, *step.prevents):
+                key = (plan.vcenter, finding.rule, finding.kind, finding.id)
+                by_finding[key].append(f"step {number}/{total}: {_step_text(step)}")
+        for item in plan.unplanned:
+            f = item.finding
+            unplanned[(plan.vcenter, f.rule, f.kind, f.id)] = item.reason
+
+    def source(result: Result, subject: Subject, rule: RuleInfo | None) -> NextStep | None:
+        o = result.object
+        key = (o.vcenter, result.rule, o.kind, o.id)
+        steps = by_finding.get(key)
+        if steps:
+            plan = where.get(o.vcenter) or "the plan scalearc-lint fix writes"
+            return NextStep(f"{plan}, " + "; ".join(steps), source="fix")
+        step = fallback(result, subject, rule)
+        if key in unplanned and step is not None:
+            return NextStep(f"{step.text} (no fix step: {unplanned[key]})", step.source)
+        return step
+
+    return source
 
 
 # -- the ranking -----------------------------------------------------------------------

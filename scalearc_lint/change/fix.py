@@ -1,0 +1,848 @@
+"""Remediation: from failing results to a change plan that repairs them, in the vendor's order.
+
+Each rule's remediation is one small generator registered in :data:`REMEDIES` by rule
+id: given a failing result and the inventory it was judged on, it returns the changes
+(:class:`Work`) that repair it, or says why there is none. A later rule joins by adding
+one entry. Generators ask the inventory layer how settings resolve; they never judge
+compliance themselves: ``fix`` proves the plan by living it with ``whatif`` and
+re-running every rule (:mod:`scalearc_lint.commands.fix`).
+
+:func:`assemble` orders the work as the vendor's procedure wants it:
+
+1. configuration that needs no downtime first (DRS overrides, portgroup policies, pools
+   and reservations, limits, HA overrides), so an appliance is not migrated by DRS while
+   it is being worked on and a moved appliance lands on notifying portgroups;
+2. work that needs an appliance powered off (a MAC change, a cold migration), per VM in
+   one block (``power_off``, the changes, ``power_on``). For an HA pair the secondary
+   goes first; work on the primary follows a manual switchover, so it is done on the new
+   secondary. A standalone appliance, or a primary whose partner cannot take over, goes
+   down: a ``confirm_outage`` step says so and needs a person's confirmation;
+3. changes best made once the pair is apart and the work done: anti-affinity rules (a
+   rule created while both members share a host would make DRS move one at once) and
+   snapshot removal (consolidation stuns the VM; after a switchover it stuns a secondary).
+
+Everything else is listed (``unplanned``), never dropped: history (SA009, SA010, SA012)
+gets a prevention step where one exists, identity (SA011, ID001) is for a person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from scalearc_lint.change.plan import OPERATIONS, unusable
+from scalearc_lint.engine.config import Config
+from scalearc_lint.engine.evaluate import LoadedRule
+from scalearc_lint.engine.results import Result
+from scalearc_lint.engine.rule import Status
+from scalearc_lint.snapshot.identification import Role
+from scalearc_lint.snapshot.inventory import (
+    Appliance,
+    Inventory,
+    Pair,
+    normalise_mac,
+    walk_snapshots,
+)
+from scalearc_lint.snapshot.model import Host, Nic, ResourcePool, VirtualMachine
+
+#: When a change is made (see the module docstring).
+BEFORE, OFFLINE, AFTER = 0, 1, 2
+
+#: What a MAC change may touch beyond the VM: said on every step that changes a MAC.
+MAC_CHANGE_WARNING = (
+    "a new MAC: the VM must be powered off, and licences or DHCP reservations bound to the "
+    "old MAC may need updating"
+)
+#: The static part of VMware's OUI, 00:50:56:00:00:00-00:50:56:3F:FF:FF.
+_STATIC_PREFIX = "00:50:56"
+_STATIC_MAX = 0x3F_FF_FF
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRef:
+    """The failing result a step repairs (or prevents from happening again)."""
+
+    rule: str
+    kind: str
+    id: str
+    name: str
+    message: str
+
+    @classmethod
+    def of(cls, result: Result) -> FindingRef:
+        """The reference to ``result``."""
+        o = result.object
+        return cls(result.rule, o.kind, o.id, o.name, result.message)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """(rule, object kind, object id): how the planned state's result is found."""
+        return (self.rule, self.kind, self.id)
+
+    @property
+    def text(self) -> str:
+        """``SA001 sa-beta-1: <message>`` on one line."""
+        message = " ".join(self.message.split())
+        return f"{self.rule} {self.name}: {message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """One change: a plan step (``op`` on ``target`` with ``params``) and why.
+
+    ``offline`` names the VM that must be powered off for it; ``phase`` orders it.
+    """
+
+    op: str
+    target: str
+    params: Mapping[str, Any]
+    phase: int
+    also: tuple[str, ...] = ()
+    offline: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Equal work from two findings is one step."""
+        return (self.op, self.target, repr(sorted(self.params.items())))
+
+
+@dataclass(frozen=True, slots=True)
+class Remedy:
+    """What a generator returns: the work, or why there is none (``listed``)."""
+
+    work: tuple[Work, ...] = ()
+    listed: str = ""
+    #: True for a finding of the past (an event): the work prevents a repeat, the finding
+    #: itself stays.
+    prevention: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedStep:
+    """A step of the written plan with the findings it serves and what else it changes."""
+
+    op: str
+    target: str
+    params: Mapping[str, Any]
+    repairs: tuple[FindingRef, ...] = ()
+    prevents: tuple[FindingRef, ...] = ()
+    also: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Unplanned:
+    """A failing result with no step, and why."""
+
+    finding: FindingRef
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FixPlan:
+    """The steps for one vCenter, in order, and what was left for a person."""
+
+    vcenter: str
+    steps: tuple[PlannedStep, ...]
+    unplanned: tuple[Unplanned, ...]
+
+
+class MacAllocator:
+    """Static MACs unique in the whole estate, the same answer for the same vNIC every time."""
+
+    def __init__(self, estate: Sequence[Inventory]) -> None:
+        self.holders: dict[str, list[tuple[str, str, int, bool]]] = defaultdict(list)
+        for inventory in estate:
+            appliances = inventory.appliances
+            for vm in inventory.snapshot.vms.values():
+                for nic in vm.nics:
+                    if nic.mac:
+                        self.holders[normalise_mac(nic.mac)].append(
+                            (inventory.vcenter, vm.moid, nic.key, vm.moid in appliances)
+                        )
+        self.used = set(self.holders)
+        self._given: dict[tuple[str, str, int], str] = {}
+
+    def keeps(self, vcenter: str, vm: VirtualMachine, nic: Nic) -> bool:
+        """Whether the vNIC keeps today's MAC: set, in the static range, and used by no
+        other vNIC (of appliances sharing one, the first in vCenter and moid order keeps it;
+        a MAC shared with an ordinary VM is left to the ordinary VM)."""
+        mac = normalise_mac(nic.mac)
+        if not mac or not static_range_ok(mac):
+            return False
+        holders = self.holders.get(mac, [])
+        if len(holders) <= 1:
+            return True
+        if not all(is_appliance for *_, is_appliance in holders):
+            return False
+        return min(holders)[:3] == (vcenter, vm.moid, nic.key)
+
+    def mac_for(self, vcenter: str, vm: VirtualMachine, nic: Nic) -> str:
+        """The MAC the vNIC should have: today's if it keeps it, else a new unused static one."""
+        key = (vcenter, vm.moid, nic.key)
+        if key in self._given:
+            return self._given[key]
+        if self.keeps(vcenter, vm, nic):
+            mac = normalise_mac(nic.mac)
+        else:
+            seed = hashlib.sha256(f"{vcenter}/{vm.instance_uuid or vm.moid}/{nic.key}".encode())
+            number = int.from_bytes(seed.digest()[:4], "big") % (_STATIC_MAX + 1)
+            while True:
+                low = number.to_bytes(3, "big")
+                mac = _STATIC_PREFIX + "".join(f":{octet:02x}" for octet in low)
+                if mac not in self.used:
+                    break
+                number = (number + 1) % (_STATIC_MAX + 1)
+            self.used.add(mac)
+        self._given[key] = mac
+        return mac
+
+
+def static_range_ok(mac: str) -> bool:
+    """Whether a MAC may be kept as a static one: outside VMware's OUI, or within its
+    static range 00:50:56:00:00:00-3F:FF:FF (vCenter generates the rest)."""
+    mac = normalise_mac(mac)
+    if not mac.startswith(_STATIC_PREFIX + ":"):
+        return True
+    try:
+        return int(mac.split(":")[3], 16) <= 0x3F
+    except (IndexError, ValueError):
+        return False
+
+
+@dataclass
+class FixContext:
+    """What a generator may read: the finding's inventory, the whole estate's MACs, every
+    failing result, the rules' options."""
+
+    inventory: Inventory
+    macs: MacAllocator
+    failing: Mapping[str, frozenset[str]]
+    rules: Mapping[str, LoadedRule]
+    config: Config
+    names: dict[str, int] = field(default_factory=dict)
+
+    def options(self, rule_id: str) -> Any:
+        """The configured options of a rule."""
+        loaded = self.rules.get(rule_id)
+        return self.config.settings(loaded.rule).options if loaded is not None else None
+
+    def fails(self, rule_id: str, object_id: str) -> bool:
+        """Whether ``rule_id`` fails on the object in this run."""
+        return object_id in self.failing.get(rule_id, frozenset())
+
+    def ref(self, kind: str, moid: str) -> str:
+        """How a step names an object: its name where unique in the snapshot, else its moid."""
+        collection: Mapping[str, Any] = getattr(
+            self.inventory.snapshot,
+            {"vm": "vms", "host": "hosts", "pool": "resource_pools", "dvpg": "dv_portgroups"}[kind],
+        )
+        obj = collection.get(moid)
+        if obj is None:
+            return moid
+        key = f"{kind}:{obj.name}"
+        if key not in self.names:
+            self.names[key] = sum(1 for o in collection.values() if o.name == obj.name)
+        return str(obj.name) if self.names[key] == 1 else moid
+
+
+Generator = Callable[[Result, FixContext], Remedy]
+
+
+# -- the generators, one per rule ---------------------------------------------------------
+
+
+def _appliance(result: Result, ctx: FixContext) -> Appliance | None:
+    return ctx.inventory.appliances.get(result.object.id)
+
+
+def _pair(result: Result, ctx: FixContext) -> Pair | None:
+    return ctx.inventory.pairs.get(result.object.id)
+
+
+def _mac_work(ctx: FixContext, vm: VirtualMachine, nic: Nic) -> Work:
+    mac = ctx.macs.mac_for(ctx.inventory.vcenter, vm, nic)
+    old = normalise_mac(nic.mac)
+    also = (
+        (f"keeps its MAC {old}; the VM must be powered off for the change",)
+        if mac == old
+        else (f"{MAC_CHANGE_WARNING} (was {old or 'none'})",)
+    )
+    return Work(
+        "set_mac",
+        ctx.ref("vm", vm.moid),
+        {"nic": nic.key, "mac": mac},
+        OFFLINE,
+        also,
+        offline=vm.moid,
+    )
+
+
+def fix_static_mac(result: Result, ctx: FixContext) -> Remedy:
+    """SA001: every vNIC not manual, or manual outside the static range, gets a static MAC."""
+    appliance = _appliance(result, ctx)
+    if appliance is None:
+        return Remedy(listed="not an identified appliance in this snapshot")
+    vm = appliance.vm
+    work = tuple(
+        _mac_work(ctx, vm, nic)
+        for nic in vm.nics
+        if nic.address_type != "manual" or not static_range_ok(nic.mac)
+    )
+    return Remedy(work) if work else Remedy(listed="no vNIC of the appliance needs a change")
+
+
+def fix_unique_mac(result: Result, ctx: FixContext) -> Remedy:
+    """SA002: every appliance vNIC sharing a MAC that must give it up gets a new one."""
+    appliance = _appliance(result, ctx)
+    if appliance is None:
+        return Remedy(listed="not an identified appliance in this snapshot")
+    work: list[Work] = []
+    vms = ctx.inventory.snapshot.vms
+    for nic in appliance.vm.nics:
+        if not nic.mac:
+            continue
+        for ref in ctx.inventory.nics_by_appliance_mac.get(normalise_mac(nic.mac), []):
+            holder = vms[ref.vm.moid]
+            holder_nic = next(n for n in holder.nics if n.key == ref.nic_key)
+            if holder.moid in ctx.inventory.appliances and not ctx.macs.keeps(
+                ctx.inventory.vcenter, holder, holder_nic
+            ):
+                work.append(_mac_work(ctx, holder, holder_nic))
+    if not work:
+        return Remedy(listed="the MAC is shared with a VM that is not an appliance, and kept")
+    return Remedy(tuple(work))
+
+
+def fix_arp_notify(result: Result, ctx: FixContext) -> Remedy:
+    """SA003: Notify switches (and, strict, MAC changes and forged transmits) on each
+    portgroup behind the appliance: a DV portgroup once, a standard one on every host of
+    the cluster where it does not notify."""
+    appliance = _appliance(result, ctx)
+    if appliance is None:
+        return Remedy(listed="not an identified appliance in this snapshot")
+    inventory = ctx.inventory
+    strict = bool(getattr(ctx.options("SA003"), "strict", False))
+    wanted = (
+        ("notify_switches", "mac_changes", "forged_transmits") if strict else ("notify_switches",)
+    )
+    work: list[Work] = []
+    users: dict[str, int] = defaultdict(int)
+    for vm in inventory.snapshot.vms.values():
+        for nic in vm.nics:
+            users[nic.backing.portgroup or nic.backing.network] += 1
+    for nic in appliance.vm.nics:
+        backing = nic.backing
+        if backing.kind == "distributed":
+            pg = inventory.dv_portgroup(backing.portgroup)
+            if pg is None:
+                continue
+            bad = {key: True for key in wanted if getattr(pg.policy, key) is False}
+            if bad:
+                also = f"every VM on {pg.name} ({users[pg.moid]} vNIC(s)) gets this policy"
+                work.append(
+                    Work("portgroup_policy", ctx.ref("dvpg", pg.moid), bad, BEFORE, (also,))
+                )
+        elif backing.kind == "standard":
+            for host in inventory.cluster_hosts(appliance.vm):
+                pg_on_host = next((p for p in host.portgroups if p.name == backing.network), None)
+                if pg_on_host is None:
+                    continue
+                bad = {key: True for key in wanted if getattr(pg_on_host.computed, key) is False}
+                if bad:
+                    also = (
+                        f"every VM on {backing.network} on {host.name} gets this policy; it "
+                        "overrides the vSwitch's for this portgroup"
+                    )
+                    params = {"host": ctx.ref("host", host.moid), **bad}
+                    work.append(Work("portgroup_policy", backing.network, params, BEFORE, (also,)))
+    if not work:
+        return Remedy(listed="no portgroup policy the snapshot shows can be changed")
+    return Remedy(tuple(work))
+
+
+def _members(pair: Pair) -> dict[Role | None, VirtualMachine]:
+    return {m.role: m.vm for m in pair.members}
+
+
+def fix_separate_hosts(result: Result, ctx: FixContext) -> Remedy:
+    """SA004: the secondary moves (cold, inside its power-off block) to a usable host of
+    its cluster that carries its networks and runs no member of its pair."""
+    pair = _pair(result, ctx)
+    if pair is None:
+        return Remedy(listed="the pair is not in this snapshot")
+    members = _members(pair)
+    secondary = members.get(Role.SECONDARY)
+    if secondary is None or len(pair.members) != 2:
+        return Remedy(listed="the pair has no single secondary to move (see SA011)")
+    inventory = ctx.inventory
+    taken = {m.vm.host for m in pair.members}
+    load: dict[str | None, int] = defaultdict(int)
+    for vm in inventory.snapshot.vms.values():
+        if vm.power_state == "poweredOn":
+            load[vm.host] += 1
+
+    def fits(host: Host) -> bool:
+        return unusable(host) is None and all(
+            inventory.carries_network(host, nic) is True for nic in secondary.nics if nic.connected
+        )
+
+    candidates = [h for h in inventory.cluster_hosts(secondary) if h.moid not in taken and fits(h)]
+    if not candidates:
+        return Remedy(listed="no other usable host of the cluster carries the secondary's networks")
+    dest = min(candidates, key=lambda h: (load[h.moid], h.name))
+    also = (
+        f"{secondary.name} is powered off while it moves: the pair runs without a secondary "
+        "meanwhile",
+    )
+    return Remedy(
+        (
+            Work(
+                "migrate",
+                ctx.ref("vm", secondary.moid),
+                {"to": ctx.ref("host", dest.moid), "mode": "cold"},
+                OFFLINE,
+                also,
+                offline=secondary.moid,
+            ),
+        )
+    )
+
+
+def fix_anti_affinity(result: Result, ctx: FixContext) -> Remedy:
+    """SA005: enable the disabled rule that covers the pair, or add one."""
+    pair = _pair(result, ctx)
+    if pair is None or len(pair.members) != 2:
+        return Remedy(listed="the pair is not complete (see SA011)")
+    clusters = {m.vm.cluster for m in pair.members}
+    cluster = ctx.inventory.cluster(next(iter(clusters)))
+    if len(clusters) != 1 or cluster is None:
+        return Remedy(listed="the members are not in one cluster: no cluster rule can cover them")
+    members = {m.vm.moid for m in pair.members}
+    covering = [
+        rule
+        for owner, rule in ctx.inventory.anti_affinity_rules_by_vm.get(pair.members[0].vm.moid, [])
+        if owner == cluster.moid and members <= set(rule.vms)
+    ]
+    also = ("DRS and HA keep the pair on separate hosts from now on",)
+    if covering:
+        return Remedy(
+            (
+                Work(
+                    "enable_anti_affinity", covering[0].name, {"cluster": cluster.name}, AFTER, also
+                ),
+            )
+        )
+    taken = {r.name for r in cluster.rules}
+    name = f"scalearc-{pair.id}-apart"
+    number = 2
+    while name in taken:
+        name, number = f"scalearc-{pair.id}-apart-{number}", number + 1
+    vms = [ctx.ref("vm", m.vm.moid) for m in pair.members]
+    return Remedy((Work("add_anti_affinity", name, {"vms": vms}, AFTER, also),))
+
+
+def fix_drs_manual(result: Result, ctx: FixContext) -> Remedy:
+    """SA006 (and the prevention of SA009/SA012): a per-VM DRS override, manual."""
+    appliance = _appliance(result, ctx)
+    if appliance is None or appliance.vm.cluster is None:
+        return Remedy(listed="not an appliance in a cluster")
+    also = ("DRS recommends moves of this VM but makes none without approval",)
+    target = ctx.ref("vm", appliance.vm.moid)
+    return Remedy((Work("drs_override", target, {"behavior": "manual"}, BEFORE, also),))
+
+
+def _cpu_need(vm: VirtualMachine, inventory: Inventory) -> int:
+    """What a VM's vCPUs are configured for: vCPUs x its host's core MHz."""
+    host = inventory.host(vm.host)
+    return vm.num_cpu * (host.cpu_mhz if host is not None else 0)
+
+
+def fix_reservation(result: Result, ctx: FixContext) -> Remedy:
+    """SA007: in a root pool, a new reserved pool sized to the appliances there, and the
+    appliances moved in; in a pool that reserves too little, its reservation raised."""
+    appliance = _appliance(result, ctx)
+    if appliance is None:
+        return Remedy(listed="not an identified appliance in this snapshot")
+    inventory = ctx.inventory
+    pool = inventory.pool(appliance.vm.resource_pool)
+    if pool is None:
+        return Remedy(listed="the VM's resource pool is not in the snapshot")
+    if pool.parent is None:
+        return _new_pool(ctx, pool, appliance.vm)
+    appliances = inventory.appliances_by_pool.get(pool.moid, [])
+    memory = max(
+        pool.memory.reservation,
+        sum(a.vm.memory_mb - a.vm.memory_allocation.reservation for a in appliances),
+        1,
+    )
+    cpu = max(
+        pool.cpu.reservation,
+        sum(_cpu_need(a.vm, inventory) - a.vm.cpu_allocation.reservation for a in appliances),
+        1,
+    )
+    params = {
+        key: value
+        for key, value, old in (
+            ("cpu", cpu, pool.cpu.reservation),
+            ("memory", memory, pool.memory.reservation),
+        )
+        if value != old
+    }
+    also = (
+        f"pool {pool.name} reserves CPU {pool.cpu.reservation} -> {cpu} MHz, memory "
+        f"{pool.memory.reservation} -> {memory} MB for its {len(appliances)} appliance(s); "
+        "the capacity is taken from the parent whether or not it is used",
+    )
+    return Remedy((Work("set_reservation", ctx.ref("pool", pool.moid), params, BEFORE, also),))
+
+
+def _new_pool(ctx: FixContext, root: ResourcePool, vm: VirtualMachine) -> Remedy:
+    """One reserved pool per root pool for every appliance of that root pool SA007 fails on."""
+    inventory = ctx.inventory
+    movers = sorted(
+        (
+            a.vm
+            for a in inventory.appliances_by_pool.get(root.moid, [])
+            if ctx.fails("SA007", a.vm.moid)
+        ),
+        key=lambda v: v.moid,
+    )
+    taken = {p.name for p in inventory.snapshot.resource_pools.values() if p.parent == root.moid}
+    name = "scalearc-appliances"
+    number = 2
+    while name in taken:
+        name, number = f"scalearc-appliances-{number}", number + 1
+    cpu = sum(_cpu_need(v, inventory) for v in movers)
+    memory = sum(v.memory_mb for v in movers)
+    assumed = ""
+    if cpu == 0:
+        # The hosts' core speed is not in the snapshot: 1000 MHz a vCPU, said in the plan.
+        cpu = sum(v.num_cpu for v in movers) * 1000 or 1000
+        assumed = " (core speed unknown: 1000 MHz a vCPU assumed)"
+    names = ", ".join(v.name for v in movers)
+    create = Work(
+        "create_pool",
+        name,
+        {
+            "parent": ctx.ref("pool", root.moid),
+            "cpu_reservation": cpu,
+            "memory_reservation": max(memory, 1),
+            "expandable": False,
+        },
+        BEFORE,
+        (
+            f"reserves {cpu} MHz{assumed} and {memory} MB of the cluster for {names}, whether or "
+            "not they use it",
+        ),
+    )
+    move = Work(
+        "move_to_pool",
+        ctx.ref("vm", vm.moid),
+        {"pool": name},
+        BEFORE,
+        (f"{vm.name} shares {name}'s reservation and its shares from now on",),
+    )
+    return Remedy((create, move))
+
+
+def fix_snapshot_age(result: Result, ctx: FixContext) -> Remedy:
+    """SA008: remove each snapshot older than ``max_age`` (by name)."""
+    appliance = _appliance(result, ctx)
+    if appliance is None:
+        return Remedy(listed="not an identified appliance in this snapshot")
+    options = ctx.options("SA008")
+    max_age = getattr(options, "max_age", None)
+    inventory = ctx.inventory
+    nodes = list(walk_snapshots(appliance.vm.snapshots))
+    old = sorted(
+        {n.name for n in nodes if max_age is None or inventory.as_of - n.created > max_age}
+    )
+    also = (
+        "removing a snapshot consolidates its disks: the VM pauses briefly (do it at a time "
+        "of low activity); the changes since the snapshot stay, the way back to it is gone",
+    )
+    work = tuple(
+        Work("remove_snapshot", ctx.ref("vm", appliance.vm.moid), {"name": name}, AFTER, also)
+        for name in old
+    )
+    return Remedy(work) if work else Remedy(listed="no snapshot is older than max_age")
+
+
+def prevent_drs_migration(result: Result, ctx: FixContext) -> Remedy:
+    """SA009, SA012: the event stays in history; the DRS override stops a DRS repeat."""
+    if ctx.fails("SA006", result.object.id):
+        remedy = fix_drs_manual(result, ctx)
+        return Remedy(remedy.work, remedy.listed, prevention=True)
+    return Remedy(
+        listed="history: the migration happened; DRS would not migrate the appliance again "
+        "(SA006 passes), so no step prevents more"
+    )
+
+
+#: The remediation of each rule, by rule id. A new rule joins with one entry.
+REMEDIES: dict[str, Generator] = {
+    "SA001": fix_static_mac,
+    "SA002": fix_unique_mac,
+    "SA003": fix_arp_notify,
+    "SA004": fix_separate_hosts,
+    "SA005": fix_anti_affinity,
+    "SA006": fix_drs_manual,
+    "SA007": fix_reservation,
+    "SA008": fix_snapshot_age,
+    "SA009": prevent_drs_migration,
+    "SA012": prevent_drs_migration,
+    # SA013 (HA restart priority), SA014 (limits), SA015 (snapshot hygiene): the step kinds
+    # ha_override, remove_limit and remove_snapshot exist; their generators join here with
+    # the rules.
+}
+
+#: Why some findings get no step: a person must act.
+LISTED: dict[str, str] = {
+    "SA010": "history: the appliance was reverted to a snapshot; check its configuration "
+    "with ScaleArc support (no vCenter setting prevents a revert; SA008 removes old snapshots)",
+    "SA011": "the pair's identity: set the scalearc-role / scalearc-ha-pair values in vCenter; "
+    "fix does not guess roles",
+    "ID001": "identification: make the role and pair sources agree; fix does not guess roles",
+}
+
+
+# -- assembling the plan ------------------------------------------------------------------
+
+
+@dataclass
+class _Collected:
+    work: dict[tuple[str, str, str], Work] = field(default_factory=dict)
+    repairs: dict[tuple[str, str, str], list[FindingRef]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    prevents: dict[tuple[str, str, str], list[FindingRef]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    unplanned: list[Unplanned] = field(default_factory=list)
+
+
+def remedy_for(result: Result, ctx: FixContext) -> Remedy:
+    """The remedy of one failing result (its rule's generator, or why there is none)."""
+    generator = REMEDIES.get(result.rule)
+    if generator is not None:
+        return generator(result, ctx)
+    if result.rule in LISTED:
+        return Remedy(listed=LISTED[result.rule])
+    if result.rule.startswith("PLAN") or result.rule.startswith("WAIVER"):
+        return Remedy(listed="a finding about a plan or a waiver file, not about vCenter")
+    return Remedy(listed=f"no remediation is known for {result.rule}")
+
+
+def plan_fixes(
+    results: Iterable[Result],
+    inventory: Inventory,
+    *,
+    macs: MacAllocator,
+    rules: Mapping[str, LoadedRule],
+    config: Config,
+) -> FixPlan:
+    """The plan for the failing results of one vCenter, in the vendor's order."""
+    failing_results = [
+        r
+        for r in results
+        if r.status is Status.FAIL and r.object.vcenter in ("", inventory.vcenter)
+    ]
+    failing: dict[str, set[str]] = defaultdict(set)
+    for r in failing_results:
+        failing[r.rule].add(r.object.id)
+    ctx = FixContext(inventory, macs, {k: frozenset(v) for k, v in failing.items()}, rules, config)
+    collected = _Collected()
+    for result in sorted(failing_results, key=lambda r: (r.rule, r.object.kind, r.object.id)):
+        finding = FindingRef.of(result)
+        remedy = remedy_for(result, ctx)
+        if not remedy.work:
+            collected.unplanned.append(Unplanned(finding, remedy.listed or "no step"))
+            continue
+        for work in remedy.work:
+            collected.work.setdefault(work.key, work)
+            (collected.prevents if remedy.prevention else collected.repairs)[work.key].append(
+                finding
+            )
+    return FixPlan(inventory.vcenter, tuple(_ordered(collected, ctx)), tuple(collected.unplanned))
+
+
+def _planned(collected: _Collected, work: Work) -> PlannedStep:
+    return PlannedStep(
+        work.op,
+        work.target,
+        dict(work.params),
+        tuple(dict.fromkeys(collected.repairs.get(work.key, []))),
+        tuple(dict.fromkeys(collected.prevents.get(work.key, []))),
+        work.also,
+    )
+
+
+_OP_ORDER = {op: i for i, op in enumerate(OPERATIONS)}
+
+
+def _sorted(works: Iterable[Work]) -> list[Work]:
+    return sorted(works, key=lambda w: (_OP_ORDER[w.op], w.target, repr(sorted(w.params.items()))))
+
+
+def _ordered(collected: _Collected, ctx: FixContext) -> list[PlannedStep]:
+    works = list(collected.work.values())
+    steps = [_planned(collected, w) for w in _sorted(w for w in works if w.phase == BEFORE)]
+    offline: dict[str, list[Work]] = defaultdict(list)
+    for work in works:
+        if work.phase == OFFLINE and work.offline is not None:
+            offline[work.offline].append(work)
+    steps += _offline_blocks(collected, ctx, offline)
+    steps += [_planned(collected, w) for w in _sorted(w for w in works if w.phase == AFTER)]
+    return steps
+
+
+def _offline_blocks(
+    collected: _Collected, ctx: FixContext, offline: Mapping[str, list[Work]]
+) -> list[PlannedStep]:
+    """Power-off work per VM, in the vendor's order (see the module docstring)."""
+    inventory = ctx.inventory
+    vms = inventory.snapshot.vms
+    done: set[str] = set()
+    steps: list[PlannedStep] = []
+    # Pairs first, by pair id; then the rest (standalone appliances) by name.
+    for pair in inventory.pairs.values():
+        members = _members(pair)
+        primary, secondary = members.get(Role.PRIMARY), members.get(Role.SECONDARY)
+        if secondary is not None and secondary.moid in offline:
+            steps += _block(collected, ctx, secondary, offline[secondary.moid])
+            done.add(secondary.moid)
+        if primary is None or primary.moid not in offline:
+            continue
+        done.add(primary.moid)
+        can_switch = (
+            len(pair.members) == 2
+            and secondary is not None
+            and primary.power_state == "poweredOn"
+            and secondary.power_state == "poweredOn"
+            and inventory.selection.by != "name"
+        )
+        if can_switch and secondary is not None:
+            steps.append(_switchover(pair, primary, secondary, ctx))
+        steps += _block(collected, ctx, primary, offline[primary.moid], outage=not can_switch)
+    for moid in sorted(offline.keys() - done, key=lambda m: vms[m].name):
+        steps += _block(collected, ctx, vms[moid], offline[moid], outage=True)
+    return steps
+
+
+def _switchover(
+    pair: Pair, primary: VirtualMachine, secondary: VirtualMachine, ctx: FixContext
+) -> PlannedStep:
+    note = (
+        f"From the ScaleArc GUI of the HA secondary {secondary.name}, perform a manual HA "
+        f"switchover: {secondary.name} becomes the primary, {primary.name} the secondary. "
+        f"Then swap their {ctx.inventory.selection.role_attribute} values in vCenter."
+    )
+    return PlannedStep(
+        "switchover",
+        pair.id,
+        {"note": note},
+        also=(
+            f"{primary.name} must be powered off for the next steps; as the primary that would "
+            "be a failover, so it is made the secondary first (vendor: switch over, then work "
+            "on the newly demoted secondary)",
+        ),
+    )
+
+
+def _block(
+    collected: _Collected,
+    ctx: FixContext,
+    vm: VirtualMachine,
+    works: Sequence[Work],
+    *,
+    outage: bool = False,
+) -> list[PlannedStep]:
+    ref = ctx.ref("vm", vm.moid)
+    running = vm.power_state == "poweredOn"
+    ordered = sorted(works, key=lambda w: (w.op != "set_mac", str(w.params.get("nic", ""))))
+    why = "; ".join(dict.fromkeys(f"{w.op} {w.target}" for w in ordered))
+    steps: list[PlannedStep] = []
+    if running and outage and vm.moid in ctx.inventory.appliances:
+        appliance = ctx.inventory.appliances[vm.moid]
+        what = (
+            "a standalone appliance"
+            if appliance.role is Role.STANDALONE
+            else "the primary, and its partner cannot take over"
+        )
+        steps.append(
+            PlannedStep(
+                "confirm_outage",
+                ref,
+                {
+                    "note": f"OUTAGE: {vm.name} is {what}; powering it off stops the database "
+                    "traffic through it until it is powered on again. Confirm a maintenance "
+                    "window with the application owners before going on."
+                },
+                also=(f"the next steps power {vm.name} off ({why})",),
+            )
+        )
+    if running:
+        steps.append(
+            PlannedStep("power_off", ref, {}, also=(f"{vm.name} must be powered off for: {why}",))
+        )
+    steps += [_planned(collected, w) for w in ordered]
+    if running:
+        steps.append(
+            PlannedStep("power_on", ref, {}, also=(f"{vm.name} boots with its services running",))
+        )
+    return steps
+
+
+# -- writing the plan ---------------------------------------------------------------------
+
+
+def _yaml_value(value: Any) -> str:
+    """One YAML value on one line (quoted where YAML needs it)."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=1 << 20, allow_unicode=True)
+    lines = [line for line in text.splitlines() if line != "..."]
+    return " ".join(lines).strip()
+
+
+def _comment(text: str) -> str:
+    return "# " + " ".join(text.split())
+
+
+def render_plan(
+    plan: FixPlan,
+    *,
+    description: str,
+    observed: Mapping[tuple[str, str], Mapping[str, str]],
+    header: Sequence[str] = (),
+) -> str:
+    """The plan as YAML: each step commented with what it repairs and what else it changes."""
+    out = [_comment(line) for line in header]
+    out.append(f"description: {_yaml_value(description)}")
+    out.append(f"vcenter: {_yaml_value(plan.vcenter)}")
+    out.append("steps:")
+    for number, step in enumerate(plan.steps, 1):
+        out.append(f"  # step {number}")
+        out += [f"  {_comment('repairs ' + f.text)}" for f in step.repairs]
+        out += [f"  {_comment('prevents a repeat of ' + f.text)}" for f in step.prevents]
+        out += [f"  {_comment('also: ' + text)}" for text in step.also]
+        out.append(f"  - {step.op}: {_yaml_value(step.target)}")
+        out += [f"    {key}: {_yaml_value(value)}" for key, value in step.params.items()]
+    if plan.unplanned:
+        out.append("# Findings no step repairs (a person acts on these):")
+        out.append("unplanned:")
+        for item in plan.unplanned:
+            out.append(f"  - rule: {_yaml_value(item.finding.rule)}")
+            out.append(f"    object: {_yaml_value(item.finding.name)}")
+            out.append(f"    finding: {_yaml_value(' '.join(item.finding.message.split()))}")
+            out.append(f"    reason: {_yaml_value(item.reason)}")
+    out.append("# What fix saw of every object the steps change; whatif and apply stop when")
+    out.append("# vCenter no longer looks like this (someone changed it since).")
+    out.append("observed:")
+    for (kind, moid), facts in observed.items():
+        out.append(f"  {_yaml_value(f'{kind} {moid}')}:")
+        out += [f"    {_yaml_value(k)}: {_yaml_value(v)}" for k, v in facts.items()]
+    return "\n".join(out) + "\n"
