@@ -22,7 +22,7 @@ stopped, so ``apply --resume JOURNAL`` continues a stopped plan.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +31,7 @@ from typing import Any, Protocol
 import msgspec
 
 from scalearc_lint.change.observed import (
+    Facts,
     ObjectKey,
     check_observed,
     differences,
@@ -62,8 +63,9 @@ class Backend(Protocol):
     def call(self, outcome: StepOutcome) -> str:
         """The call that carries the step out, as text."""
 
-    def perform(self, outcome: StepOutcome) -> None:
-        """Carry the step out and wait for it (StepFailed on failure)."""
+    def perform(self, outcome: StepOutcome) -> Mapping[str, str]:
+        """Carry the step out and wait for it (StepFailed on failure); the moids vCenter gave
+        the objects it created, by the simulation's placeholder moid."""
 
 
 #: What a person does for each manual step kind (besides the step's own note).
@@ -266,6 +268,9 @@ def apply_steps(run: ApplyRun) -> int:
         return EXIT_DONE
     if run.journal is None:
         save_journal(run.journal_path, journal)
+    # Objects the plan creates get their moids from vCenter: the simulation's placeholders
+    # (``resgroup-whatif-N``) are translated when states are compared.
+    aliases: dict[str, str] = {}
     for outcome in lived.outcomes:
         s = outcome.step
         head = f"step {s.index}/{total} ({s.location}) {s.summary}"
@@ -293,11 +298,12 @@ def apply_steps(run: ApplyRun) -> int:
                 ]
             )
         )
-        now = run.backend.read(keys, outcome.before.snapshot)
-        for key in keys:
-            changed = list(
-                differences(object_facts(outcome.before.snapshot, key), object_facts(now, key))
-            )
+        expected_state = outcome.before.snapshot
+        live_keys = [(kind, aliases.get(moid, moid)) for kind, moid in keys]
+        now = run.backend.read(live_keys, _renamed(expected_state, aliases))
+        for key, live_key in zip(keys, live_keys, strict=True):
+            expected = _aliased(object_facts(expected_state, key), aliases)
+            changed = list(differences(expected, object_facts(now, live_key)))
             if changed:
                 message = (
                     f"{key[0]} {key[1]} is not as the plan expects before this step: "
@@ -320,7 +326,7 @@ def apply_steps(run: ApplyRun) -> int:
             run.say(f"stopped before step {s.index}; to go on: {run.resume_command}")
             return EXIT_MANUAL
         try:
-            run.backend.perform(outcome)
+            aliases.update(run.backend.perform(outcome))
         except StepFailed as exc:
             journal.stopped_at, journal.stopped_because = s.index, "failed"
             journal.steps.append(
@@ -339,6 +345,28 @@ def apply_steps(run: ApplyRun) -> int:
         run.say(f"{head}: done")
     run.say(f"the plan is complete: {total} step(s); journal {run.journal_path}")
     return EXIT_DONE
+
+
+def _aliased(facts: Facts | None, aliases: Mapping[str, str]) -> Facts | None:
+    if facts is None or not aliases:
+        return facts
+    result = {}
+    for key, value in facts.items():
+        for placeholder, moid in aliases.items():
+            value = value.replace(placeholder, moid)
+        result[key] = value
+    return result
+
+
+def _renamed(state: Snapshot, aliases: Mapping[str, str]) -> Snapshot:
+    """``state`` with created objects under the moids vCenter gave them."""
+    if not aliases:
+        return state
+    pools = {
+        aliases.get(k, k): msgspec.structs.replace(v, moid=aliases.get(k, k)) if k in aliases else v
+        for k, v in state.resource_pools.items()
+    }
+    return msgspec.structs.replace(state, resource_pools=pools)
 
 
 def as_json(value: Any) -> str:

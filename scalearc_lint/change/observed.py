@@ -78,7 +78,8 @@ def _cluster(cluster: Cluster) -> Facts:
         "ha": f"enabled {str(cluster.ha.enabled).lower()}",
     }
     for vm, override in sorted(drs.vm_overrides.items()):
-        enabled = "unset" if override.enabled is None else str(override.enabled).lower()
+        # An unset ``enabled`` is vCenter's true (DRS acts on the VM): compared as such.
+        enabled = "false" if override.enabled is False else "true"
         facts[f"drs override {vm}"] = f"enabled {enabled}, {override.behavior or 'inherit'}"
     for vm, ha in sorted(cluster.ha.vm_overrides.items()):
         facts[f"ha override {vm}"] = f"restart priority {ha.restart_priority or 'inherit'}"

@@ -993,7 +993,8 @@ def _drs_override(ctx: _Context) -> StepOutcome:
     if setting == "disabled":
         overrides[vm.moid] = DrsVmOverride(enabled=False)
     elif setting != "inherit":
-        overrides[vm.moid] = DrsVmOverride(behavior=setting)
+        # vCenter records a behaviour override with DRS enabled for the VM.
+        overrides[vm.moid] = DrsVmOverride(enabled=True, behavior=setting)
     drs = msgspec.structs.replace(cluster.drs, vm_overrides=dict(sorted(overrides.items())))
     after = _with_cluster(ctx.snapshot, msgspec.structs.replace(cluster, drs=drs))
     return ctx.done(after, vm=vm.moid)

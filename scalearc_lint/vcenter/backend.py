@@ -161,14 +161,18 @@ class VsphereBackend:
         """The vSphere call that carries the step out, as text (the dry run prints it)."""
         return _CALLS[outcome.step.op][0](outcome)
 
-    def perform(self, outcome: StepOutcome) -> None:
-        """Carry the step out and wait for its task; StepFailed on any fault."""
+    def perform(self, outcome: StepOutcome) -> dict[str, str]:
+        """Carry the step out and wait for its task; StepFailed on any fault. Returns the
+        moids vCenter gave objects the step created, by the simulation's placeholder moid."""
         server = self.connection.server
         try:
             with translate_faults(server):
                 task = _CALLS[outcome.step.op][1](self, outcome)
+                if isinstance(task, dict):
+                    return task
                 if task is not None:
                     self._wait(task)
+                return {}
         except StepFailed:
             raise
         except vmodl.MethodFault as fault:
@@ -395,8 +399,10 @@ def _create_pool(backend: VsphereBackend, outcome: StepOutcome) -> Any:
     if len(created) != 1 or created[0].parent is None:
         raise StepFailed("the step creates no single pool")
     pool = created[0]
-    backend._ref("pool", pool.parent).CreateResourcePool(name=pool.name, spec=_resource_spec(pool))
-    return None
+    ref = backend._ref("pool", pool.parent).CreateResourcePool(
+        name=pool.name, spec=_resource_spec(pool)
+    )
+    return {pool.moid: str(ref._moId)}
 
 
 def _update_pool(backend: VsphereBackend, outcome: StepOutcome) -> Any:
