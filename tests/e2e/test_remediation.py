@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from scalearc_lint.exporter._vmomi import vim
 from tests.e2e.conftest import PASSWORD_ENV, CliRun, check_json, export, run_cli
@@ -58,7 +60,11 @@ def run_apply(sim: Vcsim, plan: Path, *extra: str) -> CliRun:
 
 
 def writes(calls: list[str]) -> list[str]:
-    return [c for c in calls if any(c == f"SOAP {m}" or c.startswith(f"SOAP {m} ") for m in WRITE_METHODS)]
+    return [
+        c
+        for c in calls
+        if any(c == f"SOAP {m}" or c.startswith(f"SOAP {m} ") for m in WRITE_METHODS)
+    ]
 
 
 def failing(document: dict[str, Any]) -> set[tuple[str, str]]:
@@ -77,7 +83,10 @@ def fixed_plan(sim: Vcsim, tmp_path: Path) -> tuple[Path, Path, dict[str, Any]]:
     code, before = check_json(snapshot, tmp_path)
     assert code == 1
     plan = tmp_path / "plan.yaml"
-    ran = run_cli(["fix", str(snapshot), "-o", str(plan)])
+    # As check_json does: vcsim stamps snapshots "now", so ages are judged two days later.
+    exported_at = datetime.fromisoformat(json.loads(snapshot.read_text())["exported_at"])
+    as_of = (exported_at + timedelta(days=2)).isoformat()
+    ran = run_cli(["fix", str(snapshot), "-o", str(plan), "--as-of", as_of])
     assert ran.code == 0, ran.stderr
     return snapshot, plan, before
 
@@ -85,7 +94,9 @@ def fixed_plan(sim: Vcsim, tmp_path: Path) -> tuple[Path, Path, dict[str, Any]]:
 def test_closed_loop_repairs_every_fixable_failure(lab: tuple[Vcsim, Lab], tmp_path: Path) -> None:
     sim, _ = lab
     snapshot, plan, before = fixed_plan(sim, tmp_path)
-    whatif = run_cli(["whatif", str(snapshot), "--plan", str(plan), "-q"])
+    exported_at = datetime.fromisoformat(json.loads(snapshot.read_text())["exported_at"])
+    as_of = (exported_at + timedelta(days=2)).isoformat()
+    whatif = run_cli(["whatif", str(snapshot), "--plan", str(plan), "-q", "--as-of", as_of])
     assert whatif.code == 0, whatif.stdout + whatif.stderr
     start = len(sim.calls())
     dry = run_apply(sim, plan)
@@ -107,11 +118,71 @@ def test_closed_loop_repairs_every_fixable_failure(lab: tuple[Vcsim, Lab], tmp_p
     after = tmp_path / "after.json"
     assert export(sim, after).code == 0
     _, now = check_json(after, tmp_path)
-    planned = {
-        (f["rule"], f["object"])
-        for f in json.loads(json.dumps(__import__("yaml").safe_load(plan.read_text()).get("unplanned") or []))
-    }
-    still = failing(now) - {(r, o) for r, o in planned}
+    listed = yaml.safe_load(plan.read_text()).get("unplanned") or []
+    still = failing(now) - {(f["rule"], f["object"]) for f in listed}
     historical = {(r, o) for r, o in failing(before) if r in ("SA009", "SA010", "SA012")}
-    assert still <= historical, [r["message"] for r in now["results"] if r["status"] == "fail" and (r["rule"], r["object"]["name"]) in still - historical]
-    assert failing(now) <= failing(before), f"newly failing: {sorted(failing(now) - failing(before))}"
+    assert still <= historical, [
+        r["message"]
+        for r in now["results"]
+        if r["status"] == "fail" and (r["rule"], r["object"]["name"]) in still - historical
+    ]
+    assert failing(now) <= failing(before), (
+        f"newly failing: {sorted(failing(now) - failing(before))}"
+    )
+
+
+def test_apply_refuses_a_plan_whose_objects_changed_since_fix(
+    lab: tuple[Vcsim, Lab], tmp_path: Path
+) -> None:
+    sim, seeded = lab
+    _, plan, _ = fixed_plan(sim, tmp_path)
+    si = connect(sim)
+    try:
+        view = si.content.viewManager.CreateContainerView(
+            si.content.rootFolder, [vim.VirtualMachine], True
+        )
+        vm = next(v for v in view.view if v._moId == seeded.vms["sa-beta-1"])
+        wait(vm.PowerOnVM_Task())  # someone powers an appliance on after fix ran
+    finally:
+        si.content.sessionManager.Logout()
+    start = len(sim.calls())
+    ran = run_apply(sim, plan, "--execute", "--yes")
+    assert ran.code == 2
+    assert "has changed since the plan was made" in ran.stderr
+    assert "power_state was 'poweredOff', is now 'poweredOn'" in ran.stderr
+    assert len(ran.stderr.strip().splitlines()) == 1
+    assert writes(sim.calls()[start:]) == [], "nothing is written when the plan drifted"
+
+
+def test_apply_stops_at_a_failed_task_and_resumes_from_its_journal(
+    lab: tuple[Vcsim, Lab], tmp_path: Path
+) -> None:
+    sim, _ = lab
+    _, plan, _ = fixed_plan(sim, tmp_path)
+    sim.deny("ReconfigVM_Task", "VirtualMachine.Config.EditDevice")
+    ran = run_apply(sim, plan, "--execute", "--yes")
+    assert ran.code == 1, ran.stdout + ran.stderr
+    assert "set_mac" in ran.stdout and "FAILED" in ran.stdout
+    journal_path = Path(f"{plan}.journal.json")
+    journal = json.loads(journal_path.read_text())
+    assert journal["stopped_because"] == "failed"
+    done = [s for s in journal["steps"] if s["status"] == "done"]
+    assert done and all(s["inverse"] for s in done), "every step done records its inverse"
+    failed_at = journal["stopped_at"]
+    sim.allow_all()
+    resumed = run_apply(sim, plan, "--execute", "--yes", "--resume", str(journal_path))
+    assert resumed.code == 0, resumed.stdout + resumed.stderr
+    first = resumed.stdout.splitlines()[0]
+    assert first.startswith(f"step {failed_at}/"), "the resumed run starts at the failed step"
+
+
+def test_a_resume_of_another_plan_version_is_refused(
+    lab: tuple[Vcsim, Lab], tmp_path: Path
+) -> None:
+    sim, _ = lab
+    _, plan, _ = fixed_plan(sim, tmp_path)
+    sim.deny("ReconfigVM_Task", "VirtualMachine.Config.EditDevice")
+    assert run_apply(sim, plan, "--execute", "--yes").code == 1
+    plan.write_text(plan.read_text() + "\n# edited\n")
+    ran = run_apply(sim, plan, "--execute", "--yes", "--resume", f"{plan}.journal.json")
+    assert ran.code == 2 and "edited since" in ran.stderr
