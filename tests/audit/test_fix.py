@@ -1,0 +1,113 @@
+"""fix: plans that repair each fixable rule in the vendor's order, proven before written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scalearc_lint.change.fix import REMEDIES
+from scalearc_lint.snapshot.loader import encode_snapshot
+from scalearc_lint.snapshot.sketch import build
+from tests.audit.conftest import EXAMPLES, Ran
+
+Cli = Callable[..., Ran]
+
+
+def ops(plan: Path) -> list[tuple[str, str]]:
+    steps = yaml.safe_load(plan.read_text())["steps"]
+    return [next((k, str(v)) for k, v in step.items() if k != "note") for step in steps]
+
+
+def test_fix_writes_a_plan_whatif_accepts_and_lists_the_rest(cli: Cli, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.yaml"
+    ran = cli("fix", EXAMPLES / "lab.json", "-o", plan)
+    assert ran.code == 0, ran.err
+    text = plan.read_text()
+    assert "# repairs SA001 sa-billing-02" in text
+    assert "licences or DHCP reservations" in text
+    assert "not planned: SA010" in ran.out and "not planned: SA011" in ran.out
+    again = cli("whatif", EXAMPLES / "lab.json", "--plan", plan, "-q")
+    assert again.code == 0, again.out + again.err
+    assert "against current state (without the plan): 0 broken" in again.out
+
+
+def test_a_standalone_appliance_goes_down_only_after_a_confirmed_outage(
+    cli: Cli, tmp_path: Path
+) -> None:
+    plan = tmp_path / "plan.yaml"
+    assert cli("fix", EXAMPLES / "lab.json", "-o", plan).code == 0
+    steps = ops(plan)
+    power_off = steps.index(("power_off", "sa-reports-01"))
+    assert steps[power_off - 1] == ("confirm_outage", "sa-reports-01")
+
+
+def pair_snapshot(tmp_path: Path, **primary: Any) -> Path:
+    snapshot = build(
+        {
+            "hosts": 3,
+            "appliances": {
+                "sa-p": {"role": "primary", "pair": "p1", "host": "esx-1", **primary},
+                "sa-s": {"role": "secondary", "pair": "p1", "host": "esx-2"},
+            },
+        }
+    )
+    path = tmp_path / "pair.json"
+    path.write_bytes(encode_snapshot(snapshot))
+    return path
+
+
+def test_power_off_work_on_a_primary_follows_a_switchover(cli: Cli, tmp_path: Path) -> None:
+    path = pair_snapshot(tmp_path, nics=[{"type": "generated"}])
+    plan = tmp_path / "plan.yaml"
+    ran = cli("fix", path, "-o", plan)
+    assert ran.code == 0, ran.err
+    assert ops(plan) == [
+        ("switchover", "p1"),
+        ("power_off", "sa-p"),
+        ("set_mac", "sa-p"),
+        ("power_on", "sa-p"),
+    ]
+
+
+def test_a_plan_that_cannot_be_proven_is_not_written(
+    cli: Cli, tmp_path: Path, monkeypatch: Any
+) -> None:
+    path = pair_snapshot(tmp_path, nics=[{"type": "generated"}])
+    from scalearc_lint.change import fix
+    from scalearc_lint.change.fix import Remedy, Work
+
+    def wrong(result: Any, ctx: Any) -> Remedy:
+        # A generator that plans the wrong change: the proof must catch it.
+        vm = ctx.inventory.appliances[result.object.id].vm
+        return Remedy((Work("drs_override", vm.name, {"behavior": "manual"}, fix.BEFORE),))
+
+    monkeypatch.setitem(REMEDIES, "SA001", wrong)
+    plan = tmp_path / "plan.yaml"
+    ran = cli("fix", path, "-o", plan)
+    assert ran.code == 1
+    assert "step 1 (drs_override sa-p) is to repair SA001 on sa-p, which is still fail" in ran.err
+    assert "nothing written" in ran.err
+    assert not plan.exists()
+
+
+def test_a_hand_edited_plan_that_drifts_from_the_snapshot_is_refused(
+    cli: Cli, tmp_path: Path
+) -> None:
+    plan = tmp_path / "plan.yaml"
+    assert cli("fix", EXAMPLES / "lab.json", "-o", plan).code == 0
+    plan.write_text(
+        plan.read_text().replace("power_state: poweredOn", "power_state: poweredOff", 1)
+    )
+    ran = cli("whatif", EXAMPLES / "lab.json", "--plan", plan)
+    assert ran.code == 2
+    assert "has changed since the plan was made" in ran.err
+    assert len(ran.err.strip().splitlines()) == 1
+
+
+def test_check_reports_show_the_fix_step_of_each_finding(cli: Cli, tmp_path: Path) -> None:
+    plan, sarif = tmp_path / "plan.yaml", tmp_path / "r.sarif"
+    assert cli("fix", EXAMPLES / "lab.json", "-o", plan, "--sarif", sarif).code == 0
+    assert "plan.yaml, step" in sarif.read_text()
