@@ -13,6 +13,9 @@ that such a report works and stays bounded in size (tests/reports/test_report_sc
 how fast it is belongs here, away from the shared machines the tests run on.
 
     .venv/bin/python benchmarks/report_load.py [--repeat 5]
+
+What it needs and cannot find (the project's packages, Chromium) it names in one line,
+exit 2; ``--preflight`` only checks that.
 """
 
 from __future__ import annotations
@@ -23,16 +26,30 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-from playwright.sync_api import Page, sync_playwright
+from typing import NoReturn
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from scalearc_lint.reports import html  # noqa: E402
-from scalearc_lint.snapshot.synth import SynthSpec, synthesize  # noqa: E402
-from tests.reports.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.reports.reportkit import lint  # noqa: E402
+
+def fail(message: str) -> NoReturn:
+    """One line on stderr and exit 2."""
+    print(f"benchmarks/report_load.py: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+try:
+    from playwright.sync_api import Page, sync_playwright
+
+    from scalearc_lint.reports import html
+    from scalearc_lint.snapshot.synth import SynthSpec, synthesize
+    from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
+    from tests.reports.reportkit import lint
+except ImportError as error:
+    fail(
+        f"{error.name} is not installed for {sys.executable}: run it with the project's venv "
+        "(test extras), .venv/bin/python benchmarks/report_load.py"
+    )
 
 SEARCHED = "sa-pair-01234-a"
 
@@ -59,7 +76,13 @@ def main() -> int:
     """Render, open, filter; print medians."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="page loads (default 5)")
+    parser.add_argument("--preflight", action="store_true", help="only check, then exit 0")
     args = parser.parse_args()
+    if not Path(CHROMIUM).is_file():
+        fail(f"{CHROMIUM} not found: apt-get install chromium (or set SCALEARC_LINT_CHROMIUM)")
+    if args.preflight:
+        print("benchmarks/report_load.py: ready", file=sys.stderr)
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         linted = lint(synthesize(SynthSpec(vms=12_000, appliances=11_500)), Path(tmp))
         path = Path(tmp) / "report.html"

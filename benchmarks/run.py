@@ -11,7 +11,7 @@ interleaved and repeated so that machine noise hits all of them alike:
 
 Wall time, CPU time and peak RSS (``wait4`` rusage of that one child) are
 reported as medians, with (b) and (c) as ratios to (a), and checked against the
-targets of issue 5. Run ``python benchmarks/run.py --help``; docs/benchmarks.md
+targets. Run ``.venv/bin/python benchmarks/run.py --help``; docs/benchmarks.md
 has the latest figures.
 """
 
@@ -31,15 +31,16 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = (10_000, 45_000, 150_000)
 APPLIANCE_SHARE = 0.01
 #: check's optional report flags, and the file suffix each writes.
 REPORT_FLAGS = {"--junit": "junit.xml", "--sarif": "sarif.json", "--html": "report.html"}
-#: Targets from issue 5, checked at the largest size.
+#: The targets (docs/benchmarks.md), checked at the largest size.
 WALL_TARGET = 1.5
 RSS_TARGET = 1.0
 LINEARITY_TARGET = 1.2
@@ -118,6 +119,8 @@ def synthesize(vms: int, seed: int, directory: Path) -> Path:
     subprocess.run(
         cli("synth", "--vms", vms, "--appliances", appliances, "--seed", seed, "-o", path),
         env=child_env(),
+        capture_output=True,
+        text=True,
         check=True,
     )
     return path
@@ -145,21 +148,12 @@ def cases_for(snapshot: Path, out: Path, flags: list[str]) -> list[Case]:
     ]
 
 
-def run_vcsim(requested: bool) -> dict[str, Any]:
-    """The exporter's vcsim benchmark, when asked for and runnable; else why it was skipped."""
-    script = REPO / "benchmarks" / "export_vcsim.py"
+def run_script(name: str, requested: bool, flag: str) -> dict[str, Any]:
+    """One of the other benchmark scripts, when asked for; else a note saying how to ask."""
     if not requested:
-        return {"status": "skipped", "note": "not requested (use --with-vcsim)"}
-    if not script.exists():
-        return {"status": "skipped", "note": "benchmarks/export_vcsim.py is not in this checkout"}
-    launcher = REPO / "tests" / "vcsim"
-    if not (launcher / "vcsim").exists() and shutil.which("go") is None:
-        return {
-            "status": "skipped",
-            "note": "vcsim is not built (tests/vcsim/vcsim) and cannot be: no `go` "
-            "(install golang-go and golang-github-vmware-govmomi-dev)",
-        }
-    print("export_vcsim.py (10,000 vcsim VMs) ...", file=sys.stderr)
+        return {"status": "skipped", "note": f"not requested (use {flag})"}
+    script = REPO / "benchmarks" / name
+    print(f"{name} ...", file=sys.stderr)
     argv = [sys.executable, str(script)]
     start = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, text=True, env=child_env(), check=False)
@@ -168,12 +162,88 @@ def run_vcsim(requested: bool) -> dict[str, Any]:
         "command": argv[1:],
         "wall_s": time.perf_counter() - start,
         "exit_code": proc.returncode,
-        # The script prints its figures ("full export: 3.10 s ...", "ratio: 1.21 ...").
+        # The scripts print their figures ("full export: 3.10 s ...", "ratio: 1.21 ...").
         "output": proc.stdout.splitlines(),
     }
     if proc.returncode != 0:
         report["stderr_tail"] = proc.stderr[-2000:]
     return report
+
+
+def _printed(report: dict[str, Any], pattern: str) -> re.Match[str]:
+    """The line of a script's output that matches ``pattern`` (it must have printed it)."""
+    found = next(
+        filter(None, (re.search(pattern, line) for line in report.get("output", []))), None
+    )
+    if found is None:
+        fail(f"{report['command'][0]} did not print a line matching {pattern!r}")
+    return found
+
+
+FIGURES_START = "<!-- figures: written by benchmarks/run.py --write-docs; do not edit by hand -->"
+FIGURES_END = "<!-- end of figures -->"
+#: The documents that show the figures; --write-docs gives them the same text.
+FIGURE_DOCS = ("README.md", "docs/benchmarks.md")
+
+
+def figures(result: dict[str, Any]) -> str:
+    """The published figures of one full run, as Markdown: the table and one line per part."""
+    sizes, t = result["sizes"], result["targets"]
+    growth = t["check_all_growth"]
+    lines = [
+        table(sizes),
+        f"At {t['at_vms']:,} VMs `check` with every report takes "
+        f"{t['wall_ratio']['value']:.2f}x the wall time and {t['rss_ratio']['value']:.2f}x the "
+        f"peak memory of `json.load` (targets {WALL_TARGET}x and {RSS_TARGET}x); "
+        f"{growth['vms']:.0f}x the VMs cost it {growth['wall_s']:.1f}x the time.",
+    ]
+    outputs = sizes[-1]["output_bytes"]
+    kinds = {"JSON": "all.json", "JUnit": "all.junit.xml", "HTML": "all.report.html"}
+    kinds["SARIF"] = "all.sarif.json"
+    written = [f"{kind} {outputs[n] / 1e6:.1f} MB" for kind, n in kinds.items() if n in outputs]
+    lines.append(f"Reports at {sizes[-1]['vms']:,} VMs: {', '.join(written)}.")
+    vcsim = result["vcsim"]
+    if vcsim["status"] == "ran":
+        bare = _printed(vcsim, r"bare RetrievePropertiesEx.*: ([\d.]+) s \(best of (\d+)\)")
+        export = _printed(vcsim, r"full export: ([\d.]+) s")
+        ratio_ = _printed(vcsim, r"ratio: ([\d.]+)")
+        lines.append(
+            f"The exporter on a 10,000-VM vCenter simulator: a full export takes {ratio_[1]}x "
+            f"one bare `RetrievePropertiesEx` of the VM properties ({export[1]} s against "
+            f"{bare[1]} s, best of {bare[2]}; target 1.5x)."
+        )
+    browser = result["browser"]
+    if browser["status"] == "ran":
+        found = _printed(
+            browser,
+            r"([\d,]+) results, ([\d.]+) MB, render [\d.]+ s; medians of (\d+): "
+            r"load ([\d.]+) s, show all ([\d.]+) s, search ([\d.]+) s",
+        )
+        lines.append(
+            f"The HTML report of {int(found[1]):,} results ({found[2]} MB) in headless Chromium: "
+            f"loads in {found[4]} s, shows every result in {found[5]} s, searches in "
+            f"{found[6]} s (medians of {found[3]})."
+        )
+    machine = result["machine"]
+    lines.append(
+        f"Measured {result['when'][:10]} at commit {result['commit']}: Python "
+        f"{result['python']}, {machine['cpus']} cores shared with other work, medians of "
+        f"{result['repeat']} rounds (`--repeat {result['repeat']}`)."
+    )
+    return "\n\n".join(line.rstrip("\n") for line in lines) + "\n"
+
+
+def write_docs(text: str) -> None:
+    """Put the figures between the markers of every figure document."""
+    for name in FIGURE_DOCS:
+        path = REPO / name
+        doc = path.read_text(encoding="utf-8")
+        if doc.count(FIGURES_START) != 1 or doc.count(FIGURES_END) != 1:
+            fail(f"{name}: expected one {FIGURES_START} ... {FIGURES_END} section")
+        head, rest = doc.split(FIGURES_START)
+        _, tail = rest.split(FIGURES_END)
+        path.write_text(f"{head}{FIGURES_START}\n{text}{FIGURES_END}{tail}", encoding="utf-8")
+        print(f"figures written to {name}", file=sys.stderr)
 
 
 def ratio(case: Case, base: Case, attribute: str) -> float:
@@ -209,7 +279,7 @@ def table(sizes: list[dict[str, Any]]) -> str:
 
 
 def targets(sizes: list[dict[str, Any]]) -> dict[str, Any]:
-    """Issue 5's targets, judged on (b) at the largest and smallest sizes measured."""
+    """The targets, judged on (b) at the largest and smallest sizes measured."""
     big, small = sizes[-1], sizes[0]
     wall = big["ratio"]["check_all"]["wall_s"]
     rss = big["ratio"]["check_all"]["max_rss_kb"]
@@ -241,6 +311,52 @@ def git_describe() -> str:
     return result.stdout.strip() or "unknown"
 
 
+def fail(message: str) -> NoReturn:
+    """One line on stderr and exit 2: something the benchmark needs is missing or failed."""
+    print(f"benchmarks/run.py: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def preflight(args: argparse.Namespace) -> None:
+    """Say in one line what is missing before measuring anything (exit 2)."""
+    missing = [name for name in ("msgspec", "yaml", "jinja2") if find_spec(name) is None]
+    if missing:
+        fail(
+            f"{', '.join(missing)} not installed for {sys.executable}: run it with the project's "
+            "venv, .venv/bin/python benchmarks/run.py (set up as the README's quick start says)"
+        )
+    if args.with_vcsim:
+        vcsim_problem = vcsim_missing()
+        if vcsim_problem:
+            fail(vcsim_problem)
+    for script, wanted in (
+        ("export_vcsim.py", args.with_vcsim),
+        ("report_load.py", args.with_browser),
+    ):
+        if wanted:
+            check = subprocess.run(
+                [sys.executable, str(REPO / "benchmarks" / script), "--preflight"],
+                capture_output=True,
+                text=True,
+                env=child_env(),
+                check=False,
+            )
+            if check.returncode != 0:
+                fail(check.stderr.strip().splitlines()[-1] if check.stderr.strip() else script)
+
+
+def vcsim_missing() -> str | None:
+    """Why the exporter benchmark cannot run here, or None."""
+    if not (REPO / "tests" / "vcsim" / "vcsim").exists() and shutil.which("go") is None:
+        return (
+            "vcsim is not built (tests/vcsim/vcsim) and cannot be: no `go` "
+            "(install golang-go and golang-github-vmware-govmomi-dev)"
+        )
+    if find_spec("pyVmomi") is None:
+        return f"pyVmomi not installed for {sys.executable}: use .venv/bin/python"
+    return None
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
@@ -265,16 +381,54 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also run benchmarks/export_vcsim.py (the exporter against 10,000 vcsim VMs)",
     )
+    parser.add_argument(
+        "--with-browser",
+        action="store_true",
+        help="also run benchmarks/report_load.py (100,000 results in headless Chromium)",
+    )
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="one full run (default sizes, --with-vcsim, --with-browser) whose figures replace "
+        "those in README.md and docs/benchmarks.md",
+    )
+    parser.add_argument(
+        "--preflight",
+        action="store_true",
+        help="only check that everything the options need is here, then exit 0",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1 or not args.sizes or min(args.sizes) < 2:
         parser.error("--repeat must be >= 1 and every size >= 2")
     args.sizes = sorted(set(args.sizes))
+    if args.write_docs:
+        if args.sizes != sorted(DEFAULT_SIZES):
+            parser.error("--write-docs publishes a full run: leave --sizes at its default")
+        args.with_vcsim = args.with_browser = True
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     """Generate, measure, print the table, write the results JSON; 1 when a target is missed."""
     args = parse_args(argv)
+    preflight(args)
+    if args.preflight:
+        print("benchmarks/run.py: ready", file=sys.stderr)
+        return 0
+    try:
+        return measure(args)
+    except subprocess.CalledProcessError as error:
+        fail(f"{' '.join(map(str, error.cmd[1:]))} exited {error.returncode}: {last_line(error)}")
+
+
+def last_line(error: subprocess.CalledProcessError) -> str:
+    """The last line a failed child printed on stderr (it went to our stderr otherwise)."""
+    text = error.stderr if isinstance(error.stderr, str) else ""
+    return text.strip().splitlines()[-1] if text.strip() else "see its output above"
+
+
+def measure(args: argparse.Namespace) -> int:
+    """Generate, measure, print, write the results JSON; 1 when a target is missed."""
     workdir: Path = args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
     flags = supported_report_flags()
@@ -302,8 +456,8 @@ def main(argv: list[str] | None = None) -> int:
                 sample = spawn(case.argv, workdir / f"{case.name}-{vms}.stderr")
                 if sample.exit_code not in case.ok_codes:
                     err = (workdir / f"{case.name}-{vms}.stderr").read_text(errors="replace")
-                    print(f"{case.name} at {vms} VMs exited {sample.exit_code}:\n{err}")
-                    return 2
+                    last = err.strip().splitlines()[-1] if err.strip() else "no message"
+                    fail(f"{case.name} at {vms:,} VMs exited {sample.exit_code}: {last}")
                 case.samples.append(sample)
                 print(
                     f"  [{round_ + 1}/{args.repeat}] {vms:>7,} {case.name:10} "
@@ -342,7 +496,8 @@ def main(argv: list[str] | None = None) -> int:
         "report_flags": flags,
         "sizes": sizes,
         "targets": targets(sizes),
-        "vcsim": run_vcsim(args.with_vcsim),
+        "vcsim": run_script("export_vcsim.py", args.with_vcsim, "--with-vcsim"),
+        "browser": run_script("report_load.py", args.with_browser, "--with-browser"),
     }
     output: Path = args.output or workdir / "results.json"
     output.write_text(json.dumps(result, indent=2) + "\n")
@@ -359,14 +514,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {label}: {t[key]['value']:.2f} (target <= {t[key]['target']}) {verdict}")
     g = t["check_all_growth"]
     print(f"  (b) itself: {g['vms']:.1f}x the VMs took {g['wall_s']:.1f}x the wall time")
-    vcsim = result["vcsim"]
-    print(f"vcsim export benchmark: {vcsim['status']}", end="")
-    print(f" ({vcsim['note']})" if "note" in vcsim else ":")
-    for line in vcsim.get("output", []):
-        print(f"  {line}")
-    if vcsim["status"] == "failed":
-        print(vcsim["stderr_tail"])
+    for part, label in (("vcsim", "vcsim export benchmark"), ("browser", "browser benchmark")):
+        report = result[part]
+        print(f"{label}: {report['status']}", end="")
+        print(f" ({report['note']})" if "note" in report else ":")
+        for line in report.get("output", []):
+            print(f"  {line}")
+        if report["status"] == "failed":
+            print(report["stderr_tail"])
     print(f"results: {output}")
+    print("\nThe figures as the docs show them:\n")
+    text = figures(result)
+    print(text)
+    if args.write_docs:
+        if any(result[part]["status"] != "ran" for part in ("vcsim", "browser")):
+            fail("a part of the run failed: the docs keep their figures")
+        write_docs(text)
     return 0 if all(t[k]["met"] for k in ("wall_ratio", "rss_ratio", "linearity")) else 1
 
 

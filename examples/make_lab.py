@@ -2,9 +2,11 @@
 
 A small, realistic inventory: the compliant HA pair ``orders`` (custom
 attributes), the HA pair ``billing`` (vSphere tags) with most things wrong, the
-standalone ``sa-reports-01`` with the rest wrong, and ``sa-old-02``, a
-leftover secondary without a pair id. Every rule passes somewhere and fails
-somewhere.
+standalone ``sa-reports-01`` with the rest wrong, ``sa-old-02``, a leftover
+secondary without a pair id, the pair ``search`` in a cluster whose DRS ignores
+VM overrides, kept apart by "must run on" VM-Host rules, and ``sa-archive-01``, whose
+role attribute says standalone while its role tag says primary (ID001: its results are
+unknown). Every rule passes somewhere and fails somewhere.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ def build_lab() -> Snapshot:
     dv_app = b.dv_portgroup("dvpg-app", dvs)
     prod_a = b.cluster("Prod-Cluster-A", dc)  # DRS default unset = fullyAutomated
     prod_b = b.cluster("Prod-Cluster-B", dc, drs_default="manual")
+    # Fully automated, and VM overrides switched off: every VM gets the cluster default.
+    prod_c = b.cluster("Prod-Cluster-C", dc, vm_overrides_enabled=False)
     hosts = {}
     for i, cluster in (
         (1, prod_a),
@@ -51,6 +55,8 @@ def build_lab() -> Snapshot:
         (4, prod_a),
         (5, prod_b),
         (6, prod_b),
+        (7, prod_c),
+        (8, prod_c),
     ):
         name = f"esx{i:02d}.corp.example"
         hosts[name] = b.host(name, cluster, cpu_mhz=2600, cpu_cores=32, memory_mb=786432)
@@ -96,6 +102,7 @@ def build_lab() -> Snapshot:
     b.event("hot-migrate", orders_2, age=timedelta(days=6), live=True)  # a secondary: allowed
 
     # Pair "billing" (tags): same host, disabled rule, generated MAC, DRS, vMotion, silent DVPG.
+    # Each reserves half its memory itself: carved out of the pool's reservation, not added.
     billing_1 = b.vm(
         "sa-billing-01",
         hosts["esx03.corp.example"],
@@ -103,6 +110,7 @@ def build_lab() -> Snapshot:
         nics=[b.nic(key=4000, portgroup=dv_billing)],
         num_cpu=4,
         memory_mb=16384,
+        memory_reservation=8192,
         tags=tags("primary", "billing"),
         folder=folder,
     )
@@ -113,27 +121,117 @@ def build_lab() -> Snapshot:
         nics=[b.nic(key=4000, network="DB-Frontend", address_type="generated")],
         num_cpu=4,
         memory_mb=16384,
+        memory_reservation=8192,
         tags=tags("secondary", "billing"),
         folder=folder,
     )
-    b.set_pool_reservation(pool_billing, cpu=8000, memory=16384)  # below 2 x (4 x 2600 MHz, 16 GB)
+    # An ETL job in the appliances' pool holds 8 GB of its reservation: 32 GB reserved,
+    # 8 GB held by the ETL VM, 16 GB by the appliances themselves: 8 GB left for 16 GB more.
+    b.vm(
+        "etl-billing-01",
+        hosts["esx04.corp.example"],
+        pool=pool_billing,
+        nics=[b.nic(key=4000, network="App-Tier", address_type="generated")],
+        num_cpu=4,
+        memory_mb=16384,
+        memory_reservation=8192,
+    )
+    b.set_pool_reservation(pool_billing, cpu=2 * 4 * 2600, memory=2 * 16384)
     b.anti_affinity(prod_a, "scalearc-billing-separate", [billing_1, billing_2], enabled=False)
     b.drs_override(prod_a, billing_2, behavior="manual")  # billing-01 left to the cluster default
-    b.event("drs-migrate", billing_1, age=timedelta(days=3))
+    # DRS moved the primary, then the secondary: never the vendor's pair-move procedure.
+    b.event("drs-migrate", billing_1, age=timedelta(days=3), from_host=hosts["esx02.corp.example"])
+    b.event("drs-migrate", billing_2, age=timedelta(days=1), from_host=hosts["esx04.corp.example"])
 
-    # Standalone "reports": root pool, old snapshot, reverted, MAC cloned by a legacy VM.
+    # Standalone "reports": old snapshot, reverted, MAC cloned by a legacy VM. It sits in the
+    # root pool, but its own reservations cover its 4 vCPUs and 16 GB.
     reports = b.vm(
         "sa-reports-01",
         hosts["esx05.corp.example"],
         nics=[b.nic(key=4000, network="DB-Frontend")],
         num_cpu=4,
         memory_mb=16384,
+        cpu_reservation=4 * 2600,
+        memory_reservation=16384,
         custom_attributes=attrs("standalone", None),
         folder=folder,
         snapshots=[b.vm_snapshot("before-upgrade-4.0", timedelta(days=5))],
     )
     b.event("revert", reports, age=timedelta(days=4))
-    b.event("relocate", reports, age=timedelta(days=12))  # live or cold: the event does not say
+    # Moved cold: the start event of the same chain says so.
+    b.event_of_type(
+        "VmBeingRelocatedEvent",
+        reports,
+        age=timedelta(days=12, minutes=5),
+        chain_id=9120,
+        from_host=hosts["esx06.corp.example"],
+    )
+    b.event_of_type(
+        "VmRelocatedEvent",
+        reports,
+        age=timedelta(days=12),
+        chain_id=9120,
+        from_host=hosts["esx06.corp.example"],
+    )
+
+    # Pair "search" in Prod-Cluster-C: DRS ignores VM overrides there, so the manual ones are
+    # moot; kept apart by "must run on" VM-Host rules instead of an anti-affinity rule; in an
+    # expandable pool with no reservation of its own, under the reserved pool Tier-1.
+    tier1 = b.pool("Tier-1", b.root_pool(prod_c), expandable=False)
+    pool_search = b.pool("ScaleArc-Search", tier1, expandable=True)
+    search_1 = b.vm(
+        "sa-search-01",
+        hosts["esx07.corp.example"],
+        pool=pool_search,
+        # Static, but in the part of VMware's OUI vCenter generates MACs in.
+        nics=[b.nic(key=4000, network="DB-Frontend", mac="00:50:56:9a:10:01")],
+        num_cpu=4,
+        memory_mb=16384,
+        custom_attributes=attrs("primary", "search"),
+        folder=folder,
+    )
+    search_2 = b.vm(
+        "sa-search-02",
+        hosts["esx08.corp.example"],
+        pool=pool_search,
+        nics=[b.nic(key=4000, network="DB-Frontend")],
+        num_cpu=4,
+        memory_mb=16384,
+        custom_attributes=attrs("secondary", "search"),
+        folder=folder,
+        # esx08's clock runs ahead: a snapshot "taken" two hours after the export.
+        snapshots=[b.vm_snapshot("nightly-backup", -timedelta(hours=2))],
+    )
+    b.vm(
+        "db-search-01",
+        hosts["esx08.corp.example"],
+        pool=tier1,
+        nics=[b.nic(key=4000, network="App-Tier", address_type="generated")],
+        num_cpu=8,
+        memory_mb=65536,
+        cpu_reservation=8000,
+        memory_reservation=32768,
+    )
+    b.set_pool_reservation(tier1, cpu=8000 + 2 * 4 * 2600, memory=32768 + 2 * 16384)
+    for vm, host in ((search_1, "esx07"), (search_2, "esx08")):
+        b.drs_override(prod_c, vm, behavior="manual")
+        name = b.vms[vm].name
+        b.vm_group(prod_c, f"{name}-vm", [vm])
+        b.host_group(prod_c, f"{host}-hosts", [hosts[f"{host}.corp.example"]])
+        b.vm_host_rule(prod_c, f"{name}-must-run-on-{host}", f"{name}-vm", f"{host}-hosts")
+    # An encrypted vMotion of the primary: the EventEx and the VmRelocatedEvent of one chain.
+    for type_name, minutes in (
+        ("com.vmware.vc.vm.VmHotMigratingWithEncryptionEvent", 2),
+        ("VmRelocatedEvent", 0),
+    ):
+        b.event_of_type(
+            type_name,
+            search_1,
+            age=timedelta(days=2, minutes=minutes),
+            chain_id=9310,
+            from_host=hosts["esx08.corp.example"],
+        )
+    b.event("ha-restart", search_2, age=timedelta(days=9))
 
     # A leftover secondary from a dismantled pair: no pair id.
     b.vm(
@@ -142,6 +240,16 @@ def build_lab() -> Snapshot:
         nics=[b.nic(key=4000, network="DB-Frontend")],
         custom_attributes=attrs("secondary", None),
         power_state="poweredOff",
+        folder=folder,
+    )
+
+    # Re-tagged without updating the attribute: identification will not guess (ID001).
+    b.vm(
+        "sa-archive-01",
+        hosts["esx04.corp.example"],
+        nics=[b.nic(key=4000, network="DB-Frontend")],
+        custom_attributes=attrs("standalone", None),
+        tags=tags("primary", None),
         folder=folder,
     )
 

@@ -1,7 +1,10 @@
 """SA001 static-mac: every vNIC of an appliance has a static (manual) MAC address.
 
 PASS: an appliance whose vNICs all have ``addressType: manual``.
-FAIL: an appliance with a vNIC whose MAC is ``generated`` or ``assigned``.
+FAIL (error): an appliance with a vNIC whose MAC is ``generated`` or ``assigned``.
+FAIL (warning): a manual MAC in VMware's OUI 00:50:56 outside the range kept for static
+MACs, 00:50:56:00:00:00-00:50:56:3F:FF:FF: vCenter generates MACs there and may hand the
+same one to another VM.
 UNKNOWN: the exporter could not read the appliance's devices.
 """
 
@@ -18,11 +21,11 @@ from scalearc_lint.engine.rule import (
     passed,
     unknown,
 )
-from scalearc_lint.snapshot.inventory import Appliance, Inventory
+from scalearc_lint.snapshot.inventory import Appliance, Inventory, outside_vmware_static_range
 
 
 def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Verdict:
-    """Fail when any vNIC's address type is not manual."""
+    """Fail when any vNIC's address type is not manual, warn on a clashing manual MAC."""
     vm = appliance.vm
     if inventory.unreadable("vm", vm.moid, "nics"):
         return unknown("the exporter could not read this VM's network adapters")
@@ -33,6 +36,17 @@ def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Ver
     ]
     if dynamic:
         return failed("vNIC without a static MAC: " + ", ".join(dynamic))
+    clashing = [
+        f"{nic.label or nic.key} ({nic.mac})"
+        for nic in vm.nics
+        if outside_vmware_static_range(nic.mac)
+    ]
+    if clashing:
+        return failed(
+            "static MAC in VMware's OUI outside 00:50:56:00:00:00-00:50:56:3F:FF:FF, where "
+            "vCenter generates MACs and may give another VM the same one: " + ", ".join(clashing),
+            Severity.WARNING,
+        )
     return passed(f"all {len(vm.nics)} vNIC(s) have a static MAC")
 
 
@@ -62,6 +76,21 @@ RULE = Rule(
             "a generated MAC on the second vNIC",
             {"appliances": {"sa-1": {"nics": [{"type": "manual"}, {"type": "generated"}]}}},
             {"sa-1": Status.FAIL},
+        ),
+        Example(
+            "a manual MAC in VMware's generated range (warning)",
+            {"appliances": {"sa-1": {"nics": [{"type": "manual", "mac": "00:50:56:80:12:34"}]}}},
+            {"sa-1": Status.FAIL},
+        ),
+        Example(
+            "a manual MAC at the top of the static range",
+            {"appliances": {"sa-1": {"nics": [{"type": "manual", "mac": "00-50-56-3F-FF-FF"}]}}},
+            {"sa-1": Status.PASS},
+        ),
+        Example(
+            "a manual, locally administered MAC outside VMware's OUI",
+            {"appliances": {"sa-1": {"nics": [{"type": "manual", "mac": "02:00:5e:10:00:01"}]}}},
+            {"sa-1": Status.PASS},
         ),
         Example(
             "devices not readable",

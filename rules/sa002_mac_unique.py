@@ -1,7 +1,11 @@
-"""SA002 mac-unique: an appliance's MAC addresses appear on no other vNIC in the inventory.
+"""SA002 mac-unique: an appliance's MAC addresses appear on no other vNIC in the estate.
+
+The estate is every vCenter of the run (several snapshot files, or a bundle): a MAC
+duplicated across vCenters clashes on a stretched network just the same.
 
 PASS: every MAC of the appliance is used once.
-FAIL: a MAC of the appliance is also on another vNIC (of any VM, or of the appliance itself).
+FAIL: a MAC of the appliance is also on another vNIC (of any VM in any vCenter, or of
+the appliance itself); the finding names the first few users and counts the rest.
 UNKNOWN: no duplicate seen, but some VM's devices could not be read (one of them
 might carry the same MAC).
 """
@@ -19,40 +23,39 @@ from scalearc_lint.engine.rule import (
     passed,
     unknown,
 )
-from scalearc_lint.snapshot.inventory import Appliance, Inventory, normalise_mac
+from scalearc_lint.snapshot.inventory import Appliance, Inventory
 
 
 def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Verdict:
-    """Look every appliance MAC up in the inventory-wide MAC index."""
+    """Look every appliance MAC up in the estate-wide MAC index."""
     vm = appliance.vm
     if inventory.unreadable("vm", vm.moid, "nics"):
         return unknown("the exporter could not read this VM's network adapters")
     clashes = []
     for nic in vm.nics:
-        if not nic.mac:
-            continue
-        others = [
-            ref
-            for ref in inventory.nics_by_appliance_mac.get(normalise_mac(nic.mac), [])
-            if not (ref.vm.moid == vm.moid and ref.nic_key == nic.key)
-        ]
-        if others:
+        shown, total = inventory.estate.other_users(vm, nic)
+        if total:
             where = ", ".join(
-                sorted(f"{ref.vm.name} ({ref.label or ref.nic_key})" for ref in others)[:5]
+                f"{ref.vm.name} ({ref.label or ref.nic_key})"
+                + (f" in {ref.vcenter}" if ref.vcenter != inventory.vcenter else "")
+                for ref in shown
             )
-            more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+            more = f" and {total - len(shown)} more" if total > len(shown) else ""
             clashes.append(f"{nic.mac} is also on {where}{more}")
     if clashes:
         return failed("; ".join(clashes))
-    unread = inventory.unreadable_anywhere("vm", "nics")
-    if unread is None:
-        return unknown("no duplicate found, but no VM's network adapters could be read")
-    if unread:
-        names = sorted(getattr(inventory.snapshot.vms.get(m), "name", m) for m in unread)
-        more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+    unread = inventory.estate.unread_vms("nics")
+    if unread.nowhere_read is not None:
+        return unknown(
+            "no duplicate found, but no VM's network adapters in "
+            f"{unread.nowhere_read} could be read"
+        )
+    if unread.total:
+        hidden = unread.total - len(unread.first)
+        more = f" and {hidden} more" if hidden else ""
         return unknown(
             "no duplicate found, but the network adapters of "
-            f"{', '.join(names[:5])}{more} could not be read"
+            f"{', '.join(unread.first)}{more} could not be read"
         )
     return passed(f"{len(vm.nics)} MAC address(es), each used once")
 
@@ -60,7 +63,7 @@ def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Ver
 RULE = Rule(
     id="SA002",
     name="mac-unique",
-    title="Appliance MAC addresses are unique in the inventory",
+    title="Appliance MAC addresses are unique across the estate",
     severity=Severity.ERROR,
     scope="appliance",
     rationale=(

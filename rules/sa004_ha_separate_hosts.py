@@ -1,8 +1,13 @@
 """SA004 ha-separate-hosts: the two members of an HA pair run on different ESXi hosts.
 
+Hosts are compared within one vCenter only: members in different vCenters run on
+different hosts (an ESXi host is managed by one vCenter, and moids repeat across
+vCenters, so comparing them would be wrong).
+
 PASS: the members are on different hosts.
 FAIL: two members share a host.
-UNKNOWN: a member's host is not recorded. Pairs with fewer than two members are left to SA011.
+UNKNOWN: a member's host is not recorded, or a VM naming the pair cannot be identified
+without guessing (ID001). Pairs with fewer than two members are left to SA011.
 """
 
 from __future__ import annotations
@@ -20,30 +25,34 @@ from scalearc_lint.engine.rule import (
     passed,
     unknown,
 )
-from scalearc_lint.snapshot.inventory import Inventory, Pair
+from scalearc_lint.snapshot.inventory import Inventory, Pair, PairMember
 
 
 def check(pair: Pair, inventory: Inventory, options: NoOptions) -> Verdict | None:
-    """Fail when two members of the pair are placed on one host."""
+    """Fail when two members of the pair are placed on one host of one vCenter."""
     if len(pair.members) < 2:
         return None
-    by_host: dict[str, list[str]] = defaultdict(list)
+    several = len(pair.vcenters) > 1
+    by_host: dict[tuple[int, str], list[PairMember]] = defaultdict(list)
     for member in pair.members:
         if member.vm.host is None:
             return unknown(f"{member.vm.name} has no host in the snapshot")
-        by_host[member.vm.host].append(member.vm.name)
-    shared = {host: names for host, names in by_host.items() if len(names) > 1}
+        by_host[(id(member.inventory), member.vm.host)].append(member)
+    shared = [members for members in by_host.values() if len(members) > 1]
     if shared:
-        parts = []
-        for moid, names in sorted(shared.items()):
-            host = inventory.host(moid)
-            parts.append(f"{' and '.join(sorted(names))} both run on {host.name if host else moid}")
-        return failed("; ".join(parts))
-    placed = ", ".join(
-        f"{m.vm.name} on {getattr(inventory.host(m.vm.host), 'name', m.vm.host)}"
-        for m in pair.members
-    )
-    return passed(placed)
+        parts = [
+            f"{' and '.join(sorted(m.vm.name for m in members))} both run on "
+            f"{_host_name(members[0], several)}"
+            for members in shared
+        ]
+        return failed("; ".join(sorted(parts)))
+    return passed(", ".join(f"{m.vm.name} on {_host_name(m, several)}" for m in pair.members))
+
+
+def _host_name(member: PairMember, with_vcenter: bool) -> str:
+    host = member.host
+    name = host.name if host is not None else str(member.vm.host)
+    return f"{name} ({member.vcenter})" if with_vcenter else name
 
 
 RULE = Rule(
@@ -85,6 +94,33 @@ RULE = Rule(
                 }
             },
             {"p1": Status.FAIL},
+        ),
+        Example(
+            "members in two vCenters, each on its vCenter's esx-1 (host moids alike)",
+            {
+                "appliances": {"sa-p": {"role": "primary", "pair": "p1", "host": "esx-1"}},
+                "vcenters": {
+                    "vc-b.example": {
+                        "appliances": {"sa-s": {"role": "secondary", "pair": "p1", "host": "esx-1"}}
+                    }
+                },
+            },
+            {"p1": Status.PASS},
+        ),
+        Example(
+            "a third VM names the pair but its role attribute and tag disagree",
+            {
+                "appliances": {
+                    "sa-p": {"role": "primary", "pair": "p1", "host": "esx-1"},
+                    "sa-s": {"role": "secondary", "pair": "p1", "host": "esx-1"},
+                    "sa-x": {
+                        "role": "secondary",
+                        "pair": "p1",
+                        "tags": [{"category": "scalearc-role", "name": "primary"}],
+                    },
+                }
+            },
+            {"p1": Status.UNKNOWN},
         ),
     ),
 )

@@ -1,14 +1,17 @@
 """SA006 drs-manual: DRS would not migrate an appliance automatically.
 
-The effective automation level is the per-VM override when set, else the
-cluster default; an unset cluster default means fullyAutomated. Only
-fullyAutomated migrates running VMs on its own (partiallyAutomated places at
-power-on only). A VM override that disables DRS for the VM, or DRS off in the
-cluster, passes.
+The effective automation level resolves as vSphere does (``effective_drs_automation``):
+DRS off in the cluster acts on nothing; the per-VM override applies only while the
+cluster's ``drsConfig.enableVmBehaviorOverrides`` is true (vSphere's default), and when it
+is false every VM gets the cluster default; an unset cluster default is fullyAutomated.
+Only fullyAutomated migrates running VMs on its own (partiallyAutomated places at
+power-on only). An override that disables DRS for the VM passes while overrides apply.
 
-PASS: DRS off, or effective behaviour manual / partiallyAutomated.
-FAIL: effective behaviour fullyAutomated.
-UNKNOWN: the cluster's DRS configuration could not be read.
+PASS: DRS off, or effective behaviour manual / partiallyAutomated / DRS disabled for the VM.
+FAIL: effective behaviour fullyAutomated (also a manual override in a cluster that ignores
+VM overrides).
+UNKNOWN: the cluster's DRS configuration could not be read, or the snapshot (schema 1)
+does not record whether VM overrides apply and the override and the default disagree.
 """
 
 from __future__ import annotations
@@ -24,22 +27,8 @@ from scalearc_lint.engine.rule import (
     passed,
     unknown,
 )
+from scalearc_lint.snapshot.drs import effective_drs_automation
 from scalearc_lint.snapshot.inventory import Appliance, Inventory
-from scalearc_lint.snapshot.model import Cluster, DrsBehavior
-
-
-def effective_drs_behavior(cluster: Cluster, vm_moid: str) -> tuple[bool, DrsBehavior, str]:
-    """(DRS acts on the VM, effective behaviour, where the behaviour comes from)."""
-    override = cluster.drs.vm_overrides.get(vm_moid)
-    default = cluster.drs.default_behavior or "fullyAutomated"
-    if not cluster.drs.enabled:
-        return False, default, "cluster (DRS disabled)"
-    if override is not None and override.enabled is False:
-        return False, default, "VM override (DRS disabled for this VM)"
-    if override is not None and override.behavior is not None:
-        return True, override.behavior, "VM override"
-    source = "cluster default" if cluster.drs.default_behavior else "cluster default (unset)"
-    return True, default, source
 
 
 def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Verdict:
@@ -50,12 +39,14 @@ def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Ver
         return passed("not in a cluster; DRS does not apply")
     if inventory.unreadable("cluster", cluster.moid, "configuration"):
         return unknown(f"the DRS configuration of cluster {cluster.name} could not be read")
-    acts, behavior, source = effective_drs_behavior(cluster, vm.moid)
-    if not acts:
-        return passed(f"DRS does not act on this VM: {source}")
-    if behavior == "fullyAutomated":
-        return failed(f"DRS automation is fullyAutomated ({source}); DRS may vMotion it")
-    return passed(f"DRS automation is {behavior} ({source})")
+    automation = effective_drs_automation(cluster, vm.moid)
+    if automation.migrates is None:
+        return unknown(f"cannot tell whether DRS may vMotion it: {automation.reason}")
+    if automation.migrates:
+        return failed(f"DRS automation is fullyAutomated ({automation.reason}); DRS may vMotion it")
+    if automation.behavior is None:
+        return passed(f"DRS does not act on this VM: {automation.reason}")
+    return passed(f"DRS automation is {automation.behavior} ({automation.reason})")
 
 
 RULE = Rule(
@@ -74,7 +65,8 @@ RULE = Rule(
     ),
     remediation=(
         "Cluster > Configure > VM Overrides > Add: select the appliances, DRS automation level "
-        "Manual (or Disabled)."
+        "Manual (or Disabled); and let the cluster honour VM overrides (Configure > vSphere "
+        "DRS > Edit > Automation: VM Automation enabled, enableVmBehaviorOverrides true)."
     ),
     check=check,
     examples=(
@@ -99,6 +91,53 @@ RULE = Rule(
                 "clusters": {"cl-1": {"drs_default": "manual"}},
             },
             {"sa-1": Status.FAIL},
+        ),
+        Example(
+            "manual override in a cluster with VM overrides switched off",
+            {
+                "appliances": {"sa-1": {"drs": "manual"}},
+                "clusters": {"cl-1": {"vm_overrides_enabled": False}},
+            },
+            {"sa-1": Status.FAIL},
+        ),
+        Example(
+            "VM overrides switched off, cluster default manual",
+            {
+                "appliances": {"sa-1": {"drs": "fullyAutomated"}},
+                "clusters": {"cl-1": {"drs_default": "manual", "vm_overrides_enabled": False}},
+            },
+            {"sa-1": Status.PASS},
+        ),
+        Example(
+            "override disables DRS for the VM",
+            {"appliances": {"sa-1": {"drs": "disabled"}}},
+            {"sa-1": Status.PASS},
+        ),
+        Example(
+            "DRS off in the cluster",
+            {
+                "appliances": {"sa-1": {"drs": "none"}},
+                "clusters": {"cl-1": {"drs_enabled": False}},
+            },
+            {"sa-1": Status.PASS},
+        ),
+        Example(
+            "schema-1 snapshot: whether VM overrides apply is unknown, and they would decide",
+            {
+                "appliances": {"sa-1": {"drs": "manual"}},
+                "clusters": {"cl-1": {"vm_overrides_enabled": None}},
+            },
+            {"sa-1": Status.UNKNOWN},
+        ),
+        Example(
+            "schema-1 snapshot, but override and cluster default agree",
+            {
+                "appliances": {"sa-1": {"drs": "manual"}},
+                "clusters": {
+                    "cl-1": {"drs_default": "partiallyAutomated", "vm_overrides_enabled": None}
+                },
+            },
+            {"sa-1": Status.PASS},
         ),
         Example(
             "cluster configuration not readable",

@@ -6,7 +6,8 @@ where consolidation stuns live traffic, and a warning on a secondary.
 
 PASS: no snapshot older than ``max_age`` (default 24h).
 FAIL: at least one older snapshot.
-UNKNOWN: the snapshot tree could not be read.
+UNKNOWN: the snapshot tree could not be read, or a snapshot's ``createTime`` lies after the
+as-of time: a host or vCenter clock runs ahead, so its age cannot be told (it is not young).
 """
 
 from __future__ import annotations
@@ -62,6 +63,14 @@ def check(appliance: Appliance, inventory: Inventory, options: Options) -> Verdi
         return failed(
             f"{len(old)} snapshot(s) older than {_human(options.max_age)}: {listed}", severity
         )
+    ahead = [node for node in nodes if node.created > inventory.as_of]
+    if ahead:
+        listed = ", ".join(f"{n.name!r} at {n.created.isoformat()}" for n in ahead[:5])
+        return unknown(
+            f"{len(ahead)} snapshot(s) created after the as-of time "
+            f"{inventory.as_of.isoformat()} ({listed}): a clock runs ahead, so their age "
+            "cannot be told"
+        )
     oldest = max(inventory.as_of - node.created for node in nodes)
     return passed(f"{len(nodes)} snapshot(s), the oldest {_human(oldest)} old")
 
@@ -94,6 +103,16 @@ RULE = Rule(
         Example(
             "a 3-day-old snapshot on a standalone",
             {"appliances": {"sa-1": {"snapshots": ["3d"]}}},
+            {"sa-1": Status.FAIL},
+        ),
+        Example(
+            "a snapshot created after the export: a clock runs ahead",
+            {"appliances": {"sa-1": {"snapshots": ["2h", "-3h"]}}},
+            {"sa-1": Status.UNKNOWN},
+        ),
+        Example(
+            "a clock ahead does not hide an old snapshot",
+            {"appliances": {"sa-1": {"snapshots": ["3d", "-3h"]}}},
             {"sa-1": Status.FAIL},
         ),
         Example(

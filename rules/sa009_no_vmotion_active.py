@@ -1,23 +1,25 @@
 """SA009 no-vmotion-active: no live migration of an active appliance in the event window.
 
-Applies to active appliances (primary, standalone). DRS migrations and hot
-migrations are live by definition; a plain migrate/relocate event whose record
-does not tell live from cold makes the result ``unknown`` rather than ``pass``.
+Applies to active appliances (primary, standalone). A migration is one operation's events,
+joined by ``chainId`` (``migrations_of``): live when any of them says so
+(``VmBeingHotMigratedEvent``, EventEx ``com.vmware.vc.vm.VmHotMigratingWithEncryptionEvent``,
+``DrsVmMigratedEvent``, the cross-vCenter EventEx ``com.vmware.vc.vm.DstVmMigratedEvent`` /
+``SrcVmMigratedEvent``), cold when a ``VmBeingMigratedEvent`` / ``VmBeingRelocatedEvent``
+says so, and undetermined when only ``VmMigratedEvent`` / ``VmRelocatedEvent`` were seen.
 
-Events carry no role, so each is judged with the roles of the snapshot the
-events were exported with (``Inventory.as_recorded``), never with roles a
-``whatif`` plan gives later: a planned switchover neither fixes a past vMotion
-of the then-primary nor turns a past vMotion of the then-secondary into one of
-a primary. A primary's vMotion that its partner's own later vMotion follows
-matches the vendor's procedure for moving a pair (move the secondary, switch
-over, move the new secondary), in which today's primary was moved while it was
-still secondary; that case is ``unknown`` (the switchover cannot be seen in
-vCenter events), not ``fail``.
+Events carry no role, so each is judged with the roles of the snapshot the events were
+exported with (``Inventory.as_recorded``), never with roles a ``whatif`` plan gives later: a
+planned switchover neither fixes a past vMotion of the then-primary nor turns a past vMotion
+of the then-secondary into one of a primary. A primary's manual vMotion that its partner's
+own later vMotion follows matches the vendor's procedure for moving a pair (move the
+secondary, switch over, move the new secondary), in which today's primary was moved while
+it was still secondary; that case is ``unknown`` (the switchover cannot be seen in vCenter
+events), not ``fail``. A move DRS initiated never is the vendor's manual procedure: ``fail``.
 
-PASS: events were exported and show no migration of the appliance.
-FAIL: an event shows a live migration (vMotion) of it.
-UNKNOWN: events were not exported, only migrations of unknown kind were seen, or
-the migrations fit the pair-move procedure.
+PASS: the export read every event type that can show a vMotion, and none shows one.
+FAIL: a live migration (vMotion) of it, by DRS or not fitting the pair-move procedure.
+UNKNOWN: events were not exported or lack a type that can show a vMotion (an older
+export), a migration's events do not say live or cold, or the moves fit the procedure.
 """
 
 from __future__ import annotations
@@ -35,38 +37,34 @@ from scalearc_lint.engine.rule import (
 )
 from scalearc_lint.snapshot.identification import Role
 from scalearc_lint.snapshot.inventory import Appliance, Inventory
-from scalearc_lint.snapshot.model import Event
-
-MIGRATIONS = {"migrate", "relocate", "hot-migrate", "drs-migrate"}
-ALWAYS_LIVE = {"hot-migrate", "drs-migrate"}
+from scalearc_lint.snapshot.migrations import LIVE_EVIDENCE_TYPES, Migration
 
 
-def _is_live(event: Event) -> bool:
-    return event.live is True or event.kind in ALWAYS_LIVE
+def _listed(migrations: list[Migration]) -> str:
+    return "; ".join(m.describe() for m in migrations[:5])
 
 
 def _fits_pair_move_procedure(
-    appliance: Appliance, inventory: Inventory, live: list[Event]
+    appliance: Appliance, inventory: Inventory, live: list[Migration]
 ) -> bool:
-    """Whether every live move of this primary was followed by a live move of its partner."""
+    """Whether every manual vMotion of this primary was followed by one of its partner."""
     if appliance.role is not Role.PRIMARY or appliance.pair is None:
         return False
     pair = inventory.pairs.get(appliance.pair)
     if pair is None:
         return False
-    items = inventory.snapshot.events.items
     partner_moves = [
-        items[i].created
+        m.started
         for member in pair.members
         if member.vm.moid != appliance.vm.moid
-        for i in inventory.events_by_vm.get(member.vm.moid, [])
-        if items[i].kind in MIGRATIONS and _is_live(items[i])
+        for m in inventory.migrations_of(member.vm.moid)
+        if m.live and not m.drs
     ]
-    return all(any(t > event.created for t in partner_moves) for event in live)
+    return all(any(t > move.started for t in partner_moves) for move in live)
 
 
 def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Verdict | None:
-    """Fail on a live migration event of an active appliance."""
+    """Fail on a live migration of an active appliance."""
     # Judge the events with the roles of their time, not with a planned state's.
     inventory = inventory.as_recorded
     recorded = inventory.appliances.get(appliance.vm.moid)
@@ -76,28 +74,40 @@ def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Ver
     log = inventory.snapshot.events
     if not log.collected or inventory.unreadable("events", "", ""):
         return unknown("events were not exported, so migrations cannot be ruled out")
-    events = [log.items[i] for i in inventory.events_by_vm.get(appliance.vm.moid, [])]
-    migrations = [e for e in events if e.kind in MIGRATIONS]
-    live = [e for e in migrations if _is_live(e)]
+    migrations = inventory.migrations_of(appliance.vm.moid)
+    live = [m for m in migrations if m.live]
+    by_drs = [m for m in live if m.drs]
+    role = f"an active {appliance.role} appliance"
+    if by_drs:
+        return failed(
+            f"DRS vMotioned {role} {len(by_drs)} time(s) (DRS never follows the vendor's "
+            f"pair-move procedure): {_listed(by_drs)}"
+        )
     if live and _fits_pair_move_procedure(appliance, inventory, live):
-        listed = ", ".join(f"{e.type} at {e.created.isoformat()}" for e in live[:5])
         return unknown(
-            f"vMotion(s) at {listed}, each followed by a vMotion of its HA partner: this fits "
+            f"{_listed(live)}; each followed by a vMotion of its HA partner: this fits "
             "moving the pair by the procedure (secondary, switchover, new secondary); confirm "
             "the switchover came between them"
         )
     if live:
-        listed = ", ".join(f"{e.type} at {e.created.isoformat()}" for e in live[:5])
-        return failed(
-            f"{len(live)} live migration(s) of an active {appliance.role} appliance: {listed}"
-        )
-    undetermined = [e for e in migrations if e.live is None]
+        return failed(f"{len(live)} live migration(s) of {role}: {_listed(live)}")
+    undetermined = [m for m in migrations if m.live is None]
     if undetermined:
-        listed = ", ".join(f"{e.type} at {e.created.isoformat()}" for e in undetermined[:5])
-        return unknown(f"migration(s) whose events do not say live or cold: {listed}")
+        return unknown(
+            f"migration(s) whose events do not say live or cold: {_listed(undetermined)}"
+        )
+    missing = inventory.events_not_selected(LIVE_EVIDENCE_TYPES)
+    if missing:
+        return unknown(
+            f"the export did not read {', '.join(missing)} events (an older scalearc-lint), "
+            "so a vMotion cannot be ruled out"
+        )
     window = ""
     if log.window_start is not None:
         window = f" since {log.window_start.date().isoformat()}"
+    cold = [m for m in migrations if m.live is False]
+    if cold:
+        return passed(f"no live migration{window}; cold: {_listed(cold)}")
     return passed(f"no live migration{window}")
 
 
@@ -152,6 +162,60 @@ RULE = Rule(
             {"sa-1": Status.UNKNOWN},
         ),
         Example(
+            "encrypted vMotion: the EventEx and a VmRelocatedEvent of one chain",
+            {
+                "appliances": {"sa-1": {}},
+                "events": [
+                    {
+                        "vm": "sa-1",
+                        "type": "com.vmware.vc.vm.VmHotMigratingWithEncryptionEvent",
+                        "chain": 7,
+                        "from": "esx-2",
+                    },
+                    {"vm": "sa-1", "type": "VmRelocatedEvent", "chain": 7, "from": "esx-2"},
+                ],
+            },
+            {"sa-1": Status.FAIL},
+        ),
+        Example(
+            "vMotion from another vCenter into this one",
+            {
+                "appliances": {"sa-1": {}},
+                "events": [{"vm": "sa-1", "type": "com.vmware.vc.vm.DstVmMigratedEvent"}],
+            },
+            {"sa-1": Status.FAIL},
+        ),
+        Example(
+            "cold relocation: VmBeingRelocatedEvent and VmRelocatedEvent of one chain",
+            {
+                "appliances": {"sa-1": {}},
+                "events": [
+                    {"vm": "sa-1", "type": "VmBeingRelocatedEvent", "chain": 9, "from": "esx-2"},
+                    {"vm": "sa-1", "type": "VmRelocatedEvent", "chain": 9, "from": "esx-2"},
+                ],
+            },
+            {"sa-1": Status.PASS},
+        ),
+        Example(
+            "a VmRelocatedEvent alone does not say live or cold",
+            {
+                "appliances": {"sa-1": {}},
+                "events": [{"vm": "sa-1", "type": "VmRelocatedEvent"}],
+            },
+            {"sa-1": Status.UNKNOWN},
+        ),
+        Example(
+            "a VmBeingHotMigratedEvent and a VmMigratedEvent of one chain: one vMotion",
+            {
+                "appliances": {"sa-1": {}},
+                "events": [
+                    {"vm": "sa-1", "type": "VmBeingHotMigratedEvent", "chain": 3},
+                    {"vm": "sa-1", "type": "VmMigratedEvent", "chain": 3},
+                ],
+            },
+            {"sa-1": Status.FAIL},
+        ),
+        Example(
             "today's primary was moved as secondary, then its partner: the pair-move procedure",
             {
                 "appliances": {
@@ -166,6 +230,20 @@ RULE = Rule(
             {"sa-p": Status.UNKNOWN},
         ),
         Example(
+            "DRS moved the primary, weeks later the secondary: DRS never follows the procedure",
+            {
+                "appliances": {
+                    "sa-p": {"role": "primary", "pair": "p1"},
+                    "sa-s": {"role": "secondary", "pair": "p1"},
+                },
+                "events": [
+                    {"vm": "sa-p", "kind": "drs-migrate", "age": "20d"},
+                    {"vm": "sa-s", "kind": "drs-migrate", "age": "2h"},
+                ],
+            },
+            {"sa-p": Status.FAIL},
+        ),
+        Example(
             "the primary moved after its partner: no procedure explains it",
             {
                 "appliances": {
@@ -178,6 +256,11 @@ RULE = Rule(
                 ],
             },
             {"sa-p": Status.FAIL},
+        ),
+        Example(
+            "an older export that did not read cross-vCenter or encrypted vMotion events",
+            {"appliances": {"sa-1": {}}, "event_types": "schema-1"},
+            {"sa-1": Status.UNKNOWN},
         ),
     ),
 )

@@ -2,7 +2,7 @@
 
 PASS: events were exported and show no revert of the appliance.
 FAIL: an event shows the appliance reverted to a snapshot.
-UNKNOWN: events were not exported.
+UNKNOWN: events were not exported, or the export did not select revert events.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from scalearc_lint.engine.rule import (
     unknown,
 )
 from scalearc_lint.snapshot.inventory import Appliance, Inventory
+from scalearc_lint.snapshot.model import EVENT_TYPES
+
+REVERT_EVENT_TYPES = tuple(t for t, kind in EVENT_TYPES.items() if kind == "revert")
 
 
 def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Verdict:
@@ -36,6 +39,9 @@ def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Ver
             f"at {e.created.isoformat()}" + (f" by {e.user}" if e.user else "") for e in reverts[:5]
         )
         return failed(f"reverted to a snapshot {len(reverts)} time(s): {listed}")
+    missing = inventory.events_not_selected(REVERT_EVENT_TYPES)
+    if missing:
+        return unknown(f"the export did not read {', '.join(missing)} events")
     return passed("no revert to snapshot")
 
 

@@ -8,6 +8,9 @@ Install with ``pip install scalearc-lint[testing]``. The main pieces:
   ``plant``; ``planted`` says which (rule, object id) must fail.
 * :func:`hostile_text` draws names that break naive reports: markup, quotes,
   control and XML-forbidden characters, very long and non-ASCII strings.
+* :func:`estates` draws a :class:`SyntheticEstate`: several vCenters judged as one
+  (pairs split across vCenters, moids repeating, MACs compared across all), with
+  conflicting identification (ID001) when planted.
 * :func:`run_rule` runs one rule on one snapshot and returns its results.
 * :func:`pair_move_plans` draws what-if plans that move HA pairs of a snapshot by the
   vendor's procedure (:func:`pair_move`, :func:`secondary_live_move`);
@@ -50,15 +53,16 @@ from hypothesis import strategies as st
 from scalearc_lint.change.plan import load_plan, unusable
 from scalearc_lint.commands.run import RunInputs
 from scalearc_lint.commands.whatif import WhatIf, what_if
+from scalearc_lint.engine.appliance_id import ID001, identification_results
 from scalearc_lint.engine.config import Config, RuleSettings, convert_options
 from scalearc_lint.engine.evaluate import LoadedRule, discover_rules, evaluate_rule
 from scalearc_lint.engine.results import Result, sorted_results
 from scalearc_lint.engine.rule import Rule
 from scalearc_lint.snapshot.builder import InventoryBuilder
-from scalearc_lint.snapshot.identification import ApplianceSelection, Role
-from scalearc_lint.snapshot.inventory import Inventory
+from scalearc_lint.snapshot.identification import ApplianceSelection, Role, fold
+from scalearc_lint.snapshot.inventory import Estate, Inventory
 from scalearc_lint.snapshot.loader import LoadedSnapshot
-from scalearc_lint.snapshot.model import NetworkPolicy, Snapshot, Tag, VirtualMachine
+from scalearc_lint.snapshot.model import Allocation, NetworkPolicy, Snapshot, Tag, VirtualMachine
 
 #: Rules :func:`inventories` can plant a violation of.
 PLANTABLE = (
@@ -74,6 +78,13 @@ PLANTABLE = (
     "SA010",
     "SA011",
 )
+#: Rules :func:`estates` can plant a violation of: identification findings too.
+ESTATE_PLANTABLE = (*PLANTABLE, "ID001")
+#: DRS automation levels a cluster default may have.
+DRS_BEHAVIORS = ("manual", "partiallyAutomated", "fullyAutomated")
+#: Spellings of the role attribute / tag category: names match in any case.
+ROLE_NAMES = ("scalearc-role", "ScaleArc-Role", "SCALEARC-ROLE")
+PAIR_NAMES = ("scalearc-ha-pair", "ScaleArc-HA-Pair")
 
 _HOSTILE_SAMPLES = (
     "<script>alert(1)</script>",
@@ -120,6 +131,39 @@ class SyntheticInventory:
         return {(rule, obj) for rule, objs in self.planted.items() for obj in objs}
 
 
+@dataclass
+class _Drawn:
+    """What :func:`inventories` built so far, for planting and for the final reservations."""
+
+    b: InventoryBuilder
+    clusters: list[str] = field(default_factory=list)
+    hosts: dict[str, list[str]] = field(default_factory=dict)
+    standalone_hosts: list[str] = field(default_factory=list)
+    #: Per cluster: its reserved appliance pool, and an expandable child with none (or None).
+    pools: dict[str, str] = field(default_factory=dict)
+    subpools: dict[str, str | None] = field(default_factory=dict)
+    #: (moid, cluster or None, active)
+    appliances: list[tuple[str, str | None, bool]] = field(default_factory=list)
+    #: (pair id, primary, secondary, cluster of both or None when they are apart)
+    pairs: list[tuple[str, str, str, str | None]] = field(default_factory=list)
+    next_chain: int = 10_000_000
+
+    def chain(self) -> int:
+        """A fresh chain id for one operation's events."""
+        self.next_chain += 1
+        return self.next_chain
+
+    def host_of(self, vm: str) -> str:
+        """The VM's host (every drawn VM has one)."""
+        host = self.b.vms[vm].host
+        assert host is not None
+        return host
+
+    def core_mhz(self, vm: str) -> int:
+        """The core speed of the VM's host."""
+        return int(self.b.hosts[self.host_of(vm)]["cpu_mhz"])
+
+
 @st.composite
 def inventories(
     draw: st.DrawFn,
@@ -134,8 +178,21 @@ def inventories(
     max_standalone: int = 3,
     max_other_vms: int = 12,
     use_tags: bool | None = None,
+    pairs_apart_by_placement: bool = False,
 ) -> SyntheticInventory:
-    """Draw a valid inventory, compliant except for one violation of each rule in ``plant``."""
+    """Draw a valid inventory, compliant except for one violation of each rule in ``plant``.
+
+    ``pairs_apart_by_placement`` also draws HA pairs whose members are in different
+    clusters or on a standalone host (compliant for SA005; SA011 judges such pairs too).
+
+    Besides the basics it draws what vSphere allows and the rules must judge right:
+    clusters whose DRS ignores VM overrides (with a default that does not migrate), a
+    standalone host whose appliances carry their own reservations, pairs kept apart by
+    "must run on" VM-Host rules or by being in different clusters, appliances in an
+    expandable child pool with no reservation of its own, other VMs and child pools holding
+    reservations in the appliances' pools, partial own reservations, and migrations as
+    chains of events (cold moves of active appliances, vMotions of secondaries).
+    """
     unknown = set(plant) - set(PLANTABLE)
     if unknown:
         raise ValueError(f"cannot plant {sorted(unknown)}; plantable: {PLANTABLE}")
@@ -150,34 +207,50 @@ def inventories(
             )
         ),
     )
+    d = _Drawn(b)
     dc = b.datacenter(draw(name))
     dvs = b.dvswitch(draw(name), dc)
     dv_ok = b.dv_portgroup(draw(name), dvs)
     dv_silent = b.dv_portgroup(draw(name), dvs, policy=NetworkPolicy(notify_switches=False))
-    clusters: list[str] = []
-    hosts: dict[str, list[str]] = {}
-    pools: dict[str, str] = {}
-    defaults: dict[str, str | None] = {}
+
+    def add_portgroups(host: str) -> None:
+        b.standard_portgroup(host, "scalearc-net")
+        b.standard_portgroup(
+            host, "VM Network", computed=NetworkPolicy(notify_switches=draw(st.booleans()))
+        )
+
     for _ in range(draw(st.integers(1, max_clusters))):
         default = draw(st.sampled_from([None, "manual", "partiallyAutomated", "fullyAutomated"]))
-        cluster = b.cluster(draw(name), dc, drs_default=default)  # type: ignore[arg-type]
-        clusters.append(cluster)
-        defaults[cluster] = default
-        pools[cluster] = b.pool(draw(name), b.root_pool(cluster))
-        hosts[cluster] = []
+        # A cluster may switch VM overrides off only where its own default does not migrate.
+        honours = True if default in (None, "fullyAutomated") else draw(st.booleans())
+        cluster = b.cluster(draw(name), dc, drs_default=default, vm_overrides_enabled=honours)  # type: ignore[arg-type]
+        d.clusters.append(cluster)
+        d.pools[cluster] = b.pool(draw(name), b.root_pool(cluster))
+        d.subpools[cluster] = (
+            b.pool(draw(name), d.pools[cluster], expandable=True) if draw(st.booleans()) else None
+        )
+        if draw(st.integers(0, 3)) == 0:
+            # A child pool holding a reservation of its own: it consumes its parent's.
+            b.pool(
+                draw(name),
+                d.pools[cluster],
+                cpu_reservation=draw(st.integers(1, 4000)),
+                memory_reservation=draw(st.integers(1, 8192)),
+            )
+        d.hosts[cluster] = []
         for _ in range(draw(st.integers(min_hosts_per_cluster, max_hosts_per_cluster))):
             host = b.host(draw(name), cluster, cpu_mhz=draw(st.sampled_from([2000, 2600, 3100])))
-            b.standard_portgroup(host, "scalearc-net")
-            b.standard_portgroup(
-                host, "VM Network", computed=NetworkPolicy(notify_switches=draw(st.booleans()))
-            )
-            hosts[cluster].append(host)
+            add_portgroups(host)
+            d.hosts[cluster].append(host)
+    if draw(st.integers(0, 2)) == 0:
+        host = b.host(draw(name), None, datacenter=dc, cpu_mhz=draw(st.sampled_from([2000, 2600])))
+        add_portgroups(host)
+        d.standalone_hosts.append(host)
 
     planted: dict[str, set[str]] = {rule: set() for rule in plant}
-    appliances: list[tuple[str, str, bool]] = []  # (moid, cluster, active)
     tagged = draw(st.booleans()) if use_tags is None else use_tags
 
-    def add_appliance(role: str, pair: str | None, cluster: str, host: str) -> str:
+    def add_appliance(role: str, pair: str | None, cluster: str | None, host: str) -> str:
         values = {"scalearc-role": role, **({"scalearc-ha-pair": pair} if pair else {})}
         by_tags = tagged and draw(st.booleans())
         nics = [
@@ -189,42 +262,103 @@ def inventories(
             b.vm_snapshot(draw(name), timedelta(minutes=draw(st.integers(1, 600))))
             for _ in range(draw(st.integers(0, 1)))
         ]
+        core = int(b.hosts[host]["cpu_mhz"])
+        if cluster is None:
+            # A standalone host's root pool reserves nothing: its own reservations must cover it.
+            pool, cpu_own, memory_own = None, num_cpu * core, memory
+        else:
+            subpool = d.subpools[cluster]
+            pool = subpool if subpool is not None and draw(st.booleans()) else d.pools[cluster]
+            cpu_own, memory_own = draw(
+                st.sampled_from([(0, 0), (0, 0), (0, memory // 2), (num_cpu * core, memory)])
+            )
         vm = b.vm(
             draw(name),
             host,
-            pool=pools[cluster],
+            pool=pool,
             nics=nics,
             num_cpu=num_cpu,
             memory_mb=memory,
+            cpu_reservation=cpu_own,
+            memory_reservation=memory_own,
             custom_attributes={} if by_tags else values,
             snapshots=fresh,
             tags=[Tag(category=k, name=v) for k, v in values.items()] if by_tags else [],
             power_state=draw(st.sampled_from(["poweredOn", "poweredOn", "poweredOff"])),
         )
-        b.drs_override(
-            cluster, vm, behavior=draw(st.sampled_from(["manual", "partiallyAutomated"]))
-        )
-        appliances.append((vm, cluster, role != "secondary"))
+        if cluster is not None:
+            b.drs_override(
+                cluster, vm, behavior=draw(st.sampled_from(["manual", "partiallyAutomated"]))
+            )
+        active = role != "secondary"
+        if active and draw(st.integers(0, 3)) == 0:
+            # A cold move: its start event says so, whatever the end event does not.
+            chain = d.chain()
+            start, end = draw(
+                st.sampled_from(
+                    [
+                        ("VmBeingRelocatedEvent", "VmRelocatedEvent"),
+                        ("VmBeingMigratedEvent", "VmMigratedEvent"),
+                    ]
+                )
+            )
+            age = timedelta(hours=draw(st.integers(1, 700)))
+            b.event_of_type(start, vm, age=age, chain_id=chain)
+            b.event_of_type(end, vm, age=age, chain_id=chain)
+        if not active and draw(st.integers(0, 2)) == 0:
+            # The vendor allows a secondary's vMotion; at least two days old, so that a
+            # planted vMotion of its primary comes after it and cannot look like the
+            # pair-move procedure.
+            chain = d.chain()
+            age = timedelta(hours=draw(st.integers(48, 700)))
+            b.event_of_type("VmBeingHotMigratedEvent", vm, age=age, chain_id=chain)
+            b.event_of_type("VmMigratedEvent", vm, age=age, chain_id=chain)
+        if draw(st.integers(0, 5)) == 0:
+            b.event("ha-restart", vm, age=timedelta(hours=draw(st.integers(1, 700))))
+        d.appliances.append((vm, cluster, active))
         return vm
 
     pair_ids: list[str] = []
-    pairs: list[tuple[str, str, str, str]] = []  # (pair id, primary, secondary, cluster)
-    for _ in range(draw(st.integers(min_pairs, max_pairs))):
-        pair_id = draw(name.filter(lambda s: s.strip() and s.strip() not in pair_ids))
-        pair_ids.append(pair_id.strip())
-        cluster = draw(st.sampled_from(clusters))
-        h1, h2 = draw(st.permutations(hosts[cluster]))[:2]
+    for i in range(draw(st.integers(min_pairs, max_pairs))):
+        # Pair ids are compared case-folded: no two pairs may fold to the same id.
+        pair_id = _fresh_pair_id(draw, name, pair_ids)
+        cluster = draw(st.sampled_from(d.clusters))
+        h1, h2 = draw(st.permutations(d.hosts[cluster]))[:2]
+        ways = ["anti-affinity", "vm-host", "both"]
+        apart = draw(st.sampled_from([*ways, "clusters"] if pairs_apart_by_placement else ways))
+        other = [c for c in d.clusters if c != cluster]
+        second_cluster: str | None = cluster
+        if apart == "clusters" and (other or d.standalone_hosts):
+            # Different clusters, or a standalone host: DRS and HA never bring them together.
+            choices: list[str | None] = [*other, *([None] if d.standalone_hosts else [])]
+            second_cluster = draw(st.sampled_from(choices))
+            h2 = (
+                draw(st.sampled_from(d.hosts[second_cluster]))
+                if second_cluster is not None
+                else d.standalone_hosts[0]
+            )
         primary = add_appliance("primary", pair_id, cluster, h1)
-        secondary = add_appliance("secondary", pair_id, cluster, h2)
-        b.anti_affinity(cluster, draw(name), [primary, secondary])
-        pairs.append((pair_id.strip(), primary, secondary, cluster))
-    for _ in range(draw(st.integers(0, max_standalone))):
-        cluster = draw(st.sampled_from(clusters))
-        add_appliance("standalone", None, cluster, draw(st.sampled_from(hosts[cluster])))
+        secondary = add_appliance("secondary", pair_id, second_cluster, h2)
+        if second_cluster != cluster:
+            d.pairs.append((fold(pair_id), primary, secondary, None))
+            continue
+        if apart in ("anti-affinity", "both", "clusters"):
+            b.anti_affinity(cluster, draw(name), [primary, secondary])
+        if apart in ("vm-host", "both"):
+            _pin_apart(b, cluster, i, primary, secondary, draw(st.permutations(d.hosts[cluster])))
+        d.pairs.append((fold(pair_id), primary, secondary, cluster))
+    # At least one appliance: a vCenter without any is an ID001 failure.
+    for _ in range(draw(st.integers(0 if d.pairs else 1, max(max_standalone, 1)))):
+        if d.standalone_hosts and draw(st.integers(0, 3)) == 0:
+            add_appliance("standalone", None, None, d.standalone_hosts[0])
+            continue
+        cluster = draw(st.sampled_from(d.clusters))
+        add_appliance("standalone", None, cluster, draw(st.sampled_from(d.hosts[cluster])))
 
-    # Ordinary VMs: anything goes, as long as it cannot make an appliance fail.
+    # Ordinary VMs: anything goes, as long as it cannot make an appliance fail. Those in an
+    # appliance pool hold reservations the pool's reservation is raised to cover, below.
     for _ in range(draw(st.integers(0, max_other_vms))):
-        cluster = draw(st.sampled_from(clusters))
+        cluster = draw(st.sampled_from(d.clusters))
         nics = [
             b.nic(
                 key=4000 + i,
@@ -237,55 +371,85 @@ def inventories(
             b.vm_snapshot(draw(name), timedelta(days=draw(st.integers(0, 400))))
             for _ in range(draw(st.integers(0, 2)))
         ]
+        pool_choices = [None, d.pools[cluster], d.subpools[cluster]]
         vm = b.vm(
             draw(name),
-            draw(st.sampled_from(hosts[cluster])),
+            draw(st.sampled_from(d.hosts[cluster])),
+            pool=draw(st.sampled_from(pool_choices)),
             nics=nics,
             snapshots=old,
             custom_attributes={"owner": draw(name)},
+            cpu_reservation=draw(st.sampled_from([0, 0, 500, 3000])),
+            memory_reservation=draw(st.sampled_from([0, 0, 1024, 16384])),
+            power_state=draw(st.sampled_from(["poweredOn", "poweredOff"])),
         )
         if draw(st.booleans()):
             b.event(
-                draw(st.sampled_from(["drs-migrate", "relocate", "revert", "hot-migrate"])),
+                draw(
+                    st.sampled_from(
+                        [
+                            "drs-migrate",
+                            "relocate",
+                            "revert",
+                            "hot-migrate",
+                            "cross-vcenter-migrate",
+                        ]
+                    )
+                ),
                 vm,
                 live=draw(st.sampled_from([True, False, None])),
+                chain_id=d.chain() if draw(st.booleans()) else None,
             )
 
     # Plant one violation per requested rule.
-    def pick_appliance(active_only: bool = False) -> tuple[str, str, bool] | None:
-        candidates = [a for a in appliances if a[2] or not active_only]
+    def pick_appliance(active_only: bool = False) -> tuple[str, str | None, bool] | None:
+        candidates = [a for a in d.appliances if a[2] or not active_only]
         return draw(st.sampled_from(candidates)) if candidates else None
 
+    drs_clusters_failing: set[str] = set()
+    starve: str | None = None
     for rule in sorted(plant):
         target = pick_appliance(active_only=rule == "SA009")
         if rule in ("SA004", "SA005"):
-            if not pairs:
+            together = [p for p in d.pairs if p[3] is not None]
+            if not together:
                 continue
-            pair_id, primary, secondary, cluster = draw(st.sampled_from(pairs))
+            pair_id, primary, secondary, pair_cluster = draw(st.sampled_from(together))
+            assert pair_cluster is not None
             if rule == "SA004":
-                _move(b, secondary, b.vms[primary].host)
+                _move(b, secondary, d.host_of(primary))
             else:
-                _drop_anti_affinity(b, cluster, {primary, secondary})
+                _unseparate(b, pair_cluster, {primary, secondary})
             planted[rule].add(pair_id)
             continue
         if rule == "SA011":
-            cluster = draw(st.sampled_from(clusters))
-            lone = draw(name.filter(lambda s: s.strip() and s.strip() not in pair_ids))
-            pair_ids.append(lone.strip())
-            add_appliance("primary", lone, cluster, draw(st.sampled_from(hosts[cluster])))
-            planted[rule].add(lone.strip())
+            lone_cluster = draw(st.sampled_from(d.clusters))
+            lone = _fresh_pair_id(draw, name, pair_ids)
+            add_appliance(
+                "primary", lone, lone_cluster, draw(st.sampled_from(d.hosts[lone_cluster]))
+            )
+            planted[rule].add(fold(lone))
             continue
         if target is None:
             continue
-        vm_moid, cluster, _active = target
+        vm_moid, target_cluster, _active = target
         target_vm = b.vms[vm_moid]
         if rule == "SA001":
             nics = list(target_vm.nics)
-            nics[0] = b.nic(key=nics[0].key, address_type="generated")
+            if draw(st.booleans()):
+                nics[0] = b.nic(key=nics[0].key, address_type="generated")
+            else:
+                # Static, but where vCenter generates MACs (a warning).
+                fourth, fifth = draw(st.integers(0x40, 0xFF)), draw(st.integers(0, 0xFFFF))
+                mac = f"00:50:56:{fourth:02x}:{fifth >> 8:02x}:{fifth & 0xFF:02x}"
+                nics[0] = b.nic(key=nics[0].key, mac=mac)
             _replace_vm(b, vm_moid, nics=nics)
         elif rule == "SA002":
-            host = draw(st.sampled_from(hosts[cluster]))
-            b.vm(draw(name), host, nics=[b.nic(network="VM Network", mac=target_vm.nics[0].mac)])
+            b.vm(
+                draw(name),
+                d.host_of(vm_moid),
+                nics=[b.nic(network="VM Network", mac=target_vm.nics[0].mac)],
+            )
         elif rule == "SA003":
             nics = list(target_vm.nics)
             nics[0] = b.nic(
@@ -296,26 +460,158 @@ def inventories(
             )
             _replace_vm(b, vm_moid, nics=nics)
         elif rule == "SA006":
-            b.drs_override(cluster, vm_moid, behavior="fullyAutomated")
+            if target_cluster is None:
+                continue  # outside a target_cluster DRS does not apply
+            spec = b.clusters[target_cluster]
+            if not spec["vm_overrides_enabled"]:
+                spec["drs_default"] = "fullyAutomated"  # every VM of the target_cluster now fails
+                drs_clusters_failing.add(target_cluster)
+                continue
+            if spec["drs_default"] in (None, "fullyAutomated") and draw(st.booleans()):
+                spec["vm_overrides_enabled"] = False  # the manual overrides no longer count
+                drs_clusters_failing.add(target_cluster)
+                continue
+            b.drs_override(target_cluster, vm_moid, behavior="fullyAutomated")
         elif rule == "SA007":
-            _replace_vm(b, vm_moid, resource_pool=b.root_pool(cluster))
+            if (
+                target_cluster is not None
+                and draw(st.booleans())
+                and target_vm.memory_allocation.reservation < target_vm.memory_mb
+            ):
+                starve = vm_moid  # its pool's memory reservation falls short, below
+                continue
+            root = (
+                b.root_pool(target_cluster)
+                if target_cluster is not None
+                else str(b.hosts[d.host_of(vm_moid)]["root_pool"])
+            )
+            _replace_vm(
+                b,
+                vm_moid,
+                resource_pool=root,
+                cpu_allocation=Allocation(),
+                memory_allocation=Allocation(),
+            )
         elif rule == "SA008":
             age = timedelta(hours=draw(st.integers(25, 24 * 90)))
             _replace_vm(
                 b, vm_moid, snapshots=[*target_vm.snapshots, b.vm_snapshot(draw(name), age)]
             )
         elif rule == "SA009":
-            b.event("drs-migrate", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
+            # Within two days, so after any vMotion of its partner (see add_appliance).
+            age = timedelta(hours=draw(st.integers(1, 47)))
+            how = draw(st.sampled_from(["drs", "hot", "encrypted", "arrived"]))
+            chain = d.chain()
+            if how == "drs":
+                b.event("drs-migrate", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
+            elif how == "arrived":
+                b.event_of_type("com.vmware.vc.vm.DstVmMigratedEvent", vm_moid, age=age)
+            else:
+                start = (
+                    "VmBeingHotMigratedEvent"
+                    if how == "hot"
+                    else "com.vmware.vc.vm.VmHotMigratingWithEncryptionEvent"
+                )
+                b.event_of_type(start, vm_moid, age=age, chain_id=chain)
+                b.event_of_type("VmRelocatedEvent", vm_moid, age=age, chain_id=chain)
         elif rule == "SA010":
             b.event("revert", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
         planted[rule].add(vm_moid)
-    # Reserve what the pool's appliances need, from where they finally are.
-    for pool in pools.values():
-        members = [b.vms[moid] for moid, _, _ in appliances if b.vms[moid].resource_pool == pool]
-        cpu = sum(vm.num_cpu * b.hosts[vm.host]["cpu_mhz"] for vm in members if vm.host)
-        memory = sum(vm.memory_mb for vm in members)
-        b.set_pool_reservation(pool, cpu=max(cpu, 1), memory=max(memory, 1))
+
+    _reserve_what_appliances_need(d, draw(st.integers(0, 2048)))
+    if starve is not None:
+        planted["SA007"] |= _starve(d, starve)
+    for cluster in drs_clusters_failing:
+        planted["SA006"] |= {moid for moid, c, _ in d.appliances if c == cluster}
     return SyntheticInventory(b.build(), {k: frozenset(v) for k, v in planted.items()})
+
+
+def _pin_apart(
+    b: InventoryBuilder, cluster: str, index: int, primary: str, secondary: str, hosts: list[str]
+) -> None:
+    """Mandatory "must run on" rules pinning the two VMs to disjoint host groups."""
+    first, second = b.vms[primary].host, b.vms[secondary].host
+    rest = [h for h in hosts if h not in (first, second)]
+    split = len(rest) // 2
+    for role, vm, own, extra in (
+        ("p", primary, first, rest[:split]),
+        ("s", secondary, second, rest[split:]),
+    ):
+        b.vm_group(cluster, f"pair-{index}-{role}-vms", [vm])
+        b.host_group(cluster, f"pair-{index}-{role}-hosts", [h for h in (own, *extra) if h])
+        b.vm_host_rule(
+            cluster,
+            f"pair-{index}-{role}-must-run-on",
+            f"pair-{index}-{role}-vms",
+            f"pair-{index}-{role}-hosts",
+        )
+
+
+def _unseparate(b: InventoryBuilder, cluster: str, members: set[str]) -> None:
+    """Drop what keeps the members apart: their anti-affinity rule; their VM-Host rules
+    stay, disabled (so the rule says which rule would have covered them)."""
+    groups = {
+        g.name for g in b.clusters[cluster]["groups"] if g.kind == "vm" and set(g.members) & members
+    }
+    rules = b.clusters[cluster]["rules"]
+    rules[:] = [
+        msgspec.structs.replace(r, enabled=False)
+        if r.kind == "vm-host" and r.vm_group in groups
+        else r
+        for r in rules
+        if not (r.kind == "vm-anti-affinity" and members <= set(r.vms))
+    ]
+
+
+def _in_pool_group(d: _Drawn, vm: str, pool: str, cluster: str) -> bool:
+    """Whether the VM runs in ``pool`` or in the expandable child that draws on it."""
+    return d.b.vms[vm].resource_pool in (pool, d.subpools[cluster])
+
+
+def _held_and_needed(d: _Drawn, pool: str, cluster: str) -> tuple[int, int]:
+    """The CPU and memory an appliance pool must reserve: every reservation held in it (its
+    appliances' own, other VMs', its child pools') plus what its appliances need beyond
+    their own. Written independently of ``snapshot.reservations``, as the tests' oracle."""
+    b = d.b
+    group = (pool, d.subpools[cluster])
+    appliances = {moid for moid, _, _ in d.appliances}
+    cpu = memory = 0
+    for moid, vm in b.vms.items():
+        if vm.resource_pool not in group or vm.template:
+            continue
+        cpu += vm.cpu_allocation.reservation
+        memory += vm.memory_allocation.reservation
+        if moid in appliances:
+            cpu += max(vm.num_cpu * d.core_mhz(moid) - vm.cpu_allocation.reservation, 0)
+            memory += max(vm.memory_mb - vm.memory_allocation.reservation, 0)
+    for child in b.pools.values():
+        if child.parent in group:
+            cpu += child.cpu.reservation
+            memory += child.memory.reservation
+    return cpu, memory
+
+
+def _reserve_what_appliances_need(d: _Drawn, slack: int) -> None:
+    """Reserve in each appliance pool what it must (see ``_held_and_needed``), plus slack."""
+    for cluster, pool in d.pools.items():
+        cpu, memory = _held_and_needed(d, pool, cluster)
+        d.b.set_pool_reservation(pool, cpu=max(cpu + slack, 1), memory=max(memory + slack, 1))
+
+
+def _starve(d: _Drawn, target: str) -> set[str]:
+    """Reserve one MB less memory than the target's pool must: its appliances whose own
+    reservation does not cover their memory fall short, and only they."""
+    b = d.b
+    cluster = next(c for c, pool in d.pools.items() if _in_pool_group(d, target, pool, c))
+    pool = d.pools[cluster]
+    _, memory = _held_and_needed(d, pool, cluster)
+    b.set_pool_reservation(pool, cpu=b.pools[pool].cpu.reservation, memory=max(memory - 1, 0))
+    return {
+        moid
+        for moid, _, _ in d.appliances
+        if _in_pool_group(d, moid, pool, cluster)
+        and b.vms[moid].memory_allocation.reservation < b.vms[moid].memory_mb
+    }
 
 
 def _replace_vm(b: InventoryBuilder, moid: str, **changes: Any) -> None:
@@ -326,9 +622,483 @@ def _move(b: InventoryBuilder, moid: str, host: str | None) -> None:
     _replace_vm(b, moid, host=host)
 
 
+# -- estates: several vCenters judged as one -----------------------------------------
+
+
+@dataclass(frozen=True)
+class SyntheticEstate:
+    """Several drawn vCenters judged as one estate, with what must fail and what is in doubt.
+
+    Objects are named ``(vcenter, object id)``: moids repeat across vCenters. A pair whose
+    members sit in several vCenters is named by the first of them by name (its home).
+    """
+
+    snapshots: list[Snapshot]
+    #: rule id -> the (vcenter, object id) that must fail it (ID001: VMs and vCenters).
+    planted: Mapping[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
+    #: VMs whose identification is in doubt (ID001): their appliance results are unknown.
+    unidentified: frozenset[tuple[str, str]] = frozenset()
+    #: Pairs such VMs name: their pair results are unknown.
+    doubtful_pairs: frozenset[tuple[str, str]] = frozenset()
+    #: The selection to judge with (it lists the vCenters drawn without appliances).
+    selection: ApplianceSelection = field(default_factory=ApplianceSelection)
+
+    def expected_failures(self) -> set[tuple[str, str, str]]:
+        """Every (rule id, vcenter, object id) that was planted."""
+        return {(rule, *obj) for rule, objs in self.planted.items() for obj in objs}
+
+
+class _Vcenter:
+    """One vCenter being drawn: its builder, clusters, hosts, pools, appliances and pairs."""
+
+    def __init__(self, draw: st.DrawFn, name: st.SearchStrategy[str], b: InventoryBuilder) -> None:
+        self.b = b
+        self.vcenter = b.source.vcenter
+        dc = b.datacenter(draw(name))
+        dvs = b.dvswitch(draw(name), dc)
+        self.dv_ok = b.dv_portgroup(draw(name), dvs)
+        self.dv_silent = b.dv_portgroup(
+            draw(name), dvs, policy=NetworkPolicy(notify_switches=False)
+        )
+        self.clusters: list[str] = []
+        self.hosts: dict[str, list[str]] = {}
+        self.pools: dict[str, str] = {}
+        #: (moid, cluster, active) of every appliance identified without doubt.
+        self.appliances: list[tuple[str, str, bool]] = []
+        #: (pair id as drawn, primary, secondary, cluster) of pairs within this vCenter.
+        self.pairs: list[tuple[str, str, str, str]] = []
+        #: Split pairs' primaries: SA009 is not planted on them (see _plant).
+        self.split_primaries: set[str] = set()
+
+    def add_clusters(
+        self,
+        draw: st.DrawFn,
+        name: st.SearchStrategy[str],
+        count: int,
+        hosts_per_cluster: tuple[int, int],
+    ) -> None:
+        b = self.b
+        dc = next(iter(b.datacenters))
+        for _ in range(count):
+            default = draw(
+                st.sampled_from([None, "manual", "partiallyAutomated", "fullyAutomated"])
+            )
+            cluster = b.cluster(draw(name), dc, drs_default=default)  # type: ignore[arg-type]
+            self.clusters.append(cluster)
+            self.pools[cluster] = b.pool(draw(name), b.root_pool(cluster))
+            self.hosts[cluster] = []
+            for _ in range(draw(st.integers(*hosts_per_cluster))):
+                host = b.host(
+                    draw(name), cluster, cpu_mhz=draw(st.sampled_from([2000, 2600, 3100]))
+                )
+                b.standard_portgroup(host, "scalearc-net")
+                b.standard_portgroup(
+                    host, "VM Network", computed=NetworkPolicy(notify_switches=draw(st.booleans()))
+                )
+                self.hosts[cluster].append(host)
+
+    def place(self, draw: st.DrawFn) -> tuple[str, str]:
+        """A cluster and one of its hosts."""
+        cluster = draw(st.sampled_from(self.clusters))
+        return cluster, draw(st.sampled_from(self.hosts[cluster]))
+
+    def add_appliance(
+        self,
+        draw: st.DrawFn,
+        name: st.SearchStrategy[str],
+        role: str,
+        pair: str | None,
+        cluster: str,
+        host: str,
+        *,
+        tagged: bool,
+    ) -> str:
+        """An appliance identified without doubt (names and values in any case)."""
+        b = self.b
+        attributes, tags = _identity(draw, role, pair, tagged)
+        nics = [
+            b.nic(key=4000 + i, portgroup=self.dv_ok if draw(st.booleans()) else None)
+            for i in range(draw(st.integers(1, 3)))
+        ]
+        num_cpu, memory = draw(st.sampled_from([2, 4])), draw(st.sampled_from([4096, 8192]))
+        fresh = [
+            b.vm_snapshot(draw(name), timedelta(minutes=draw(st.integers(1, 600))))
+            for _ in range(draw(st.integers(0, 1)))
+        ]
+        vm = b.vm(
+            draw(name),
+            host,
+            pool=self.pools[cluster],
+            nics=nics,
+            num_cpu=num_cpu,
+            memory_mb=memory,
+            custom_attributes=attributes,
+            snapshots=fresh,
+            tags=tags,
+            power_state=draw(st.sampled_from(["poweredOn", "poweredOn", "poweredOff"])),
+        )
+        b.drs_override(
+            cluster, vm, behavior=draw(st.sampled_from(["manual", "partiallyAutomated"]))
+        )
+        self.appliances.append((vm, cluster, role != "secondary"))
+        return vm
+
+    def add_unidentified(
+        self, draw: st.DrawFn, name: st.SearchStrategy[str], pair: str | None
+    ) -> str:
+        """A VM whose role sources disagree or give no role: ID001, never guessed."""
+        role_key = draw(st.sampled_from(ROLE_NAMES))
+        pair_values = {"scalearc-ha-pair": pair} if pair else {}
+        how = draw(st.sampled_from(["attribute-vs-tag", "two-tags", "not-a-role"]))
+        if how == "attribute-vs-tag":
+            first, second = draw(st.permutations(["primary", "secondary", "standalone"]))[:2]
+            attributes = {role_key: first, **pair_values}
+            tags = [Tag(category=role_key, name=second)]
+        elif how == "two-tags":
+            first, second = draw(st.permutations(["primary", "secondary", "standalone"]))[:2]
+            attributes = dict(pair_values)
+            tags = [Tag(category=role_key, name=first), Tag(category=role_key, name=second)]
+        else:
+            attributes = {role_key: draw(st.sampled_from(["primray", "secundary", "active"]))}
+            attributes.update(pair_values)
+            tags = []
+        _, host = self.place(draw)
+        return self.b.vm(
+            draw(name),
+            host,
+            nics=[self.b.nic()],
+            custom_attributes=attributes,
+            tags=tags,
+        )
+
+    def add_ordinary_vms(self, draw: st.DrawFn, name: st.SearchStrategy[str], count: int) -> None:
+        """Ordinary VMs: anything goes, as long as it cannot make an appliance fail."""
+        b = self.b
+        for _ in range(count):
+            _, host = self.place(draw)
+            nics = [
+                b.nic(
+                    key=4000 + i,
+                    network="VM Network",
+                    address_type=draw(st.sampled_from(["generated", "manual", "assigned"])),
+                )
+                for i in range(draw(st.integers(0, 2)))
+            ]
+            old = [
+                b.vm_snapshot(draw(name), timedelta(days=draw(st.integers(0, 400))))
+                for _ in range(draw(st.integers(0, 2)))
+            ]
+            vm = b.vm(
+                draw(name),
+                host,
+                nics=nics,
+                snapshots=old,
+                custom_attributes={"owner": draw(name)},
+            )
+            if draw(st.booleans()):
+                b.event(
+                    draw(st.sampled_from(["drs-migrate", "relocate", "revert", "hot-migrate"])),
+                    vm,
+                    live=draw(st.sampled_from([True, False, None])),
+                )
+
+    def reserve(self) -> None:
+        """Reserve what each pool's appliances need, from where they finally are."""
+        b = self.b
+        for pool in self.pools.values():
+            members = [
+                b.vms[moid] for moid, _, _ in self.appliances if b.vms[moid].resource_pool == pool
+            ]
+            cpu = sum(vm.num_cpu * b.hosts[vm.host]["cpu_mhz"] for vm in members if vm.host)
+            memory = sum(vm.memory_mb for vm in members)
+            b.set_pool_reservation(pool, cpu=max(cpu, 1), memory=max(memory, 1))
+
+
+def _identity(
+    draw: st.DrawFn, role: str, pair: str | None, tagged: bool
+) -> tuple[dict[str, str], list[Tag]]:
+    """Custom attributes and tags naming ``role`` and ``pair``: the attribute, the tag, or
+    both agreeing, with names and values in any case."""
+    values = {
+        draw(st.sampled_from(ROLE_NAMES)): draw(st.sampled_from([role, role.title(), f" {role} "])),
+        **({draw(st.sampled_from(PAIR_NAMES)): pair} if pair else {}),
+    }
+    where = draw(st.sampled_from(["attributes", "tags", "both"])) if tagged else "attributes"
+    attributes = values if where != "tags" else {}
+    tags = [Tag(category=k, name=v) for k, v in values.items()] if where != "attributes" else []
+    return attributes, tags
+
+
+def _fresh_pair_id(draw: st.DrawFn, name: st.SearchStrategy[str], taken: list[str]) -> str:
+    """A pair id whose folded form no other pair of the estate has; appends the folded form."""
+    pair_id = draw(name.filter(lambda s: bool(fold(s)) and fold(s) not in taken))
+    taken.append(fold(pair_id))
+    return pair_id
+
+
+def _plant(
+    draw: st.DrawFn,
+    name: st.SearchStrategy[str],
+    rule: str,
+    vc: _Vcenter,
+    pair_ids: list[str],
+    others: list[_Vcenter],
+) -> set[str]:
+    """Plant one violation of ``rule`` in ``vc``: the ids of the objects that must fail it."""
+    b = vc.b
+    if rule in ("SA004", "SA005"):
+        if not vc.pairs:
+            return set()
+        pair_id, primary, secondary, cluster = draw(st.sampled_from(vc.pairs))
+        if rule == "SA004":
+            _replace_vm(b, secondary, host=b.vms[primary].host)
+        else:
+            _drop_anti_affinity(b, cluster, {primary, secondary})
+        return {fold(pair_id)}
+    if rule == "SA011":
+        lone = _fresh_pair_id(draw, name, pair_ids)
+        cluster, host = vc.place(draw)
+        vc.add_appliance(draw, name, "primary", lone, cluster, host, tagged=draw(st.booleans()))
+        return {fold(lone)}
+    if rule == "ID001":
+        pair = _fresh_pair_id(draw, name, pair_ids) if draw(st.booleans()) else None
+        return {vc.add_unidentified(draw, name, pair)}
+    # SA009's pair-move check reads the partner's events by moid in the primary's own
+    # vCenter; a partner in another vCenter is not found there (moids repeat), so the
+    # planted vMotion goes on an appliance whose pair is within one vCenter.
+    candidates = [
+        a for a in vc.appliances if rule != "SA009" or (a[2] and a[0] not in vc.split_primaries)
+    ]
+    if not candidates:
+        return set()
+    vm_moid, cluster, _active = draw(st.sampled_from(candidates))
+    target_vm = b.vms[vm_moid]
+    if rule == "SA001":
+        nics = list(target_vm.nics)
+        nics[0] = b.nic(key=nics[0].key, address_type="generated")
+        _replace_vm(b, vm_moid, nics=nics)
+    elif rule == "SA002":
+        # The duplicate may sit in any vCenter of the estate: MACs clash across them.
+        where = draw(st.sampled_from([vc, *others]))
+        _, host = where.place(draw)
+        where.b.vm(
+            draw(name), host, nics=[where.b.nic(network="VM Network", mac=target_vm.nics[0].mac)]
+        )
+    elif rule == "SA003":
+        nics = list(target_vm.nics)
+        nics[0] = b.nic(
+            key=nics[0].key,
+            portgroup=vc.dv_silent,
+            mac=nics[0].mac,
+            address_type=nics[0].address_type,
+        )
+        _replace_vm(b, vm_moid, nics=nics)
+    elif rule == "SA006":
+        b.drs_override(cluster, vm_moid, behavior="fullyAutomated")
+    elif rule == "SA007":
+        _replace_vm(b, vm_moid, resource_pool=b.root_pool(cluster))
+    elif rule == "SA008":
+        age = timedelta(hours=draw(st.integers(25, 24 * 90)))
+        _replace_vm(b, vm_moid, snapshots=[*target_vm.snapshots, b.vm_snapshot(draw(name), age)])
+    elif rule == "SA009":
+        b.event("drs-migrate", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
+    elif rule == "SA010":
+        b.event("revert", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
+    return {vm_moid}
+
+
+def _exported_at(draw: st.DrawFn) -> datetime:
+    return draw(
+        st.datetimes(
+            min_value=datetime(2024, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+        )
+    )
+
+
+def _add_pairs(
+    draw: st.DrawFn,
+    name: st.SearchStrategy[str],
+    vc: _Vcenter,
+    count: int,
+    pair_ids: list[str],
+    tagged: bool,
+) -> None:
+    """HA pairs within ``vc``: members on different hosts, kept apart by a rule."""
+    for _ in range(count):
+        pair_id = _fresh_pair_id(draw, name, pair_ids)
+        cluster = draw(st.sampled_from(vc.clusters))
+        h1, h2 = draw(st.permutations(vc.hosts[cluster]))[:2]
+        primary = vc.add_appliance(draw, name, "primary", pair_id, cluster, h1, tagged=tagged)
+        secondary = vc.add_appliance(draw, name, "secondary", pair_id, cluster, h2, tagged=tagged)
+        vc.b.anti_affinity(cluster, draw(name), [primary, secondary])
+        vc.pairs.append((pair_id, primary, secondary, cluster))
+
+
+@st.composite
+def estates(
+    draw: st.DrawFn,
+    *,
+    plant: Collection[str] = (),
+    names: st.SearchStrategy[str] | None = None,
+    max_vcenters: int = 3,
+    max_clusters: int = 2,
+    max_hosts_per_cluster: int = 3,
+    max_pairs: int = 3,
+    max_split_pairs: int = 2,
+    max_standalone: int = 2,
+    max_other_vms: int = 6,
+) -> SyntheticEstate:
+    """Draw several vCenters judged as one estate, compliant except for ``plant``.
+
+    Besides what :func:`inventories` draws in each vCenter: HA pairs split across two
+    vCenters (one complete pair each, kept apart by being in different vCenters), moids
+    repeating across vCenters, MACs unique across all of them (a planted SA002 duplicate
+    may sit in another vCenter), and sometimes a vCenter without appliances that the
+    selection's ``none_expected_in`` lists. Planting ID001 adds a VM whose role sources
+    disagree in one vCenter and, with several vCenters, may instead leave one vCenter
+    without any appliance.
+    """
+    _check_plantable(plant)
+    name = names if names is not None else plain_names()
+    exported_at = _exported_at(draw)
+    count = draw(st.integers(1, max_vcenters))
+    vcenters = [
+        _Vcenter(
+            draw,
+            name,
+            InventoryBuilder(
+                vcenter=f"vc{i + 1}.example",
+                instance_uuid=f"5f0c2a4e-0000-4000-8000-{i + 1:012x}",
+                exported_at=exported_at,
+                first_mac=i << 16,
+            ),
+        )
+        for i in range(count)
+    ]
+    for vc in vcenters:
+        vc.add_clusters(draw, name, draw(st.integers(1, max_clusters)), (2, max_hosts_per_cluster))
+    # A vCenter drawn without appliances: expected (listed in the selection) or planted.
+    empty: _Vcenter | None = None
+    expected_empty = False
+    if count > 1 and draw(st.booleans()):
+        empty = vcenters[-1]
+        expected_empty = "ID001" not in plant or draw(st.booleans())
+    populated = [vc for vc in vcenters if vc is not empty]
+    pair_ids: list[str] = []
+    for vc in populated:
+        tagged = draw(st.booleans())
+        _add_pairs(draw, name, vc, draw(st.integers(0, max_pairs)), pair_ids, tagged)
+    if len(populated) > 1:
+        for _ in range(draw(st.integers(0, max_split_pairs))):
+            first, second = draw(st.permutations(populated))[:2]
+            pair_id = _fresh_pair_id(draw, name, pair_ids)
+            # The two members spell the pair id differently: ids are compared case-folded.
+            spelt = draw(st.sampled_from([pair_id, pair_id.upper(), f" {pair_id} "]))
+            primary = first.add_appliance(
+                draw, name, "primary", pair_id, *first.place(draw), tagged=draw(st.booleans())
+            )
+            first.split_primaries.add(primary)
+            second.add_appliance(
+                draw, name, "secondary", spelt, *second.place(draw), tagged=draw(st.booleans())
+            )
+    for vc in populated:
+        has_any = bool(vc.appliances)
+        for _ in range(draw(st.integers(0 if has_any else 1, max(max_standalone, 1)))):
+            cluster, host = vc.place(draw)
+            vc.add_appliance(draw, name, "standalone", None, cluster, host, tagged=True)
+    for vc in vcenters:
+        vc.add_ordinary_vms(draw, name, draw(st.integers(0, max_other_vms)))
+
+    planted: dict[str, set[tuple[str, str]]] = {rule: set() for rule in plant}
+    unidentified: set[tuple[str, str]] = set()
+    doubtful: set[tuple[str, str]] = set()
+    for rule in sorted(plant):
+        vc = draw(st.sampled_from(populated))
+        others = [other for other in vcenters if other is not vc]
+        before = len(pair_ids)
+        found = _plant(draw, name, rule, vc, pair_ids, others)
+        planted[rule] |= {(vc.vcenter, obj) for obj in found}
+        if rule == "ID001":
+            unidentified |= {(vc.vcenter, obj) for obj in found}
+            doubtful |= {(vc.vcenter, pair) for pair in pair_ids[before:]}
+    if empty is not None and not expected_empty:
+        planted["ID001"].add((empty.vcenter, empty.vcenter))
+    for vc in vcenters:
+        vc.reserve()
+    # The vCenter without appliances is expected by name in any case.
+    none_expected = [empty.vcenter.upper()] if empty is not None and expected_empty else []
+    return SyntheticEstate(
+        [vc.b.build() for vc in vcenters],
+        {k: frozenset(v) for k, v in planted.items()},
+        frozenset(unidentified),
+        frozenset(doubtful),
+        ApplianceSelection(none_expected_in=none_expected),
+    )
+
+
+def _check_plantable(plant: Collection[str]) -> None:
+    unknown = set(plant) - set(ESTATE_PLANTABLE)
+    if unknown:
+        raise ValueError(f"cannot plant {sorted(unknown)}; plantable: {ESTATE_PLANTABLE}")
+
+
 def _drop_anti_affinity(b: InventoryBuilder, cluster: str, members: set[str]) -> None:
     rules = b.clusters[cluster]["rules"]
     rules[:] = [r for r in rules if not members <= set(r.vms)]
+
+
+# -- running rules ------------------------------------------------------------------------
+
+_RULES_CACHE: dict[str, LoadedRule] = {}
+
+
+def _builtin_ids() -> list[str]:
+    if not _RULES_CACHE:
+        _RULES_CACHE.update({item.rule.id: item for item in discover_rules(plugins=False)})
+    return list(_RULES_CACHE)
+
+
+def builtin_rule(rule_id: str) -> LoadedRule:
+    """A built-in rule by id (loaded once)."""
+    _builtin_ids()
+    return _RULES_CACHE[rule_id]
+
+
+def run_rule(
+    rule: str | Rule,
+    snapshots: Snapshot | Sequence[Snapshot],
+    *,
+    options: Mapping[str, Any] | None = None,
+    as_of: datetime | None = None,
+    selection: ApplianceSelection | None = None,
+) -> list[Result]:
+    """Run one rule on one snapshot, or on several judged as one estate; sorted results.
+
+    ``rule`` is a Rule, the id of a built-in rule, or ``ID001`` (the identification
+    findings, which every run reports).
+    """
+    selection = selection or ApplianceSelection()
+    estate = Estate(
+        [
+            Inventory(snapshot, as_of=as_of, selection=selection)
+            for snapshot in ([snapshots] if isinstance(snapshots, Snapshot) else snapshots)
+        ]
+    )
+    if rule == ID001.id:
+        return sorted_results(
+            identification_results(estate.inventories, Config(selection=selection))
+        )
+    loaded = builtin_rule(rule) if isinstance(rule, str) else LoadedRule(rule, "test")
+    typed = convert_options(loaded.rule, options or {})
+    config = Config(
+        selection=selection,
+        rules={loaded.rule.id: RuleSettings(True, loaded.rule.severity, typed)},
+    )
+    return sorted_results(
+        result
+        for inventory in estate.inventories
+        for result in evaluate_rule(loaded, inventory, config)
+    )
 
 
 # -- what-if plans -----------------------------------------------------------------------
@@ -451,39 +1221,3 @@ def run_whatif(
     rules = [builtin_rule(item) for item in sorted(_builtin_ids())]
     inputs = RunInputs([loaded], rules, config or Config(), as_of)
     return what_if(inputs, load_plan(plan))
-
-
-# -- running rules ------------------------------------------------------------------------
-
-_RULES_CACHE: dict[str, LoadedRule] = {}
-
-
-def _builtin_ids() -> list[str]:
-    if not _RULES_CACHE:
-        _RULES_CACHE.update({item.rule.id: item for item in discover_rules(plugins=False)})
-    return list(_RULES_CACHE)
-
-
-def builtin_rule(rule_id: str) -> LoadedRule:
-    """A built-in rule by id (loaded once)."""
-    _builtin_ids()
-    return _RULES_CACHE[rule_id]
-
-
-def run_rule(
-    rule: str | Rule,
-    snapshot: Snapshot,
-    *,
-    options: Mapping[str, Any] | None = None,
-    as_of: datetime | None = None,
-    selection: ApplianceSelection | None = None,
-) -> list[Result]:
-    """Run one rule (an id of a built-in rule, or a Rule) on one snapshot; sorted results."""
-    loaded = builtin_rule(rule) if isinstance(rule, str) else LoadedRule(rule, "test")
-    typed = convert_options(loaded.rule, options or {})
-    config = Config(
-        selection=selection or ApplianceSelection(),
-        rules={loaded.rule.id: RuleSettings(True, loaded.rule.severity, typed)},
-    )
-    inventory = Inventory(snapshot, as_of=as_of, selection=config.selection)
-    return sorted_results(evaluate_rule(loaded, inventory, config))

@@ -127,3 +127,24 @@ def test_whatif_needs_one_vcenter(tmp_path: Path) -> None:
     result = run_cli(["whatif", path, "--plan", EXAMPLES / "plan-good.yaml"])
     assert result.code == 2
     assert "holds 2 vCenters; a plan changes one vCenter" in result.stderr
+
+
+def test_snapshots_field_is_empty_for_one_vcenter_and_lists_each_of_several_in_order(
+    tmp_path: Path,
+) -> None:
+    """The README's words on ``snapshots``: always present; empty for one vCenter; for
+    several (files or a bundle) every snapshot in the order given, ``snapshot`` the first."""
+    one = tmp_path / "one.json"
+    one.write_bytes(msgspec.json.encode(vcenter("vc-a", "a")))
+    single = json.loads(run_cli(["check", one, "--json", "-", "--fail-on", "never"]).stdout)
+    assert single["snapshots"] == []
+    assert single["snapshot"]["vcenter"] == "vc-a"
+    other = tmp_path / "other.json"
+    other.write_bytes(msgspec.json.encode(vcenter("vc-b", "b")))
+    for args in (
+        [other, one],
+        [write_bundle(tmp_path / "b.json", vcenter("vc-b", "b"), vcenter("vc-a", "a"))],
+    ):
+        several = json.loads(run_cli(["check", *args, "--json", "-", "--fail-on", "never"]).stdout)
+        assert [s["vcenter"] for s in several["snapshots"]] == ["vc-b", "vc-a"]
+        assert several["snapshot"] == several["snapshots"][0]

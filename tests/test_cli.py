@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -11,6 +12,13 @@ from pathlib import Path
 import pytest
 
 from scalearc_lint.change.planlint import PLAN_RULES
+from scalearc_lint.cli import build_parser
+from scalearc_lint.commands.list_rules import TOOL_RULES
+from scalearc_lint.engine.appliance_id import EXAMPLES as ID001_EXAMPLES
+from scalearc_lint.engine.appliance_id import ID001
+from scalearc_lint.engine.evaluate import discover_rules
+from scalearc_lint.engine.results import RuleInfo
+from scalearc_lint.engine.rule import Severity
 from tests.conftest import EXAMPLES, REPO, run_cli
 
 LAB = EXAMPLES / "lab.json"
@@ -22,7 +30,7 @@ def test_check_lab_prints_findings_and_fails() -> None:
     assert "FAIL    SA004 error   ha-pair billing: sa-billing-01 and sa-billing-02 both run" in (
         result.stdout
     )
-    assert "37 passed, 14 failed, 0 waived, 1 unknown, 0 crashed" in result.stdout
+    assert "53 passed, 18 failed, 0 waived, 9 unknown, 0 crashed" in result.stdout
     assert "\033[" not in result.stdout  # not a terminal: no colour
 
 
@@ -59,7 +67,7 @@ def test_json_results_contract(tmp_path: Path) -> None:
     )
     assert vm["object"]["kind"] == "vm" and vm["object"]["id"].startswith("vm-")
     assert vm["status"] == "fail"
-    assert document["summary"] == {"pass": 37, "fail": 14, "waived": 0, "unknown": 1, "crashed": 0}
+    assert document["summary"] == {"pass": 53, "fail": 18, "waived": 0, "unknown": 9, "crashed": 0}
     assert sum(document["summary"].values()) == len(document["results"])
 
 
@@ -123,22 +131,28 @@ def test_two_snapshots_of_one_vcenter_are_rejected() -> None:
     assert "same vCenter (vcsa01.corp.example)" in result.stderr
 
 
-def test_rules_lists_eleven() -> None:
+def test_rules_lists_eleven_under_a_header() -> None:
     result = run_cli(["rules"])
     assert result.code == 0
-    lines = result.stdout.splitlines()
+    header, *lines = result.stdout.splitlines()
+    assert header.split() == ["ID", "NAME", "SEVERITY", "SCOPE", "TITLE"]
     assert [line.split()[0] for line in lines] == [f"SA{n:03d}" for n in range(1, 12)]
     assert lines[0].split()[1] == "static-mac"
+    # The header's columns are the rows' columns.
+    assert header.index("NAME") == lines[0].index("static-mac")
+    assert header.index("TITLE") == lines[0].index("Appliance vNICs")
 
 
-def test_rules_all_adds_the_plan_rules_and_waiver001_after_the_rule_modules() -> None:
-    default = run_cli(["rules"]).stdout.splitlines()
+def test_rules_all_adds_the_tool_findings_after_the_rule_modules() -> None:
+    default = run_cli(["rules"]).stdout.splitlines()[1:]
     result = run_cli(["rules", "--all"])
     assert result.code == 0
-    lines = result.stdout.splitlines()
+    header, *lines = result.stdout.splitlines()
+    assert header.index("SEVERITY") == lines[-1].index("warning")
     ids = [line.split()[0] for line in lines]
     plan_ids = [f"PLAN00{n}" for n in range(1, 10)]
-    assert ids == [*(f"SA{n:03d}" for n in range(1, 12)), *plan_ids, "WAIVER001"]
+    assert ids == [*(f"SA{n:03d}" for n in range(1, 12)), "ID001", *plan_ids, "WAIVER001"]
+    assert lines[11].split()[:4] == ["ID001", "appliance-identification", "error", "vm/vcenter"]
     # The SA lines keep their columns; the longer plan names widen only --all's.
     assert [line.split() for line in lines[:11]] == [line.split() for line in default]
     assert lines[-1].split()[:4] == ["WAIVER001", "waiver-expired", "warning", "waiver"]
@@ -146,21 +160,28 @@ def test_rules_all_adds_the_plan_rules_and_waiver001_after_the_rule_modules() ->
 
 
 def test_rules_all_verbose_names_where_the_tool_rules_come_from() -> None:
-    lines = run_cli(["rules", "--all", "-v"]).stdout.splitlines()
-    assert lines[11].endswith("[built-in plan lint (whatif)]")
+    header, *lines = run_cli(["rules", "--all", "-v"]).stdout.splitlines()
+    assert header.endswith("TITLE  [SOURCE]")
+    assert lines[11].endswith("[built-in appliance identification (every run)]")
+    assert lines[12].endswith("[built-in plan lint (whatif)]")
     assert lines[-1].endswith("[built-in waivers (--waivers)]")
+
+
+def explained(name: str, info: RuleInfo) -> str:
+    """``explain NAME``'s output, checked to open with ``info`` and hold all its text."""
+    result = run_cli(["explain", name])
+    assert result.code == 0, result.stderr
+    assert result.stdout.startswith(f"{info.id} {info.name}: {info.title}\n")
+    assert f"severity: {info.severity.value}    applies to: {info.scope}" in result.stdout
+    text = " ".join(result.stdout.split())
+    for part in (info.rationale, info.reference, info.remediation):
+        assert " ".join(part.split()) in text
+    return result.stdout
 
 
 @pytest.mark.parametrize("name", ["PLAN003", "plan003", "pair-move-order"])
 def test_explain_a_plan_rule_from_its_one_description(name: str) -> None:
-    info = next(r for r in PLAN_RULES if r.id == "PLAN003")
-    result = run_cli(["explain", name])
-    assert result.code == 0, result.stderr
-    assert result.stdout.startswith(f"PLAN003 pair-move-order: {info.title}\n")
-    assert "severity: error    applies to: plan-step" in result.stdout
-    text = " ".join(result.stdout.split())
-    for part in (info.rationale, info.reference, info.remediation):
-        assert " ".join(part.split()) in text
+    explained(name, next(r for r in PLAN_RULES if r.id == "PLAN003"))
 
 
 def test_explain_waiver001_names_its_own_reference() -> None:
@@ -169,6 +190,15 @@ def test_explain_waiver001_names_its_own_reference() -> None:
     assert result.stdout.startswith("WAIVER001 waiver-expired: ")
     assert "\nReference:\n" in result.stdout
     assert "ScaleArc VM best practices" not in result.stdout
+
+
+@pytest.mark.parametrize("name", ["ID001", "id001", "appliance-identification"])
+def test_explain_id001_with_its_examples(name: str) -> None:
+    output = explained(name, ID001)
+    assert "\nReference:\n" in output  # the tool's own, not the vendor's paper
+    for example in ID001_EXAMPLES:
+        assert f"  - {example.title}  =>  " in output
+    assert "config appliances: {'none_expected_in': ['VCENTER.LAB.EXAMPLE']}" in output
 
 
 @pytest.mark.parametrize("name", ["SA008", "sa008", "snapshot-age"])
@@ -202,6 +232,31 @@ def test_help(command: list[str]) -> None:
     result = run_cli([*command, "--help"])
     assert result.code == 0
     assert "usage: scalearc-lint" in result.stdout
+
+
+def test_every_option_with_a_default_shows_it_in_help() -> None:
+    """A default a user cannot see is a default they must guess (synth's --appliances was one)."""
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    unshown = [
+        f"{name} {'/'.join(action.option_strings)}"
+        for name, sub in subparsers.choices.items()
+        for action in sub._actions
+        if action.option_strings
+        and action.default not in (None, False, [], argparse.SUPPRESS)
+        and "default" not in (action.help or "")
+    ]
+    assert unshown == []
+
+
+@pytest.mark.parametrize("command", ["check", "whatif", "diff"])
+def test_fail_on_help_says_no_built_in_rule_has_severity_info(command: str) -> None:
+    text = " ".join(run_cli([command, "--help"]).stdout.split())
+    assert "No built-in rule has severity info" in text
+    built_in = [(item.rule.id, item.rule.severity) for item in discover_rules(plugins=False)]
+    tool = [(info.id, info.severity) for info, _ in TOOL_RULES]
+    assert len(built_in) >= 11
+    assert [rule for rule, severity in [*built_in, *tool] if severity == Severity.INFO] == []
 
 
 def test_no_command_is_usage_error() -> None:

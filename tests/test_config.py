@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from scalearc_lint.text import format_duration, parse_duration
-from tests.conftest import EXAMPLES, run_cli
+from tests.conftest import EXAMPLES, REPO, run_cli
 
 
 def check_with(tmp_path: Path, config: str, *extra: str) -> tuple[int, str, dict[str, object]]:
@@ -47,6 +48,32 @@ def check_with(tmp_path: Path, config: str, *extra: str) -> tuple[int, str, dict
             "not a valid regular expression",
         ),
         ("rules: [SA001]\n", "rules: expected a mapping"),
+        (
+            "appliances:\n  none_expected_in: vc1.example\n",
+            "config.yaml:2: appliances.none_expected_in: Expected `array`, got `str`",
+        ),
+        (
+            "appliances:\n  by: attributes\n  none_expected_in: [vc1, ' ']\n",
+            "config.yaml:3: appliances.none_expected_in: expected vCenter names, got an empty one",
+        ),
+        (
+            "appliances:\n  role_attribute: Role\n  pair_attribute: role\n",
+            "config.yaml:3: appliances.pair_attribute: must differ from role_attribute",
+        ),
+        (
+            "appliances:\n  role_attribute: ' '\n",
+            "config.yaml:2: appliances.role_attribute: must not be empty",
+        ),
+        (
+            "rules:\n  ID001:\n    enabled: false\n",
+            "config.yaml:3: rules.ID001.enabled: ID001 cannot be disabled: a vCenter where no "
+            "appliance is identified would pass",
+        ),
+        (
+            "rules:\n  appliance-identification: {enabled: false}\n",
+            "rules.appliance-identification.enabled: ID001 cannot be disabled",
+        ),
+        ("rules:\n  ID001: {max_age: 2d}\n", "rules.ID001.max_age: unknown option"),
         ("key: [unclosed\n", "not valid YAML"),
         ("- just\n- a list\n", "the config must be a mapping"),
         ("", "empty file"),
@@ -76,22 +103,40 @@ def test_rule_options_and_severity_and_disable(tmp_path: Path) -> None:
 
 
 def test_fail_on_threshold(tmp_path: Path) -> None:
-    config = "rules:\n" + "".join(f"  SA{n:03d}: {{severity: info}}\n" for n in range(1, 12))
+    ids = [*(f"SA{n:03d}" for n in range(1, 12)), "ID001"]
+    config = "rules:\n" + "".join(f"  {rule}: {{severity: info}}\n" for rule in ids)
     assert check_with(tmp_path, config)[0] == 0
     assert check_with(tmp_path, config, "--fail-on", "info")[0] == 1
+
+
+def test_id001_severity_is_configurable(tmp_path: Path) -> None:
+    config = "rules:\n  appliance-identification: {severity: warning}\n"
+    _, _, document = check_with(tmp_path, config)
+    results = document["results"]
+    assert isinstance(results, list)
+    assert {r["severity"] for r in results if r["rule"] == "ID001"} == {"warning"}
 
 
 def test_select_appliances_by_name_pattern(tmp_path: Path) -> None:
     config = (
         "appliances:\n  by: name\n  name_pattern: 'sa-(?P<pair>orders|billing)-0(?P<role>1|2)'\n"
     )
-    # Roles '1'/'2' are not valid roles: the members are pair members with no valid role.
+    # Roles '1'/'2' are not roles: identification will not guess (ID001), and the pairs
+    # those VMs name cannot be judged.
     _, _, document = check_with(tmp_path, config)
     results = document["results"]
     assert isinstance(results, list)
+    id001 = {r["object"]["name"]: r for r in results if r["rule"] == "ID001"}
+    assert {name for name, r in id001.items() if r["status"] == "fail"} == {
+        "sa-orders-01",
+        "sa-orders-02",
+        "sa-billing-01",
+        "sa-billing-02",
+    }
+    assert "role '1' is not primary, secondary or standalone" in id001["sa-orders-01"]["message"]
     sa011 = {r["object"]["id"]: r for r in results if r["rule"] == "SA011"}
     assert set(sa011) == {"orders", "billing"}
-    assert "no valid role" in sa011["orders"]["message"]
+    assert {r["status"] for r in sa011.values()} == {"unknown"}
 
 
 def test_select_appliances_by_folder(tmp_path: Path) -> None:
@@ -99,15 +144,19 @@ def test_select_appliances_by_folder(tmp_path: Path) -> None:
     _, _, document = check_with(tmp_path, config)
     results = document["results"]
     assert isinstance(results, list)
-    names = {r["object"]["name"] for r in results if r["rule"] == "SA001"}
-    assert names == {
+    statuses = {r["object"]["name"]: r["status"] for r in results if r["rule"] == "SA001"}
+    assert set(statuses) == {
         "sa-orders-01",
         "sa-orders-02",
         "sa-billing-01",
         "sa-billing-02",
         "sa-reports-01",
         "sa-old-02",
+        "sa-search-01",
+        "sa-search-02",
+        "sa-archive-01",
     }
+    assert statuses["sa-archive-01"] == "unknown"  # its attribute and tag disagree
 
 
 @pytest.mark.parametrize(
@@ -137,3 +186,38 @@ def test_format_duration_reads_back(hours: float, text: str) -> None:
 def test_parse_duration_rejects(text: object) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+def test_the_readme_config_example_is_the_bundled_file() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    example = (EXAMPLES / "config.yaml").read_text(encoding="utf-8")
+    assert f"```yaml config\n{example}```" in readme
+
+
+def test_the_readme_config_example_identifies_the_lab_appliances() -> None:
+    def run(*args: str | Path) -> dict[str, Any]:
+        result = run_cli(["check", EXAMPLES / "lab.json", "--json", "-", *args])
+        assert result.code == 1, result.stderr
+        document: dict[str, Any] = json.loads(result.stdout)
+        return document
+
+    def identified(document: dict[str, Any]) -> dict[str, str]:
+        """Object name -> status of every SA001 result: one per VM picked up."""
+        return {
+            r["object"]["name"]: r["status"] for r in document["results"] if r["rule"] == "SA001"
+        }
+
+    configured = run("--config", EXAMPLES / "config.yaml")
+    default = run()
+    assert identified(configured) == identified(default)
+    assert len(identified(configured)) == 9  # eight appliances, and sa-archive-01 (unknown)
+    [vcenter] = [
+        r
+        for r in configured["results"]
+        if r["rule"] == "ID001" and r["object"]["kind"] == "vcenter"
+    ]
+    assert vcenter["status"] == "pass"
+    assert vcenter["message"].startswith("8 appliance(s) identified by VMs in folder(s) /DC-East")
+    # The example's rule settings took effect too.
+    assert not [r for r in configured["results"] if r["rule"] == "SA010"]
+    assert {r["severity"] for r in configured["results"] if r["rule"] == "SA001"} == {"warning"}

@@ -75,7 +75,7 @@ def test_installed_wheel_checks_the_example_outside_the_clone(wheel: Path, tmp_p
     )
     assert run.returncode == 1, run.stderr
     document = json.loads((work / "out.json").read_text())
-    assert len({r["rule"] for r in document["results"]}) == 11
+    assert len({r["rule"] for r in document["results"]}) == 12  # SA001-SA011 and ID001
     rules = subprocess.run(
         [str(env_dir / "bin" / "scalearc-lint"), "rules", "-v"],
         cwd=work,

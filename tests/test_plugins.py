@@ -59,9 +59,10 @@ def test_plugin_rule_runs_with_config_options(plugin_site: Path, tmp_path: Path)
         env=env_with(plugin_site),
     )
     assert result.code == 0, result.stderr
-    acme = [r for r in json.loads(result.stdout)["results"] if r["rule"] == "ACME001"]
-    assert len(acme) == 6
-    assert {r["status"] for r in acme} == {"fail"}
+    results = json.loads(result.stdout)["results"]
+    acme = [r for r in results if r["rule"] == "ACME001"]
+    # Eight appliances, and the VM whose identification is in doubt (unknown, ID001).
+    assert sorted(r["status"] for r in acme) == ["fail"] * 8 + ["unknown"]
 
 
 def test_plugin_duplicate_of_rules_dir_names_both(plugin_site: Path, tmp_path: Path) -> None:

@@ -1,21 +1,27 @@
 """Scale regression guard: the work per inventory object stays constant as inventories grow.
 
 No stopwatch: the snapshot's collections are swapped for counting ones, every
-rule's check is wrapped in a call counter, and one lint runs at two sizes
-(4x apart, same 2% appliance share). Per collection, the number of *passes*
-(elements handed out / elements held) must not grow with the inventory; each
-rule must be called exactly once per object of its scope; every inventory index
-must be built once. A rule that walks all VMs for each appliance makes the
-passes over ``vms`` grow with the number of appliances, and fails here (see the
-deliberately quadratic rule at the end).
+rule's check is wrapped in a call counter, the Python lines the lint runs are
+counted per source file (``sys.settrace``), and one lint runs at two sizes (4x
+apart, same 2% appliance share). Per collection, the number of *passes*
+(elements handed out / elements held) must not grow with the inventory; per
+source file, neither must the lines run per VM; each rule must be called exactly
+once per object of its scope; every inventory index must be built once. A rule
+that walks all VMs for each appliance makes the passes over ``vms`` grow with
+the number of appliances, and fails here (see the deliberately quadratic rule at
+the end). So does one that walks a derived list per appliance, such as every
+user of a MAC that hundreds of appliances share (the many-duplicates shape).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 import msgspec
@@ -23,10 +29,12 @@ import pytest
 
 from scalearc_lint.engine.config import load_config
 from scalearc_lint.engine.evaluate import LoadedRule, discover_rules, evaluate
+from scalearc_lint.engine.rule import Status
 from scalearc_lint.snapshot.inventory import Inventory
 from scalearc_lint.snapshot.loader import dangling_references
 from scalearc_lint.snapshot.model import Snapshot
-from scalearc_lint.snapshot.synth import SynthSpec, synthesize
+from scalearc_lint.snapshot.synth import SynthSpec, share_one_mac, synthesize
+from scalearc_lint.testing import run_rule
 
 #: Whole clusters of synth's 16 hosts x 30 VMs (2 and 8 of them): the inventory grows by
 #: more clusters of one shape. Work that grows with the size of one cluster (SA003 reads
@@ -79,19 +87,51 @@ class CountingList(list[T]):
         return _counted(self.label, super().__iter__(), self.visits)
 
 
+PACKAGE = Path(__file__).resolve().parent.parent / "scalearc_lint"
+
+
 @dataclasses.dataclass
 class WorkProfile:
-    """What one lint did: elements visited and held per collection, check calls, index builds."""
+    """What one lint did: elements visited and held per collection, check calls, index builds,
+    Python lines run per source file."""
 
     visits: Counter[str]
     sizes: Counter[str]
     calls: Counter[str]
     subjects: dict[str, int]
     index_builds: dict[str, int]
+    lines: Counter[str]
+    vms: int
 
     def passes(self, label: str) -> float:
         """How many times, on average, each element of the collection was handed out."""
         return self.visits[label] / self.sizes[label] if self.sizes[label] else 0.0
+
+    def lines_per_vm(self, filename: str) -> float:
+        """Python lines run in one source file, per VM of the inventory."""
+        return self.lines[filename] / self.vms
+
+
+@contextmanager
+def counting_lines(lines: Counter[str], roots: Iterable[Path]) -> Iterator[None]:
+    """Count the Python lines run in files under ``roots``, per file: a measure of work
+    that a stopwatch-free test can compare across sizes (a loop's every turn counts)."""
+    prefixes = tuple(str(root) for root in roots)
+
+    def local(frame: FrameType, event: str, arg: object) -> Any:
+        if event == "line":
+            lines[frame.f_code.co_filename] += 1
+        return local
+
+    def calls(frame: FrameType, event: str, arg: object) -> Any:
+        return local if frame.f_code.co_filename.startswith(prefixes) else None
+
+    previous = sys.gettrace()
+    sys.settrace(calls)
+    try:
+        yield
+    finally:
+        sys.settrace(previous)
 
 
 def instrument(snapshot: Snapshot, visits: Counter[str], sizes: Counter[str]) -> Snapshot:
@@ -144,9 +184,16 @@ def counting_rules(rules: list[LoadedRule], calls: Counter[str]) -> list[LoadedR
     ]
 
 
-def work_profile(vms: int, rules: list[LoadedRule]) -> WorkProfile:
-    """Lint a synthetic inventory of ``vms`` VMs with ``rules``, counting the work done."""
-    snapshot = synthesize(SynthSpec(vms, round(vms * APPLIANCE_SHARE), seed=5, violation_rate=0.3))
+def work_profile(
+    vms: int,
+    rules: list[LoadedRule],
+    shape: Callable[[Snapshot], Snapshot] = lambda snapshot: snapshot,
+) -> WorkProfile:
+    """Lint a synthetic inventory of ``vms`` VMs (reshaped by ``shape``) with ``rules``,
+    counting the work done."""
+    spec = SynthSpec(vms, round(vms * APPLIANCE_SHARE), seed=5, violation_rate=0.3)
+    snapshot = shape(synthesize(spec))
+    roots = {PACKAGE, *(Path(item.rule.check.__code__.co_filename).parent for item in rules)}
     visits: Counter[str] = Counter()
     sizes: Counter[str] = Counter()
     calls: Counter[str] = Counter()
@@ -159,13 +206,17 @@ def work_profile(vms: int, rules: list[LoadedRule]) -> WorkProfile:
         sizes[name] += len(data)
         inventory.__dict__[name] = CountingDict(name, data, visits)
     wrapped = counting_rules(rules, calls)
-    evaluate([inventory], wrapped, load_config(None, [item.rule for item in rules]))
+    config = load_config(None, [item.rule for item in rules])
+    lines: Counter[str] = Counter()
+    with counting_lines(lines, roots):
+        evaluate([inventory], wrapped, config)
     subjects = {item.rule.id: sum(1 for _ in inventory.subjects(item.rule.scope)) for item in rules}
     # Counting the subjects visited the collections once more per rule: take that back out.
     for item in rules:
         label = {"appliance": "appliances", "pair": "pairs"}.get(item.rule.scope, item.rule.scope)
         visits[label] -= subjects[item.rule.id]
-    return WorkProfile(visits, sizes, calls, subjects, dict(inventory.index_builds))
+    builds = {**inventory.index_builds, **inventory.estate.index_builds}
+    return WorkProfile(visits, sizes, calls, subjects, builds, lines, vms)
 
 
 def assert_constant_work(small: WorkProfile, large: WorkProfile) -> None:
@@ -175,6 +226,12 @@ def assert_constant_work(small: WorkProfile, large: WorkProfile) -> None:
         assert after <= before * PASS_GROWTH_ALLOWED + 0.05, (
             f"passes over {label} grew from {before:.2f} at {sum(small.sizes.values())} objects "
             f"to {after:.2f} at {sum(large.sizes.values())}: something is quadratic"
+        )
+    for filename in sorted(large.lines):
+        before, after = small.lines_per_vm(filename), large.lines_per_vm(filename)
+        assert after <= before * PASS_GROWTH_ALLOWED + 0.05, (
+            f"Python lines run in {Path(filename).name} grew from {before:.2f} per VM at "
+            f"{small.vms} VMs to {after:.2f} at {large.vms}: something is quadratic"
         )
     for profile in (small, large):
         for rule_id, expected in profile.subjects.items():
@@ -195,8 +252,9 @@ def test_builtin_rules_do_constant_work_per_object() -> None:
     small, large = work_profile(SMALL, builtin()), work_profile(LARGE, builtin())
     assert_constant_work(small, large)
     # The guard really watched the VMs: two passes checking references on load, one to
-    # identify appliances, one for the MAC index.
-    assert large.passes("vms") <= 4, "a new full pass over the VMs: is it needed?"
+    # identify appliances, one for the MAC index, one for the VM reservations held in the
+    # appliances' pools (SA007: other VMs' reservations consume the pool's).
+    assert large.passes("vms") <= 5, "a new full pass over the VMs: is it needed?"
     assert large.calls["SA001"] == large.sizes["appliances"] > 0
 
 
@@ -239,4 +297,62 @@ def test_guard_catches_a_rule_called_twice_per_object() -> None:
     small, large = work_profile(SMALL, rules), work_profile(LARGE, rules)
     large.calls["SA001"] *= 2
     with pytest.raises(AssertionError, match="SA001 was called"):
+        assert_constant_work(small, large)
+
+
+def test_builtin_rules_do_constant_work_when_many_appliances_share_one_mac() -> None:
+    small = work_profile(SMALL, builtin(), share_one_mac)
+    large = work_profile(LARGE, builtin(), share_one_mac)
+    assert_constant_work(small, large)
+    # The shape is what it says: every appliance's MAC is on every VM.
+    spec = SynthSpec(SMALL, round(SMALL * APPLIANCE_SHARE), seed=5)
+    results = run_rule("SA002", share_one_mac(synthesize(spec)))
+    assert results and {r.status for r in results} == {Status.FAIL}
+    assert all(r.message.endswith(f"and {SMALL - 1 - 5} more") for r in results)
+
+
+#: SA002 as it was before issue 14: each appliance walks and sorts every user of its MAC.
+NAIVE_MAC_RULE = '''
+"""SA002 before issue 14, for the scale guard's own test: quadratic on a shared MAC."""
+
+from scalearc_lint.engine.rule import NoOptions, Rule, Severity, failed, passed
+from scalearc_lint.snapshot.inventory import normalise_mac
+
+
+def check(appliance, inventory, options):
+    """List every other user of each appliance MAC, sorted, for each appliance."""
+    vm = appliance.vm
+    clashes = []
+    for nic in vm.nics:
+        others = [
+            ref
+            for ref in inventory.nics_by_appliance_mac.get(normalise_mac(nic.mac), [])
+            if not (ref.vm.moid == vm.moid and ref.nic_key == nic.key)
+        ]
+        if others:
+            where = ", ".join(sorted(f"{ref.vm.name} ({ref.label})" for ref in others)[:5])
+            clashes.append(f"{nic.mac} is also on {where}")
+    return failed("; ".join(clashes)) if clashes else passed("unique")
+
+
+RULE = Rule(
+    id="QD002",
+    name="naive-mac-unique",
+    title="Appliance MACs are unique (naively)",
+    severity=Severity.ERROR,
+    scope="appliance",
+    rationale="Demonstrates what the scale guard catches on the many-duplicates shape.",
+    reference="none",
+    remediation="Choose the users to name once per MAC.",
+    check=check,
+)
+'''
+
+
+def test_guard_catches_a_rule_walking_every_user_of_a_shared_mac(tmp_path: Path) -> None:
+    (tmp_path / "qd002_naive_mac.py").write_text(NAIVE_MAC_RULE)
+    rules = discover_rules([tmp_path], builtin=False, plugins=False)
+    small = work_profile(SMALL, rules, share_one_mac)
+    large = work_profile(LARGE, rules, share_one_mac)
+    with pytest.raises(AssertionError, match=r"lines run in qd002_naive_mac\.py grew"):
         assert_constant_work(small, large)

@@ -139,6 +139,12 @@ class Vcsim:
             query["id"] = moid
         self._test_api(f"/_vcsim/missing?{urlencode(query)}", method="POST")
 
+    def set_vm_overrides_enabled(self, cluster: str, enabled: bool) -> None:
+        """Set a cluster's ``drsConfig.enableVmBehaviorOverrides`` (vcsim ignores it in a
+        reconfiguration, so the launcher sets it in its model)."""
+        query = urlencode({"id": cluster, "vm_overrides": str(enabled).lower()})
+        self._test_api(f"/_vcsim/drs?{query}", method="POST")
+
     def allow_all(self) -> None:
         """Undo every ``deny`` and ``hide_property``."""
         self._test_api("/_vcsim/fault", method="DELETE")

@@ -62,9 +62,25 @@
     return S[obj[KIND]] + " " + S[obj[NAME]];
   }
 
+  // Put text into an element. A long token (an EventEx id such as
+  // com.vmware.vc.vm.VmHotMigratingWithEncryptionEvent, a path, a user name) gets line-break
+  // opportunities after its separators, so a narrow screen breaks it there, never inside a word.
+  var LONG_TOKEN = /\S{24,}/;
+  function setText(el, text) {
+    text = String(text);
+    if (!LONG_TOKEN.test(text)) {
+      el.textContent = text;
+      return;
+    }
+    text.split(/(?<=[.\/\\_@:])/).forEach(function (part, i) {
+      if (i) el.appendChild(document.createElement("wbr"));
+      el.appendChild(document.createTextNode(part));
+    });
+  }
+
   function element(tag, text, className) {
     var el = document.createElement(tag);
-    if (text !== undefined && text !== null) el.textContent = text;
+    if (text !== undefined && text !== null) setText(el, text);
     if (className) el.className = className;
     return el;
   }
@@ -84,7 +100,7 @@
     var td = document.createElement("td");
     td.dataset.label = label;
     if (content instanceof Node) td.appendChild(content);
-    else td.textContent = content;
+    else setText(td, content);
     tr.appendChild(td);
     return td;
   }
@@ -408,7 +424,7 @@
     div.appendChild(element("dt", label));
     var dd = document.createElement("dd");
     if (content instanceof Node) dd.appendChild(content);
-    else dd.textContent = content;
+    else setText(dd, content);
     div.appendChild(dd);
     dl.appendChild(div);
   }

@@ -136,6 +136,7 @@ from scalearc_lint.snapshot.identification import (
     ApplianceSelection,
     Identifier,
     Role,
+    fold,
     with_role,
 )
 from scalearc_lint.snapshot.inventory import Inventory
@@ -964,7 +965,7 @@ def _switchover(ctx: _Context) -> StepOutcome:
             "appliances are selected by name, so roles cannot change; "
             "a switchover needs roles in custom attributes or tags"
         )
-    pair = ctx.inventory.pairs.get(str(step.target))
+    pair = ctx.inventory.pairs.get(fold(str(step.target)))
     roles = sorted(str(m.role) for m in pair.members) if pair is not None else []
     if pair is None or roles != ["primary", "secondary"]:
         found = ", ".join(roles) if roles else "no members"

@@ -51,7 +51,7 @@ from scalearc_lint.engine.config import Config
 from scalearc_lint.engine.evaluate import LoadedRule
 from scalearc_lint.engine.results import ObjectRef, Result, RuleInfo
 from scalearc_lint.engine.rule import Severity, Status, Verdict
-from scalearc_lint.snapshot.identification import ApplianceSelection, Identifier, Role
+from scalearc_lint.snapshot.identification import ApplianceSelection, Identifier, Role, fold
 from scalearc_lint.snapshot.inventory import Inventory, Pair, walk_snapshots
 from scalearc_lint.snapshot.model import Snapshot
 
@@ -299,7 +299,7 @@ class _Linter:
                     outcome,
                     Status.FAIL,
                     f"the role of {vm.name} cannot be established at this step "
-                    f"({identity.raw_role!r}); fix its identification (ID001) before moving it",
+                    f"({identity.problem}); fix its identification (ID001) before moving it",
                     about=move.vm,
                 )
             return
@@ -447,7 +447,7 @@ class _Linter:
         for position, outcome in enumerate(self.run.outcomes):
             before = self.before(outcome)
             if outcome.step.op == "switchover":
-                last_switchover[str(outcome.step.target)] = position
+                last_switchover[fold(str(outcome.step.target))] = position
             for move in outcome.moves:
                 appliance = before.appliances.get(move.vm)
                 if appliance is None or appliance.pair is None:
@@ -511,7 +511,7 @@ class _Linter:
                         outcome,
                         Status.FAIL,
                         f"the snapshot taken here is still on {vm.name} when the plan ends, "
-                        f"and its role then cannot be established ({identity.raw_role!r})",
+                        f"and its role then cannot be established ({identity.problem})",
                         about=vm_moid,
                     )
                 continue

@@ -47,7 +47,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         "--fail-on",
         choices=FAIL_ON_CHOICES,
         default="error",
-        help="exit 1 when a failure has this severity or higher (default: error)",
+        help="exit 1 when a failure has this severity or higher (default: error). No built-in "
+        "rule has severity info: it matters only for a severity set in --config or a plugin rule",
     )
     for report in FORMATS:
         parser.add_argument(

@@ -38,7 +38,9 @@ def register(subparsers: Any) -> None:
         "--fail-on",
         choices=FAIL_ON_CHOICES,
         default="error",
-        help="exit 1 when a new failure has this severity or higher (default: error)",
+        help="exit 1 when a new failure has this severity or higher (default: error). No "
+        "built-in rule has severity info: it matters only for a severity set in --config or a "
+        "plugin rule",
     )
     parser.set_defaults(func=run_diff)
 

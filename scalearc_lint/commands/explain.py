@@ -13,14 +13,18 @@ import yaml
 from scalearc_lint.audit.waivers import EXPIRED_RULE
 from scalearc_lint.commands.list_rules import TOOL_RULES
 from scalearc_lint.commands.options import add_rules_dir_option
+from scalearc_lint.engine.appliance_id import EXAMPLES as ID001_EXAMPLES
+from scalearc_lint.engine.appliance_id import ID001
 from scalearc_lint.engine.evaluate import discover_rules
 from scalearc_lint.engine.results import RuleInfo
-from scalearc_lint.engine.rule import Rule
+from scalearc_lint.engine.rule import Example, Rule
 from scalearc_lint.errors import InputError
 from scalearc_lint.text import format_duration
 
 #: Rules whose reference is the tool's own documentation, not the vendor's paper.
-_OWN_REFERENCE = frozenset({EXPIRED_RULE.id})
+_OWN_REFERENCE = frozenset({EXPIRED_RULE.id, ID001.id})
+#: Examples of the rules the tool reports itself (a rule module's are on its Rule).
+_TOOL_EXAMPLES: dict[str, tuple[Example, ...]] = {ID001.id: ID001_EXAMPLES}
 
 
 def register(subparsers: Any) -> None:
@@ -58,11 +62,12 @@ def explain_text(rule: Rule | RuleInfo) -> str:
         _wrap(rule.remediation),
     ]
     if isinstance(rule, Rule):
-        parts += _options_and_examples(rule)
+        parts += _options(rule)
+    parts += _examples(rule.examples if isinstance(rule, Rule) else _TOOL_EXAMPLES.get(rule.id, ()))
     return "\n".join(parts)
 
 
-def _options_and_examples(rule: Rule) -> list[str]:
+def _options(rule: Rule) -> list[str]:
     parts: list[str] = []
     fields = msgspec.structs.fields(rule.options)
     if fields:
@@ -72,13 +77,20 @@ def _options_and_examples(rule: Rule) -> list[str]:
             if isinstance(default, timedelta):
                 default = format_duration(default)
             parts.append(f"  {f.name}: default {default}")
-    if rule.examples:
+    return parts
+
+
+def _examples(examples: tuple[Example, ...]) -> list[str]:
+    parts: list[str] = []
+    if examples:
         parts += ["", "Examples (inventory sketches; see scalearc_lint.snapshot.sketch):"]
-        for example in rule.examples:
+        for example in examples:
             expect = ", ".join(f"{name} {status.value}" for name, status in example.expect.items())
             parts.append(f"  - {example.title}  =>  {expect}")
             if example.options:
                 parts.append(f"    options: {dict(example.options)}")
+            if example.appliances:
+                parts.append(f"    config appliances: {dict(example.appliances)}")
             dumped = yaml.safe_dump(dict(example.sketch), default_flow_style=None, sort_keys=False)
             parts += ["      " + line for line in dumped.strip().splitlines()]
     return parts

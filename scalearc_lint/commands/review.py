@@ -8,6 +8,7 @@ from scalearc_lint.audit.baseline import compare, load_results
 from scalearc_lint.audit.waivers import Waiver, apply_waivers, load_waivers
 from scalearc_lint.change.planlint import PLAN_RULE_IDS
 from scalearc_lint.commands.run import RunInputs, inventories, run
+from scalearc_lint.engine.appliance_id import ID001
 from scalearc_lint.engine.results import ResultsDocument
 from scalearc_lint.snapshot.inventory import Inventory
 
@@ -30,7 +31,7 @@ def run_waivers(args: argparse.Namespace, inputs: RunInputs) -> list[Waiver]:
     """The ``--waivers`` file, validated against the loaded rules (and the plan rules)."""
     if not args.waivers:
         return []
-    known = {item.rule.id for item in inputs.rules} | PLAN_RULE_IDS
+    known = {item.rule.id for item in inputs.rules} | PLAN_RULE_IDS | {ID001.id}
     return load_waivers(args.waivers, known)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from scalearc_lint.audit.waivers import EXPIRED_REASON, EXPIRED_RULE
 from scalearc_lint.change.planlint import PLAN_RULES
+from scalearc_lint.engine.appliance_id import ALWAYS_ON_REASON, ID001
 from scalearc_lint.engine.budget import DEFAULT_RULE_TIMEOUT
 from scalearc_lint.engine.config import Config, load_config
 from scalearc_lint.engine.evaluate import (
@@ -69,8 +70,9 @@ def load_inputs(
     # One config file serves check and whatif, so it may set the plan rules either way.
     config = load_config(
         config_path,
-        [*(item.rule for item in rules), *PLAN_RULES],
+        [*(item.rule for item in rules), *PLAN_RULES, ID001],
         locked=[(EXPIRED_RULE, EXPIRED_REASON)],
+        always_on={ID001.id: ALWAYS_ON_REASON},
     )
     snapshots = [loaded for path in snapshot_paths for loaded in load_snapshots(path)]
     seen: dict[str, str] = {}
@@ -92,16 +94,7 @@ def identification_gaps(inputs: RunInputs) -> list[str]:
         return []
     warnings = []
     for loaded in inputs.snapshots:
-        kinds = {entry.kind for entry in loaded.snapshot.unreadable} | {
-            "custom_attributes"
-            for entry in loaded.snapshot.unreadable
-            if entry.kind == "vm" and entry.property == "custom_attributes"
-        }
-        missing = [
-            what
-            for kind, what in (("tags", "vSphere tags"), ("custom_attributes", "custom attributes"))
-            if kind in kinds
-        ]
+        missing = Inventory(loaded.snapshot).identification_unread()
         if missing:
             warnings.append(
                 f"{loaded.path}: {' and '.join(missing)} could not be read (see the snapshot's "
@@ -141,6 +134,6 @@ def run(inputs: RunInputs, invs: Sequence[Inventory] | None = None) -> ResultsDo
         snapshot=infos[0],
         results=results,
         summary=Summary.of(results),
-        rules=[RuleInfo.of(rule) for rule in enabled],
+        rules=[ID001, *(RuleInfo.of(rule) for rule in enabled)],
         snapshots=infos if len(infos) > 1 else [],
     )

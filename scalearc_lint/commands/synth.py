@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
         help=f"number of VMs in all (at most {MAX_SYNTH_VMS:,})",
     )
     parser.add_argument(
-        "--appliances", type=non_negative_int, default=0, help="how many are appliances"
+        "--appliances", type=non_negative_int, default=0, help="how many are appliances (default 0)"
     )
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument(

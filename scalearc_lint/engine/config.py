@@ -89,11 +89,13 @@ def load_config(
     rules: Sequence[Configurable],
     *,
     locked: Sequence[tuple[RuleInfo, str]] = (),
+    always_on: Mapping[str, str] | None = None,
 ) -> Config:
     """Read and validate a config file against the loaded rules (``None``: defaults).
 
     ``locked`` names rules the tool reports but the file may not configure, each with the
-    reason shown when it tries.
+    reason shown when it tries; ``always_on`` maps the id of a rule the file may configure
+    but not disable to the reason shown when it tries.
     """
     if path is None:
         return Config()
@@ -107,7 +109,9 @@ def load_config(
             raise InputError(
                 f"{doc.where((key,))}: {key}: unknown key (known: {', '.join(_TOP_LEVEL_KEYS)})"
             )
-    return Config(_selection(doc), _rule_settings(doc, {r.id: r for r in rules}, locked))
+    return Config(
+        _selection(doc), _rule_settings(doc, {r.id: r for r in rules}, locked, always_on or {})
+    )
 
 
 def _selection(doc: YamlDocument) -> ApplianceSelection:
@@ -119,11 +123,15 @@ def _selection(doc: YamlDocument) -> ApplianceSelection:
     except (msgspec.ValidationError, ValueError) as exc:
         text, _, where = str(exc).rpartition(" - at `$.")
         key = where.rstrip("`").split(".")[0].split("[")[0] if text else ""
+        fields = [f.name for f in msgspec.structs.fields(ApplianceSelection)]
+        # A check of the whole section names its key first ("none_expected_in: ...").
+        about = re.match(r"(\w+): ", str(exc))
+        if not text and about and about.group(1) in fields:
+            key, text = about.group(1), str(exc)[len(about.group(0)) :]
         unknown = re.match(r"Object contains unknown field `(\w+)`", str(exc))
         if unknown:
             key = unknown.group(1)
-            known = ", ".join(f.name for f in msgspec.structs.fields(ApplianceSelection))
-            text = f"unknown key (known: {known})"
+            text = f"unknown key (known: {', '.join(fields)})"
         at: tuple[str, ...] = ("appliances", key) if key else ("appliances",)
         label = ".".join(at)
         raise InputError(f"{doc.where(at)}: {label}: {text or exc}") from None
@@ -133,6 +141,7 @@ def _rule_settings(
     doc: YamlDocument,
     rules: Mapping[str, Configurable],
     locked: Sequence[tuple[RuleInfo, str]],
+    always_on: Mapping[str, str],
 ) -> dict[str, RuleSettings]:
     raw = doc.data.get("rules", {}) or {}
     if not isinstance(raw, dict):
@@ -162,6 +171,11 @@ def _rule_settings(
             raise InputError(
                 f"{doc.where(('rules', key, 'enabled'))}: rules.{key}.enabled: "
                 "expected true or false"
+            )
+        if not enabled and rule.id in always_on:
+            raise InputError(
+                f"{doc.where(('rules', key, 'enabled'))}: rules.{key}.enabled: {rule.id} "
+                f"cannot be disabled: {always_on[rule.id]}"
             )
         try:
             severity = Severity(section.get("severity", rule.severity))

@@ -13,6 +13,7 @@ from types import ModuleType
 
 import msgspec
 
+from scalearc_lint.engine.appliance_id import identification_results
 from scalearc_lint.engine.budget import OutOfTime, TimeBudget
 from scalearc_lint.engine.config import Config
 from scalearc_lint.engine.results import ObjectRef, Result, sorted_results
@@ -24,10 +25,17 @@ from scalearc_lint.engine.rule import (
     Severity,
     Status,
     Verdict,
+    reserved_prefix,
 )
 from scalearc_lint.errors import InputError, UserInterrupt
 from scalearc_lint.io.resources import builtin_rules_dir
-from scalearc_lint.snapshot.inventory import Appliance, Inventory
+from scalearc_lint.snapshot.inventory import (
+    Appliance,
+    Estate,
+    Inventory,
+    Unidentified,
+    identification_doubt,
+)
 from scalearc_lint.text import clipped, describe_exception
 
 ENTRY_POINT_GROUP = "scalearc_lint.rules"
@@ -141,10 +149,10 @@ def _validate(loaded: LoadedRule) -> None:
             f"{source}: rule id {clipped(repr(rule.id))} does not match "
             f"{RULE_ID_PATTERN.pattern} (e.g. SA001)"
         )
-    if rule.id.startswith(RESERVED_ID_PREFIXES):
+    if reserved_prefix(rule.id) is not None:
         raise InputError(
-            f"{source}: rule id {rule.id!r} is reserved: scalearc-lint's own plan and waiver "
-            f"findings use the prefixes {', '.join(RESERVED_ID_PREFIXES)}"
+            f"{source}: rule id {rule.id!r} is reserved: scalearc-lint's own plan, waiver and "
+            f"identification findings use the prefixes {', '.join(RESERVED_ID_PREFIXES)}"
         )
     if not RULE_NAME_PATTERN.match(rule.name):
         raise InputError(
@@ -229,7 +237,7 @@ def _object_ref(
     inventory: Inventory, kind: str, moid: str, name: str, subject: object
 ) -> ObjectRef:
     uuid = ""
-    if isinstance(subject, Appliance):
+    if isinstance(subject, Appliance | Unidentified):
         uuid = subject.vm.instance_uuid
     elif kind == "vm":
         vm = inventory.snapshot.vms.get(moid)
@@ -284,6 +292,12 @@ def evaluate_rule(
         def crashed(message: str, ref: ObjectRef = ref) -> Result:
             return Result(rule.id, Status.CRASHED, settings.severity, ref, message)
 
+        # Identification never guesses: a result resting on a role or pair in doubt
+        # (ID001) is unknown, and the rule never sees a guessed role.
+        doubt = identification_doubt(subject)
+        if doubt is not None:
+            yield Result(rule.id, Status.UNKNOWN, settings.severity, ref, doubt)
+            continue
         if budget.exhausted:
             yield crashed(
                 f"rule {rule.id} was not run on this object: it used its whole time budget "
@@ -323,7 +337,8 @@ def identify_appliances(inventory: Inventory, timeout: float | None) -> None:
     forever on a VM name."""
     budget = TimeBudget(timeout, what="identifying appliances")
     try:
-        budget.run(lambda: inventory.pairs)
+        # This vCenter's VMs only: pairs are joined across the estate afterwards.
+        budget.run(lambda: inventory.appliances)
     except OutOfTime:
         pattern = inventory.selection.name_pattern
         cause = (
@@ -345,14 +360,24 @@ def evaluate(
     *,
     timeout: float | None = None,
 ) -> list[Result]:
-    """Every rule on every inventory, in the one deterministic order; ``timeout`` is each
-    rule's time budget on one inventory (None: unbounded)."""
-    inventories = list(inventories)
-    for inventory in inventories:
+    """Every rule on every inventory, judged as one estate, with the identification findings
+    (ID001), in the one deterministic order; ``timeout`` is each rule's time budget on one
+    inventory (None: unbounded)."""
+    judged = list(inventories)
+    if not judged:
+        return []
+    # Join them before any rule asks for pairs or the MAC index (built once per estate).
+    Estate.of(judged)
+    for inventory in judged:
         identify_appliances(inventory, timeout)
     return sorted_results(
-        result
-        for inventory in inventories
-        for loaded in rules
-        for result in evaluate_rule(loaded, inventory, config, timeout=timeout)
+        [
+            *identification_results(judged, config),
+            *(
+                result
+                for inventory in judged
+                for loaded in rules
+                for result in evaluate_rule(loaded, inventory, config, timeout=timeout)
+            ),
+        ]
     )

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from scalearc_lint.snapshot.inventory import Inventory
 
 RULE_ID_PATTERN = re.compile(r"^[A-Z]{2,8}[0-9]{3,4}$")
-#: Id prefixes of findings the tool itself makes (change-plan lint, expired waivers).
-RESERVED_ID_PREFIXES = ("PLAN", "WAIVER")
+#: Id prefixes (the letters of an id) of findings the tool itself makes: change-plan lint,
+#: expired waivers, appliance identification.
+RESERVED_ID_PREFIXES = ("PLAN", "WAIVER", "ID")
 RULE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
@@ -88,16 +89,24 @@ class Example:
     """A documented case that is also a test: an inventory sketch and the expected statuses.
 
     ``sketch`` is the compact inventory notation of :func:`scalearc_lint.snapshot.sketch.build`;
-    ``expect`` maps object names (VM names, pair ids) to the status the rule must give.
+    ``expect`` maps object names (VM names, pair ids) to the status the rule must give;
+    ``options`` are the rule's options, ``appliances`` the config's ``appliances:`` section.
     """
 
     title: str
     sketch: Mapping[str, Any]
     expect: Mapping[str, Status]
     options: Mapping[str, Any] = field(default_factory=dict)
+    appliances: Mapping[str, Any] = field(default_factory=dict)
 
 
 Check = Callable[[Any, "Inventory", Any], Verdict | None]
+
+
+def reserved_prefix(rule_id: str) -> str | None:
+    """The reserved prefix ``rule_id`` uses (its letters are one), else ``None``."""
+    letters = rule_id.rstrip("0123456789")
+    return letters if letters in RESERVED_ID_PREFIXES else None
 
 
 @dataclass(frozen=True, slots=True)

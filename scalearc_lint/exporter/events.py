@@ -1,7 +1,9 @@
-"""Migration and revert-to-snapshot events, read page by page from an event history collector.
+"""Migration, revert-to-snapshot and HA-restart events, read page by page from an event
+history collector.
 
-The collector is always destroyed afterwards (vCenter keeps a limited number
-per session). Events are also filtered by time here, because vcsim ignores the
+The collector selects every event type the snapshot records (``EVENT_TYPES``: classes,
+and EventEx by ``eventTypeId``) and is always destroyed afterwards (vCenter keeps a limited
+number per session). Events are also filtered by time here, because vcsim ignores the
 filter's time range.
 """
 
@@ -13,31 +15,15 @@ from typing import Any
 from scalearc_lint.exporter._vmomi import vim, vmodl
 from scalearc_lint.exporter.collect import SessionLost, moid
 from scalearc_lint.exporter.connection import NETWORK_ERRORS, Session, translate_faults
-from scalearc_lint.snapshot.model import Event, EventKind, EventLog
+from scalearc_lint.snapshot.model import EVENT_TYPES, LIVE_BY_KIND, Event, EventLog
 
 #: Events per ReadNextEvents call (the API's maximum page size).
 EVENT_PAGE = 1000
 
-REVERT_EVENT_ID = "com.vmware.vc.vm.VmStateRevertedToSnapshot"
-
-#: Event classes (most specific first: DrsVmMigratedEvent is a VmMigratedEvent) and their kind.
-_KINDS: tuple[tuple[Any, EventKind], ...] = (
-    (vim.event.DrsVmMigratedEvent, "drs-migrate"),
-    (vim.event.VmBeingHotMigratedEvent, "hot-migrate"),
-    (vim.event.VmMigratedEvent, "migrate"),
-    (vim.event.VmRelocatedEvent, "relocate"),
-)
-
-#: What the collector is asked for. "EventEx" is needed for vcsim, which matches
-#: only class names; vCenter also matches the extended event type id.
-EVENT_TYPE_IDS = [
-    "VmMigratedEvent",
-    "DrsVmMigratedEvent",
-    "VmRelocatedEvent",
-    "VmBeingHotMigratedEvent",
-    REVERT_EVENT_ID,
-    "EventEx",
-]
+#: What the collector is asked for: every recorded type id. vCenter matches an EventEx by
+#: its ``eventTypeId``; vcsim matches class names only, so it needs "EventEx" as well
+#: (vCenter has no event whose type id is "EventEx", so it selects nothing more there).
+EVENT_TYPE_IDS = [*EVENT_TYPES, "EventEx"]
 
 
 def _aware(value: datetime) -> datetime:
@@ -49,47 +35,69 @@ def _type_name(value: Any) -> str:
     return value if isinstance(value, str) else str(getattr(value, "_wsdlName", ""))
 
 
-def _host(arg: Any) -> str | None:
-    return moid(arg.host) if arg is not None else None
+def _class_name(cls: type) -> str:
+    return str(getattr(cls, "_wsdlName", "") or cls.__name__.split(".")[-1])
+
+
+def _recorded_type(raw: Any) -> tuple[str, str] | None:
+    """(the event's type id, the recorded type it counts as), or None when not of interest."""
+    if isinstance(raw, vim.event.EventEx):
+        type_id = str(raw.eventTypeId or "")
+        return (type_id, type_id) if type_id in EVENT_TYPES else None
+    own = _class_name(type(raw))
+    for cls in type(raw).__mro__:
+        # The most specific recorded class: DrsVmMigratedEvent is also a VmMigratedEvent.
+        if _class_name(cls) in EVENT_TYPES:
+            return own, _class_name(cls)
+    return None
+
+
+def _host(arg: Any) -> tuple[str | None, str]:
+    """(moid, name) of a HostEventArgument."""
+    if arg is None:
+        return None, ""
+    return moid(arg.host), str(arg.name or "")
 
 
 def event_from_vim(raw: Any) -> Event | None:
     """The model's view of one pyVmomi event, or None when it is not of interest."""
-    kind: EventKind | None = None
-    type_name = type(raw).__name__.split(".")[-1]
-    for cls, candidate in _KINDS:
-        if isinstance(raw, cls):
-            kind = candidate
-            break
-    if kind is None:
-        if isinstance(raw, vim.event.EventEx) and raw.eventTypeId == REVERT_EVENT_ID:
-            kind, type_name = "revert", REVERT_EVENT_ID
-        else:
-            return None
-
+    recorded = _recorded_type(raw)
+    if recorded is None:
+        return None
+    type_id, counted_as = recorded
+    kind = EVENT_TYPES[counted_as]
     vm_arg = raw.vm
     vm = moid(vm_arg.vm) if vm_arg is not None else None
     is_ex = isinstance(raw, vim.event.EventEx)
     if vm is None and is_ex and _type_name(raw.objectType) == "VirtualMachine":
         vm = raw.objectId or None
-    live: bool | None = None
-    source = dest = None
-    if kind == "hot-migrate":
-        live, source, dest = True, _host(raw.host), _host(raw.destHost)
-    elif kind in ("migrate", "drs-migrate", "relocate"):
+    source: tuple[str | None, str] = (None, "")
+    dest: tuple[str | None, str] = (None, "")
+    if kind in ("migrate", "relocate", "drs-migrate"):
+        # The move is done: ``host`` is where the VM now runs.
         source, dest = _host(raw.sourceHost), _host(raw.host)
-        if kind == "drs-migrate":
-            live = True  # DRS only ever migrates running VMs with vMotion
+    elif kind in ("hot-migrate", "cold-migrate") and not is_ex:
+        source, dest = _host(raw.host), _host(raw.destHost)
+    elif type_id == "com.vmware.vc.vm.DstVmMigratedEvent" or kind == "ha-restart":
+        dest = _host(raw.host)  # where it arrived, or where HA restarted it
+    elif kind in ("hot-migrate", "cross-vcenter-migrate"):
+        # An EventEx names only the host it was on; the other side is in its message.
+        source = _host(raw.host)
     return Event(
         key=int(raw.key),
-        type=type_name,
+        type=type_id,
         kind=kind,
         created=_aware(raw.createdTime),
+        chain_id=int(raw.chainId) if raw.chainId is not None else None,
         vm=vm,
-        vm_name=(vm_arg.name or "") if vm_arg is not None else "",
-        live=live,
-        source_host=source,
-        dest_host=dest,
+        vm_name=(vm_arg.name or "")
+        if vm_arg is not None
+        else str(getattr(raw, "objectName", "") or ""),
+        live=LIVE_BY_KIND.get(kind),
+        source_host=source[0],
+        dest_host=dest[0],
+        source_host_name=source[1],
+        dest_host_name=dest[1],
         user=raw.userName or "",
         message=raw.fullFormattedMessage or "",
     )
@@ -132,5 +140,6 @@ def collect_events(session: Session, now: datetime, days: int) -> EventLog:
         collected=True,
         window_start=start,
         window_end=now,
+        event_types=list(EVENT_TYPES),
         items=[items[key] for key in sorted(items)],
     )

@@ -178,9 +178,12 @@ def _drs(config: Any) -> DrsConfig:
         for info in config.drsVmConfig or ()
         if (vm := moid(info.key)) is not None
     }
+    # enableVmBehaviorOverrides unset means vSphere's default: VM overrides apply.
+    honours_overrides = drs is None or drs.enableVmBehaviorOverrides is not False
     return DrsConfig(
         enabled=bool(drs.enabled) if drs is not None else False,
         default_behavior=_behavior(drs.defaultVmBehavior) if drs is not None else None,
+        enable_vm_behavior_overrides=honours_overrides,
         vm_overrides=overrides,
     )
 

@@ -209,6 +209,8 @@ class ObjectTable:
         self.triage = subjects
         self.refs: list[ObjectRef] = []
         self._index: dict[tuple[str, str, str], int] = {}
+        #: Pair id -> number: a pair may have members in several vCenters.
+        self._pairs: dict[str, int] = {}
         #: The object number of each result, in the order of ``results``.
         self.of_results = [self.number(result.object) for result in results]
         for inventory in inventories:
@@ -216,7 +218,10 @@ class ObjectTable:
                 vm = appliance.vm
                 self.number(ObjectRef("vm", moid, vm.name, inventory.vcenter, vm.instance_uuid))
             for pair_id, pair in inventory.pairs.items():
-                self.number(ObjectRef("ha-pair", pair_id, pair.name, inventory.vcenter))
+                # A pair across vCenters is one object, reported by its home vCenter.
+                if pair.home is inventory:
+                    ref = ObjectRef("ha-pair", pair_id, pair.name, inventory.vcenter)
+                    self._pairs[pair_id] = self.number(ref)
         # Members of pairs are linked from their pair (a member may be no appliance).
         for ref in list(self.refs):
             for member in self.triage.subjects.of(ref).members:
@@ -235,11 +240,11 @@ class ObjectTable:
         """The fragment that opens the object's view."""
         return f"o{self.number(ref)}"
 
-    def pair_of(self, ref: ObjectRef, subject: Subject) -> int:
+    def pair_of(self, subject: Subject) -> int:
         """The number of the object's HA pair, or -1."""
         if not subject.pair:
             return -1
-        return self._index.get((ref.vcenter, "ha-pair", subject.pair), -1)
+        return self._pairs.get(subject.pair, -1)
 
 
 # -- placement -------------------------------------------------------------------------
@@ -268,7 +273,8 @@ def placement(
     """
     statuses: dict[tuple[str, str], list[Status]] = defaultdict(list)
     for r in results:
-        if r.object.vcenter == inventory.vcenter:
+        # A pair's results are under its home vCenter, its members may be in others.
+        if r.object.vcenter == inventory.vcenter or r.object.kind == "ha-pair":
             statuses[(r.object.kind, r.object.id)].append(r.status)
 
     by_host: dict[str, list[Appliance]] = defaultdict(list)
@@ -417,7 +423,7 @@ def embedded_data(document: ResultsDocument, ranked: Triage, objects: ObjectTabl
             intern(subject.host),
             intern(subject.cluster),
             intern(subject.pool),
-            objects.pair_of(ref, subject),
+            objects.pair_of(subject),
             [objects.number(m.ref) for m in subject.members],
             [intern(e.text(as_of)) for e in subject.events],
         ]

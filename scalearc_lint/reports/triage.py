@@ -208,12 +208,6 @@ def _placement(
     )
 
 
-def _role_text(role: Role | None, raw: str | None) -> str:
-    if role is not None:
-        return role.value
-    return f"no valid role ({raw})" if raw else "no role"
-
-
 class Subjects:
     """Looks up the :class:`Subject` of any result's object in the run's inventories."""
 
@@ -260,13 +254,24 @@ class Subjects:
         ref = ObjectRef("vm", vm.moid, vm.name, inventory.vcenter, vm.instance_uuid)
         return Member(ref, role, host.name if host is not None else (vm.host or ""))
 
+    def _members(self, pair: Pair) -> tuple[Member, ...]:
+        """Every VM naming the pair, each looked up in its own vCenter (moids repeat across
+        vCenters); those whose identification is in doubt say so instead of a role."""
+        return (
+            *(self._member(m.vm.moid, m.role.value, m.inventory) for m in pair.members),
+            *(
+                self._member(u.vm.moid, "role in doubt (ID001)", u.inventory)
+                for u in pair.unidentified
+            ),
+        )
+
     def _appliance(self, ref: ObjectRef, appliance: Appliance, inventory: Inventory) -> Subject:
         vm = appliance.vm
         pair = inventory.pairs.get(appliance.pair) if appliance.pair is not None else None
         members = tuple(
-            self._member(m.vm.moid, _role_text(m.role, m.raw_role), inventory)
-            for m in (pair.members if pair is not None else ())
-            if m.vm.moid != vm.moid
+            m
+            for m in (self._members(pair) if pair is not None else ())
+            if (m.ref.vcenter, m.ref.id) != (inventory.vcenter, vm.moid)
         )
         log = inventory.snapshot.events
         events = []
@@ -291,20 +296,18 @@ class Subjects:
         )
 
     def _pair(self, ref: ObjectRef, pair: Pair, inventory: Inventory) -> Subject:
-        members = tuple(
-            self._member(m.vm.moid, _role_text(m.role, m.raw_role), inventory) for m in pair.members
-        )
-        vms = [m.vm for m in pair.members]
-        hosts = {vm.host for vm in vms}
-        clusters = {vm.cluster for vm in vms}
+        members = self._members(pair)
+        # Moids of different vCenters are never the same host or cluster.
+        hosts = {(id(m.inventory), m.vm.host) for m in pair.members}
+        clusters = {(id(m.inventory), m.vm.cluster) for m in pair.members}
         # Host and cluster are the pair's only when its members share them.
         host, cluster, _ = _placement(
-            hosts.pop() if len(hosts) == 1 else None,
-            clusters.pop() if len(clusters) == 1 else None,
+            hosts.pop()[1] if len(hosts) == 1 else None,
+            clusters.pop()[1] if len(clusters) == 1 else None,
             None,
-            inventory,
+            pair.members[0].inventory if pair.members else inventory,
         )
-        active = any(m.role is not None and m.role.active for m in pair.members)
+        active = any(m.role.active for m in pair.members)
         return Subject(ref, role="pair", active=active, host=host, cluster=cluster, members=members)
 
 

@@ -15,6 +15,8 @@ from typing import Any, Literal
 import msgspec
 
 from scalearc_lint.snapshot.model import (
+    EVENT_TYPES,
+    LIVE_BY_KIND,
     SCHEMA_VERSION,
     Allocation,
     Cluster,
@@ -66,11 +68,14 @@ class InventoryBuilder:
         vcenter: str = "vcenter.lab.example",
         instance_uuid: str = "5f0c2a4e-0000-4000-8000-00000000c0de",
         exported_at: datetime = DEFAULT_EXPORTED_AT,
+        first_mac: int = 0,
     ) -> None:
+        """``first_mac`` starts the MAC sequence elsewhere: builders of one estate (several
+        vCenters) given different ones hand out no MAC twice."""
         self.source = Source(vcenter, instance_uuid, "8.0.2.0", "VMware vCenter Server")
         self.exported_at = exported_at
         self._next_id: dict[str, int] = defaultdict(int)
-        self._mac_counter = 0
+        self._mac_counter = first_mac
         self.datacenters: dict[str, Datacenter] = {}
         self.clusters: dict[str, dict[str, Any]] = {}
         self.hosts: dict[str, dict[str, Any]] = {}
@@ -80,6 +85,8 @@ class InventoryBuilder:
         self.dv_portgroups: dict[str, DistributedPortgroup] = {}
         self.events: list[Event] = []
         self.events_collected = True
+        #: The event types the export selected (``None``: every type the model records).
+        self.event_types: list[str] | None = None
         self.unreadable: list[Unreadable] = []
         self.events_window = timedelta(days=30)
         self.dvs_members: dict[str, list[str] | DvsMembers] = {}
@@ -111,8 +118,10 @@ class InventoryBuilder:
         *,
         drs_enabled: bool = True,
         drs_default: DrsBehavior | None = None,
+        vm_overrides_enabled: bool | None = True,
     ) -> str:
-        """Add a cluster with its root resource pool."""
+        """Add a cluster with its root resource pool (``vm_overrides_enabled``: DRS
+        ``enableVmBehaviorOverrides``, ``None`` for unknown as in a schema-1 snapshot)."""
         moid = self._moid("domain-c")
         root = self._moid("resgroup")
         self.pools[root] = ResourcePool(moid=root, name="Resources", owner=moid)
@@ -124,6 +133,7 @@ class InventoryBuilder:
             "hosts": [],
             "drs_enabled": drs_enabled,
             "drs_default": drs_default,
+            "vm_overrides_enabled": vm_overrides_enabled,
             "overrides": {},
             "rules": [],
             "groups": [],
@@ -224,16 +234,23 @@ class InventoryBuilder:
         )
         return moid
 
-    def set_pool_reservation(self, pool: str, *, cpu: int, memory: int) -> None:
-        """Change a pool's CPU (MHz) and memory (MB) reservations."""
+    def set_pool_reservation(
+        self, pool: str, *, cpu: int, memory: int, expandable: bool | None = None
+    ) -> None:
+        """Change a pool's CPU (MHz) and memory (MB) reservations (and expandability)."""
         old = self.pools[pool]
         self.pools[pool] = ResourcePool(
             moid=old.moid,
             name=old.name,
             owner=old.owner,
             parent=old.parent,
-            cpu=Allocation(reservation=cpu, expandable=old.cpu.expandable),
-            memory=Allocation(reservation=memory, expandable=old.memory.expandable),
+            cpu=Allocation(
+                reservation=cpu, expandable=old.cpu.expandable if expandable is None else expandable
+            ),
+            memory=Allocation(
+                reservation=memory,
+                expandable=old.memory.expandable if expandable is None else expandable,
+            ),
         )
 
     def dvswitch(
@@ -342,7 +359,7 @@ class InventoryBuilder:
     def drs_override(
         self, cluster: str, vm: str, *, behavior: DrsBehavior | None, enabled: bool | None = None
     ) -> None:
-        """Set a per-VM DRS override."""
+        """Set a per-VM DRS override (``enabled=False``: DRS disabled for the VM)."""
         self.clusters[cluster]["overrides"][vm] = DrsVmOverride(enabled=enabled, behavior=behavior)
 
     def anti_affinity(
@@ -360,6 +377,37 @@ class InventoryBuilder:
         """Add a DRS VM group."""
         self.clusters[cluster]["groups"].append(ClusterGroup(name=name, kind="vm", members=vms))
 
+    def host_group(self, cluster: str, name: str, hosts: list[str]) -> None:
+        """Add a DRS host group."""
+        self.clusters[cluster]["groups"].append(ClusterGroup(name=name, kind="host", members=hosts))
+
+    def vm_host_rule(
+        self,
+        cluster: str,
+        name: str,
+        vm_group: str,
+        host_group: str,
+        *,
+        affine: bool = True,
+        mandatory: bool = True,
+        enabled: bool = True,
+    ) -> None:
+        """Add a VM-Host rule: the VM group must (``mandatory``) or should run on the host
+        group (``affine``), or must / should not."""
+        rules = self.clusters[cluster]["rules"]
+        rules.append(
+            ClusterRule(
+                key=len(rules) + 1,
+                name=name,
+                kind="vm-host",
+                enabled=enabled,
+                mandatory=mandatory,
+                vm_group=vm_group,
+                host_group=host_group,
+                affine=affine,
+            )
+        )
+
     # -- events and gaps ----------------------------------------------------------------
 
     def event(
@@ -370,29 +418,68 @@ class InventoryBuilder:
         age: timedelta = timedelta(hours=2),
         live: bool | None = None,
         type_name: str | None = None,
+        chain_id: int | None = None,
+        from_host: str | None = None,
     ) -> None:
-        """Record an event ``age`` before the export."""
+        """Record an event ``age`` before the export; a migration ends on the VM's host."""
         default_type = {
             "migrate": "VmMigratedEvent",
             "relocate": "VmRelocatedEvent",
             "hot-migrate": "VmBeingHotMigratedEvent",
+            "cold-migrate": "VmBeingRelocatedEvent",
             "drs-migrate": "DrsVmMigratedEvent",
+            "cross-vcenter-migrate": "com.vmware.vc.vm.DstVmMigratedEvent",
             "revert": "com.vmware.vc.vm.VmStateRevertedToSnapshot",
+            "ha-restart": "com.vmware.vc.ha.VmRestartedByHAEvent",
         }[kind]
         v = self.vms[vm]
+        # As the exporter records them: a move from ``from_host`` to where the VM runs now,
+        # an HA restart on where it runs now, a revert with no host.
+        moves = kind not in ("revert", "ha-restart")
+        source = from_host if moves else None
+        dest = v.host if kind != "revert" else None
+        key = len(self.events) + 1
         self.events.append(
             Event(
-                key=len(self.events) + 1,
+                key=key,
                 type=type_name or default_type,
                 kind=kind,
                 created=self.exported_at - age,
+                chain_id=chain_id if chain_id is not None else key,
                 vm=vm,
                 vm_name=v.name,
                 live=live,
-                source_host=v.host,
+                source_host=source,
+                dest_host=dest,
+                source_host_name=self._host_name(source),
+                dest_host_name=self._host_name(dest),
                 user="VSPHERE.LOCAL\\Administrator",
             )
         )
+
+    def event_of_type(
+        self,
+        type_name: str,
+        vm: str,
+        *,
+        age: timedelta = timedelta(hours=2),
+        chain_id: int | None = None,
+        from_host: str | None = None,
+    ) -> None:
+        """Record an event by its vSphere type id (a class name or an EventEx id)."""
+        kind = EVENT_TYPES[type_name]
+        self.event(
+            kind,
+            vm,
+            age=age,
+            live=LIVE_BY_KIND.get(kind),
+            type_name=type_name,
+            chain_id=chain_id,
+            from_host=from_host,
+        )
+
+    def _host_name(self, moid: str | None) -> str:
+        return str(self.hosts[moid]["name"]) if moid is not None and moid in self.hosts else ""
 
     def mark_unreadable(self, kind: str, moid: str | None, prop: str, fault: str) -> None:
         """Record that the exporter could not read something."""
@@ -420,6 +507,7 @@ class InventoryBuilder:
                 drs=DrsConfig(
                     enabled=c["drs_enabled"],
                     default_behavior=c["drs_default"],
+                    enable_vm_behavior_overrides=c["vm_overrides_enabled"],
                     vm_overrides=dict(c["overrides"]),
                 ),
                 ha=HaConfig(enabled=True),
@@ -462,6 +550,13 @@ class InventoryBuilder:
                 if self.events_collected
                 else None,
                 window_end=self.exported_at if self.events_collected else None,
+                event_types=(
+                    []
+                    if not self.events_collected
+                    else list(EVENT_TYPES)
+                    if self.event_types is None
+                    else list(self.event_types)
+                ),
                 items=list(self.events),
             ),
             unreadable=list(self.unreadable),

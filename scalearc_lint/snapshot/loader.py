@@ -17,7 +17,8 @@ from scalearc_lint.io.inputs import read_input_file, without_bom
 from scalearc_lint.io.jsonfile import check_unique_keys
 from scalearc_lint.snapshot.model import (
     COLLECTIONS,
-    SCHEMA_VERSION,
+    READABLE_SCHEMA_VERSIONS,
+    SCHEMA_1_EVENT_TYPES,
     Snapshot,
     SnapshotBundle,
     VmSnapshot,
@@ -99,7 +100,7 @@ def decode_snapshots(data: bytes, path: str | Path = "<snapshot>") -> list[Snaps
         raise InputError(f"{path}: {_diagnose_bundle(data, exc)}") from None
     except RecursionError:
         raise InputError(f"{path}: {_TOO_DEEP}") from None
-    if bundle.schema_version != SCHEMA_VERSION:
+    if bundle.schema_version not in READABLE_SCHEMA_VERSIONS:
         raise InputError(_version_message(path, bundle.schema_version))
     if not bundle.snapshots:
         raise InputError(f"{path}: $.snapshots: the bundle holds no snapshot")
@@ -111,12 +112,32 @@ def decode_snapshots(data: bytes, path: str | Path = "<snapshot>") -> list[Snaps
 
 def _validated(snapshot: Snapshot, path: str | Path, at: str) -> Snapshot:
     """Check the version and the references of a decoded snapshot found at JSON path ``at``."""
-    if snapshot.schema_version != SCHEMA_VERSION:
+    if snapshot.schema_version not in READABLE_SCHEMA_VERSIONS:
         raise InputError(_version_message(path, snapshot.schema_version).replace("$.", f"{at}.", 1))
     problem = next(iter(dangling_references(snapshot)), None) or _too_deep_tree(snapshot)
     if problem is not None:
         raise InputError(f"{path}: {at}{problem.removeprefix('$')}")
-    return snapshot
+    return upgraded(snapshot)
+
+
+def upgraded(snapshot: Snapshot) -> Snapshot:
+    """The snapshot with what its schema version did not record stated as unknown.
+
+    Schema 1 (scalearc-lint 0.1) decodes into today's model as it is, except that a field
+    it never had would read as its default and could pass a rule: the DRS VM-overrides
+    switch becomes unknown (``None``) rather than vSphere's default, and the event log lists
+    the event types that release selected, so rules needing other types say ``unknown``.
+    The schema version stays as read.
+    """
+    if snapshot.schema_version != 1:
+        return snapshot
+    replace = msgspec.structs.replace
+    clusters = {
+        moid: replace(cluster, drs=replace(cluster.drs, enable_vm_behavior_overrides=None))
+        for moid, cluster in snapshot.clusters.items()
+    }
+    events = replace(snapshot.events, event_types=list(SCHEMA_1_EVENT_TYPES))
+    return replace(snapshot, clusters=clusters, events=events)
 
 
 def _tree_depth(nodes: list[VmSnapshot]) -> int:
@@ -188,8 +209,13 @@ def _json_problem(exc: msgspec.DecodeError) -> str:
 def _version_message(path: str | Path, version: object) -> str:
     return (
         f"{path}: $.schema_version: unsupported snapshot schema version {version!r}; "
-        f"this scalearc-lint reads version {SCHEMA_VERSION} (re-export the snapshot)"
+        f"this scalearc-lint reads versions {_readable()} (re-export the snapshot)"
     )
+
+
+def _readable() -> str:
+    *older, newest = READABLE_SCHEMA_VERSIONS
+    return f"{', '.join(map(str, older))} and {newest}" if older else str(newest)
 
 
 def _diagnose(data: bytes, exc: msgspec.ValidationError) -> str:
@@ -206,7 +232,7 @@ def _diagnose(data: bytes, exc: msgspec.ValidationError) -> str:
         return f"$: expected a JSON object (a scalearc-lint snapshot), got {_json_type(raw)}"
     if "schema_version" not in raw:
         return "$.schema_version: missing; this is not a scalearc-lint snapshot"
-    if raw["schema_version"] != SCHEMA_VERSION:
+    if raw["schema_version"] not in READABLE_SCHEMA_VERSIONS:
         return _version_message("", raw["schema_version"]).removeprefix(": ")
     # msgspec writes `[...]` for a dict key; find the offending entry to name its key.
     match = re.search(r" - at `\$\.(\w+)\[\.\.\.\](.*)`$", message)

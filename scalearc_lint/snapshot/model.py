@@ -16,8 +16,11 @@ from typing import Annotated, Literal
 
 import msgspec
 
-#: Bumped on any incompatible change of the snapshot's shape.
-SCHEMA_VERSION = 1
+#: Bumped whenever the snapshot's shape changes (2: the DRS VM-overrides switch, event chains,
+#: the event types an export selected, host names in events, more event kinds).
+SCHEMA_VERSION = 2
+#: Every version the loader reads; older ones are upgraded on load (see ``loader``).
+READABLE_SCHEMA_VERSIONS = (1, 2)
 
 Moid = Annotated[str, msgspec.Meta(min_length=1, description="managed-object id")]
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -74,10 +77,16 @@ class DrsVmOverride(_Model, frozen=True):
 
 
 class DrsConfig(_Model, frozen=True):
-    """Cluster DRS configuration; an unset default behaviour means fullyAutomated."""
+    """Cluster DRS configuration; an unset default behaviour means fullyAutomated.
+
+    ``enable_vm_behavior_overrides`` is ``drsConfig.enableVmBehaviorOverrides`` (vSphere's
+    default: true); when false the cluster default applies to every VM and ``vm_overrides``
+    are ignored. ``None`` means not known: a schema-1 snapshot did not record it.
+    """
 
     enabled: bool = False
     default_behavior: DrsBehavior | None = None
+    enable_vm_behavior_overrides: bool | None = True
     vm_overrides: dict[str, DrsVmOverride] = {}
 
 
@@ -281,35 +290,92 @@ class DistributedPortgroup(_Model, frozen=True):
     policy: NetworkPolicy = NetworkPolicy()
 
 
-EventKind = Literal["migrate", "relocate", "hot-migrate", "drs-migrate", "revert"]
+EventKind = Literal[
+    "migrate",
+    "relocate",
+    "hot-migrate",
+    "cold-migrate",
+    "drs-migrate",
+    "cross-vcenter-migrate",
+    "revert",
+    "ha-restart",
+]
+
+#: The event types a snapshot records, by event type id (a class name, or an EventEx's
+#: ``eventTypeId``), with the kind each is recorded as. ``migrate`` / ``relocate`` finish a
+#: migration that was live or cold (the ``hot-migrate`` / ``cold-migrate`` event of the same
+#: chain tells which); ``hot-migrate``, ``drs-migrate`` and ``cross-vcenter-migrate`` are live.
+EVENT_TYPES: dict[str, EventKind] = {
+    "VmMigratedEvent": "migrate",
+    "VmRelocatedEvent": "relocate",
+    "VmBeingHotMigratedEvent": "hot-migrate",
+    "com.vmware.vc.vm.VmHotMigratingWithEncryptionEvent": "hot-migrate",
+    "VmBeingMigratedEvent": "cold-migrate",
+    "VmBeingRelocatedEvent": "cold-migrate",
+    "DrsVmMigratedEvent": "drs-migrate",
+    "com.vmware.vc.vm.DstVmMigratedEvent": "cross-vcenter-migrate",
+    "com.vmware.vc.vm.SrcVmMigratedEvent": "cross-vcenter-migrate",
+    "com.vmware.vc.vm.VmStateRevertedToSnapshot": "revert",
+    "com.vmware.vc.ha.VmRestartedByHAEvent": "ha-restart",
+}
+
+#: What an event of a kind says about its migration by itself: live (``True``) or cold
+#: (``False``); kinds not listed do not tell.
+LIVE_BY_KIND: dict[EventKind, bool] = {
+    "hot-migrate": True,
+    "drs-migrate": True,
+    "cross-vcenter-migrate": True,
+    "cold-migrate": False,
+}
+
+#: The event types a schema-1 export selected (it recorded no list of its own).
+SCHEMA_1_EVENT_TYPES = (
+    "VmMigratedEvent",
+    "DrsVmMigratedEvent",
+    "VmRelocatedEvent",
+    "VmBeingHotMigratedEvent",
+    "com.vmware.vc.vm.VmStateRevertedToSnapshot",
+)
 
 
 class Event(_Model, frozen=True):
-    """A vCenter event of interest: a migration or a revert-to-snapshot.
+    """A vCenter event of interest: a migration, a revert-to-snapshot or an HA restart.
 
-    ``live`` is ``True`` for a vMotion, ``False`` for a cold migration, and
-    ``None`` where the event itself does not tell.
+    ``type`` is the event type id (the class name, or an EventEx's ``eventTypeId``);
+    ``kind`` is what :data:`EVENT_TYPES` records it as. ``live`` is what the event itself
+    says: ``True`` for a vMotion, ``False`` for a cold migration, ``None`` where it does not
+    tell (then the events sharing its ``chain_id``, one operation's events, may).
+    ``chain_id`` is ``None`` in a schema-1 snapshot. Host moids are this vCenter's; the
+    names are as the event gives them (a cross-vCenter move names hosts of another vCenter).
     """
 
     key: Key
     type: str
     kind: EventKind
     created: AwareDatetime
+    chain_id: int | None = None
     vm: Moid | None = None
     vm_name: str = ""
     live: bool | None = None
     source_host: Moid | None = None
     dest_host: Moid | None = None
+    source_host_name: str = ""
+    dest_host_name: str = ""
     user: str = ""
     message: str = ""
 
 
 class EventLog(_Model, frozen=True):
-    """Events within the exported window; ``collected`` is false when none were read."""
+    """Events within the exported window; ``collected`` is false when none were read.
+
+    ``event_types`` lists the event type ids the export selected: an event of a type not
+    listed was never read, so a rule that needs it says ``unknown``, not ``pass``.
+    """
 
     collected: bool = False
     window_start: AwareDatetime | None = None
     window_end: AwareDatetime | None = None
+    event_types: list[str] = []
     items: list[Event] = []
 
 

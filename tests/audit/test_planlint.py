@@ -197,8 +197,51 @@ def test_plan_rules_are_described_for_reports() -> None:
         assert info.title and info.rationale and info.reference and info.remediation
 
 
+def test_moving_a_vm_whose_role_is_in_doubt_fails_naming_the_conflict(
+    write_yaml: WriteYaml,
+) -> None:
+    snapshot = build(
+        {
+            "hosts": 3,
+            "appliances": {
+                "sa-x": {
+                    "role": "secondary",
+                    "host": "esx-1",
+                    "tags": [{"category": "scalearc-role", "name": "primary"}],
+                }
+            },
+        }
+    )
+    live = lint(snapshot, write_yaml, [{"migrate": "sa-x", "to": "esx-2", "mode": "live"}])
+    assert failures(live) == {("PLAN001", 1)}
+    assert "role sources disagree" in live[0].message and "(ID001)" in live[0].message
+
+
+def test_a_switchover_names_the_pair_in_any_case_and_keeps_sources_agreeing(
+    write_yaml: WriteYaml,
+) -> None:
+    snapshot = build(
+        {
+            "hosts": 3,
+            "appliances": {
+                "sa-p": {
+                    "role": "primary",
+                    "pair": "Orders",
+                    "host": "esx-1",
+                    "tags": [{"category": "ScaleArc-Role", "name": "primary"}],
+                },
+                "sa-s": {"role": "secondary", "pair": "orders", "host": "esx-2"},
+            },
+        }
+    )
+    steps = pair_move("ORDERS", "sa-p", "sa-s", primary_to="esx-2", secondary_to="esx-3")
+    results = lint(snapshot, write_yaml, steps)
+    assert [r for r in results if r.status is not Status.PASS] == []
+    assert "PLAN003" in {r.rule for r in results}
+
+
 def test_snapshot_left_on_an_appliance_of_unknown_role_fails(write_yaml: WriteYaml) -> None:
     snapshot = build({"appliances": {"sa-x": {"role": "pimary"}}, "vms": {"web-1": {}}})
     results = lint(snapshot, write_yaml, [{"take_snapshot": "sa-x"}, {"take_snapshot": "web-1"}])
     assert failures(results) == {("PLAN005", 1)}
-    assert "cannot be established ('pimary')" in results[0].message
+    assert "cannot be established (role 'pimary' is not primary" in results[0].message

@@ -188,13 +188,13 @@ def test_move_to_a_standalone_host_lands_in_its_root_pool_and_sa007_judges_it_th
         snapshot,
         [
             {"power_off": "sa-solo"},
-            {"migrate": "sa-solo", "to": "esx-3", "mode": "cold"},
+            {"migrate": "sa-solo", "to": "standalone-1", "mode": "cold"},
             {"power_on": "sa-solo"},
         ],
     )
     final = whatif.run.final
     vm = final.vms[vm_moid(final, "sa-solo")]
-    standalone = next(h for h in final.hosts.values() if h.name == "esx-3")
+    standalone = next(h for h in final.hosts.values() if h.name == "standalone-1")
     assert (vm.host, vm.cluster) == (standalone.moid, None)
     assert vm.resource_pool == Inventory(final).root_pool(standalone)
     assert final.resource_pools[vm.resource_pool or ""].owner == standalone.moid
@@ -209,14 +209,17 @@ def test_move_between_standalone_hosts_changes_root_pool() -> None:
     run = run_whatif(
         snapshot,
         [
-            {"migrate": "web-1", "to": "esx-3", "mode": "live"},
-            {"migrate": "web-1", "to": "esx-4", "mode": "live"},
+            {"migrate": "web-1", "to": "standalone-1", "mode": "live"},
+            {"migrate": "web-1", "to": "standalone-2", "mode": "live"},
         ],
     ).run
     inventory = Inventory(run.final)
     pools = [o.after.snapshot.vms[vm_moid(snapshot, "web-1")].resource_pool for o in run.outcomes]
     hosts = {h.name: h for h in run.final.hosts.values()}
-    assert pools == [inventory.root_pool(hosts["esx-3"]), inventory.root_pool(hosts["esx-4"])]
+    assert pools == [
+        inventory.root_pool(hosts["standalone-1"]),
+        inventory.root_pool(hosts["standalone-2"]),
+    ]
     assert pools[0] != pools[1]
 
 

@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -116,6 +117,12 @@ def check_json(snapshot: Path, out_dir: Path) -> tuple[int, dict[str, Any]]:
     return run.code, document
 
 
+def _sigint_as_in_a_terminal() -> None:
+    """Ctrl-C's default action in the child: a test run started in the background (``cmd &``
+    in a script) has SIGINT ignored, and an ignored signal stays ignored across exec."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def spawn_cli(argv: Sequence[str], env: dict[str, str]) -> subprocess.Popen[str]:
     """Start the CLI as a child process (for signals and crashes), output piped."""
     return subprocess.Popen(
@@ -125,6 +132,7 @@ def spawn_cli(argv: Sequence[str], env: dict[str, str]) -> subprocess.Popen[str]
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_sigint_as_in_a_terminal,
     )
 
 

@@ -39,7 +39,8 @@ _connect: Any = pyVim.connect
 ROLE, PAIR = "scalearc-role", "scalearc-ha-pair"
 RESERVED_POOL = "sa-rp"
 NO_NOTIFY_PG = "pg-no-notify"
-ALPHA_1_MAC, ALPHA_2_MAC, BETA_2_MAC = "00:50:56:aa:00:01", "00:50:56:aa:00:02", "00:50:56:aa:00:03"
+# Static MACs in VMware's range for them (00:50:56:00:00:00-3F:FF:FF); SA001 warns outside it.
+ALPHA_1_MAC, ALPHA_2_MAC, BETA_2_MAC = "00:50:56:2a:00:01", "00:50:56:2a:00:02", "00:50:56:2a:00:03"
 #: The VM the lab renames each simulator VM to, in moid order.
 NAMES = ("sa-alpha-1", "sa-alpha-2", "sa-beta-1", "sa-beta-2", "app-1", "app-2", "app-3", "app-4")
 
@@ -273,11 +274,11 @@ def _seed(si: Any, sim: Vcsim) -> Lab:
     _edit_nic(by_name["app-1"], mac=ALPHA_2_MAC)
     _edit_nic(
         by_name["app-2"],
-        mac="00:50:56:bb:00:02",
+        mac="00:50:56:3b:00:02",
         backing=vim.vm.device.VirtualEthernetCard.NetworkBackingInfo(deviceName="VM Network"),
     )
-    _edit_nic(by_name["app-3"], mac="00:50:56:bb:00:03")
-    _edit_nic(by_name["app-4"], mac="00:50:56:bb:00:04")
+    _edit_nic(by_name["app-3"], mac="00:50:56:3b:00:03")
+    _edit_nic(by_name["app-4"], mac="00:50:56:3b:00:04")
     lab.beta_1_mac = _edit_nic(by_name["sa-beta-1"])
 
     # The alpha pair by custom attributes.

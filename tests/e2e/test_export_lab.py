@@ -119,6 +119,8 @@ def test_placement_pools_and_drs_settings(lab_export: LabExport) -> None:
 
     cluster = snap["clusters"][lab.cluster]
     assert cluster["root_pool"] == lab.root_pool
+    # vcsim leaves drsConfig.enableVmBehaviorOverrides unset: vSphere's default, true.
+    assert cluster["drs"].get("enable_vm_behavior_overrides", True) is True
     assert cluster["drs"]["vm_overrides"] == {
         lab.vms["sa-alpha-1"]: {"enabled": True, "behavior": "manual"},
         lab.vms["sa-alpha-2"]: {"enabled": True, "behavior": "manual"},

@@ -12,7 +12,14 @@ from scalearc_lint.engine.budget import OutOfTime, TimeBudget
 from scalearc_lint.snapshot.loader import encode_snapshot
 from scalearc_lint.snapshot.sketch import build
 from tests.conftest import run_cli
-from tests.hardening.kit import LAB, LAB_FAILURES, one_error_line, results_of, write_rule
+from tests.hardening.kit import (
+    LAB,
+    LAB_FAILURES,
+    judged,
+    one_error_line,
+    results_of,
+    write_rule,
+)
 
 FOREVER = {
     "a busy loop": "def check(a, inv, opts):\n    while True:\n        pass",
@@ -34,7 +41,7 @@ def test_a_rule_that_never_returns_is_stopped_and_crashed(case: str, tmp_path: P
     result = run_cli(["check", LAB, "--rules-dir", rules, "--json", "-", "--rule-timeout", "0.5"])
     assert result.code == 3, result.stderr
     results = results_of(result.stdout)
-    mine = [r for r in results if r["rule"] == "TEST001"]
+    mine = judged(results)
     assert {r["status"] for r in mine} == {"crashed"}
     stopped = [r for r in mine if "ran out of its time budget" in r["message"]]
     assert len(stopped) == 1
@@ -57,11 +64,7 @@ def test_a_rule_slow_on_one_object_only_is_stopped_there(tmp_path: Path) -> None
     )
     result = run_cli(["check", LAB, "--rules-dir", rules, "--json", "-", "--rule-timeout", "1"])
     assert result.code == 3
-    statuses = {
-        r["object"]["name"]: r["status"]
-        for r in results_of(result.stdout)
-        if r["rule"] == "TEST001"
-    }
+    statuses = {r["object"]["name"]: r["status"] for r in judged(results_of(result.stdout))}
     assert statuses["sa-billing-01"] == "crashed"
     # Objects judged before it keep their verdicts.
     assert {s for name, s in statuses.items() if name < "sa-billing-01"} <= {"fail"}
@@ -94,7 +97,7 @@ def test_no_rule_timeout_means_no_budget(tmp_path: Path) -> None:
     write_rule(rules, "def check(a, inv, opts):\n    time.sleep(0.3)\n    return failed('slow')")
     result = run_cli(["check", LAB, "--rules-dir", rules, "--json", "-", "--rule-timeout", "0"])
     assert result.code == 1
-    mine = [r for r in results_of(result.stdout) if r["rule"] == "TEST001"]
+    mine = judged(results_of(result.stdout))
     assert {r["status"] for r in mine} == {"fail"}
 
 

@@ -364,7 +364,7 @@ def _lab_text() -> str:
             "name",
         ),
         (
-            lambda t: t.replace('{"schema_version":1', '{"schema_version":1,"schema_version":1', 1),
+            lambda t: t.replace('{"schema_version":2', '{"schema_version":2,"schema_version":2', 1),
             "$",
             "schema_version",
         ),
@@ -605,7 +605,9 @@ def test_warnings_for_thousands_of_vcenters_are_summed_up(tmp_path: Path) -> Non
     ]
     bundle = tmp_path / "bundle.json"
     bundle.write_text(json.dumps({"schema_version": one["schema_version"], "snapshots": snapshots}))
-    result = run(["check", bundle, "-q"])
+    # The copies share every MAC, and one estate's MACs are compared across its vCenters:
+    # SA002 fails everywhere, which is not what this test is about.
+    result = run(["check", bundle, "-q", "--fail-on", "never"])
     assert result.code == 0, result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 6

