@@ -169,6 +169,18 @@ def inverse(outcome: StepOutcome) -> str:
         old = cluster.drs.vm_overrides.get(vm.moid) if cluster is not None else None
         setting = "inherit" if old is None else "disabled" if old.enabled is False else old.behavior
         return f"drs_override: {vm.name}, behavior: {setting or 'inherit'}"
+    if s.op == "drs_vm_overrides":
+        changed = [
+            before.clusters[moid]
+            for kind, moid in touched(before, outcome.after.snapshot)
+            if kind == "cluster"
+        ]
+        if not changed:
+            return "none: the step changed nothing"
+        switch = changed[0].drs.enable_vm_behavior_overrides
+        if switch is None:
+            return "by hand: the snapshot did not record the cluster's VM overrides switch"
+        return f"drs_vm_overrides: {s.target}, enabled: {str(switch).lower()}"
     if s.op == "ha_override" and vm is not None:
         cluster = before.clusters.get(vm.cluster or "")
         old_ha = cluster.ha.vm_overrides.get(vm.moid) if cluster is not None else None

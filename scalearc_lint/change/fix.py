@@ -31,24 +31,44 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+import msgspec
 import yaml
 
-from scalearc_lint.change.plan import OPERATIONS, unusable
+from scalearc_lint.change.plan import MAC_PATTERN, OPERATIONS, unusable
 from scalearc_lint.engine.config import Config
 from scalearc_lint.engine.evaluate import LoadedRule
 from scalearc_lint.engine.results import Result
 from scalearc_lint.engine.rule import Status
+from scalearc_lint.snapshot.drs import DrsAutomation, effective_drs_automation
 from scalearc_lint.snapshot.identification import Role
 from scalearc_lint.snapshot.inventory import (
+    VMWARE_OUI,
+    VMWARE_STATIC_MAX_FOURTH_OCTET,
     Appliance,
     Inventory,
     Pair,
     normalise_mac,
+    outside_vmware_static_range,
     walk_snapshots,
 )
-from scalearc_lint.snapshot.model import Host, Nic, ResourcePool, VirtualMachine
+from scalearc_lint.snapshot.model import (
+    Allocation,
+    Cluster,
+    Host,
+    Nic,
+    ResourcePool,
+    VirtualMachine,
+)
+from scalearc_lint.snapshot.reservations import (
+    RESOURCES,
+    UNITS,
+    ReservationIndex,
+    Resource,
+    allocation,
+)
 
 #: When a change is made (see the module docstring).
 BEFORE, OFFLINE, AFTER = 0, 1, 2
@@ -58,9 +78,6 @@ MAC_CHANGE_WARNING = (
     "a new MAC: the VM must be powered off, and licences or DHCP reservations bound to the "
     "old MAC may need updating"
 )
-#: The static part of VMware's OUI, 00:50:56:00:00:00-00:50:56:3F:FF:FF.
-_STATIC_PREFIX = "00:50:56"
-_STATIC_MAX = 0x3F_FF_FF
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +121,9 @@ class Work:
     phase: int
     also: tuple[str, ...] = ()
     offline: str | None = None
+    #: Orders steps of one kind where vCenter needs an order (a parent pool's reservation
+    #: before its child's); lower first.
+    rank: int = 0
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -152,27 +172,42 @@ class FixPlan:
 
 
 class MacAllocator:
-    """Static MACs unique in the whole estate, the same answer for the same vNIC every time."""
+    """Static MACs unique in the whole estate, the same answer for the same vNIC every time.
+
+    Who holds which MAC is read on first use (one pass over every vNIC of the estate), so a
+    run with no MAC to change never pays for it.
+    """
 
     def __init__(self, estate: Sequence[Inventory]) -> None:
-        self.holders: dict[str, list[tuple[str, str, int, bool]]] = defaultdict(list)
-        for inventory in estate:
+        self.estate = estate
+        self._given: dict[tuple[str, str, int], str] = {}
+
+    @cached_property
+    def holders(self) -> dict[str, list[tuple[str, str, int, bool]]]:
+        """(vCenter, VM moid, vNIC key, is an appliance) of every vNIC, by normalised MAC."""
+        holders: dict[str, list[tuple[str, str, int, bool]]] = defaultdict(list)
+        for inventory in self.estate:
             appliances = inventory.appliances
             for vm in inventory.snapshot.vms.values():
                 for nic in vm.nics:
                     if nic.mac:
-                        self.holders[normalise_mac(nic.mac)].append(
+                        holders[normalise_mac(nic.mac)].append(
                             (inventory.vcenter, vm.moid, nic.key, vm.moid in appliances)
                         )
-        self.used = set(self.holders)
-        self._given: dict[tuple[str, str, int], str] = {}
+        return holders
+
+    @cached_property
+    def used(self) -> set[str]:
+        """Every MAC in use, and every MAC given out."""
+        return set(self.holders)
 
     def keeps(self, vcenter: str, vm: VirtualMachine, nic: Nic) -> bool:
-        """Whether the vNIC keeps today's MAC: set, in the static range, and used by no
-        other vNIC (of appliances sharing one, the first in vCenter and moid order keeps it;
-        a MAC shared with an ordinary VM is left to the ordinary VM)."""
+        """Whether the vNIC keeps today's MAC: a well-formed MAC outside the part of VMware's
+        OUI vCenter generates from, used by no other vNIC (of appliances sharing one, the
+        first in vCenter and moid order keeps it; a MAC shared with an ordinary VM is left
+        to the ordinary VM)."""
         mac = normalise_mac(nic.mac)
-        if not mac or not static_range_ok(mac):
+        if not MAC_PATTERN.match(mac) or outside_vmware_static_range(mac):
             return False
         holders = self.holders.get(mac, [])
         if len(holders) <= 1:
@@ -182,36 +217,27 @@ class MacAllocator:
         return min(holders)[:3] == (vcenter, vm.moid, nic.key)
 
     def mac_for(self, vcenter: str, vm: VirtualMachine, nic: Nic) -> str:
-        """The MAC the vNIC should have: today's if it keeps it, else a new unused static one."""
+        """The MAC the vNIC should have: today's if it keeps it, else a new unused one in
+        VMware's static range 00:50:56:00:00:00-3F:FF:FF (derived from the VM and vNIC, so
+        the same snapshot gives the same plan)."""
         key = (vcenter, vm.moid, nic.key)
         if key in self._given:
             return self._given[key]
         if self.keeps(vcenter, vm, nic):
             mac = normalise_mac(nic.mac)
         else:
+            size = (VMWARE_STATIC_MAX_FOURTH_OCTET + 1) << 16
             seed = hashlib.sha256(f"{vcenter}/{vm.instance_uuid or vm.moid}/{nic.key}".encode())
-            number = int.from_bytes(seed.digest()[:4], "big") % (_STATIC_MAX + 1)
+            number = int.from_bytes(seed.digest()[:4], "big") % size
             while True:
-                low = number.to_bytes(3, "big")
-                mac = _STATIC_PREFIX + "".join(f":{octet:02x}" for octet in low)
+                digits = VMWARE_OUI + f"{number:06x}"
+                mac = ":".join(digits[i : i + 2] for i in range(0, 12, 2))
                 if mac not in self.used:
                     break
-                number = (number + 1) % (_STATIC_MAX + 1)
+                number = (number + 1) % size
             self.used.add(mac)
         self._given[key] = mac
         return mac
-
-
-def static_range_ok(mac: str) -> bool:
-    """Whether a MAC may be kept as a static one: outside VMware's OUI, or within its
-    static range 00:50:56:00:00:00-3F:FF:FF (vCenter generates the rest)."""
-    mac = normalise_mac(mac)
-    if not mac.startswith(_STATIC_PREFIX + ":"):
-        return True
-    try:
-        return int(mac.split(":")[3], 16) <= 0x3F
-    except (IndexError, ValueError):
-        return False
 
 
 @dataclass
@@ -226,6 +252,29 @@ class FixContext:
     config: Config
     names: dict[str, int] = field(default_factory=dict)
 
+    @cached_property
+    def reservations(self) -> ReservationPlan:
+        """Every SA007 repair of the inventory, worked out once (see ReservationPlan)."""
+        return ReservationPlan(self.inventory, self.failing.get("SA007", frozenset()))
+
+    @cached_property
+    def portgroup_users(self) -> Mapping[str, int]:
+        """How many vNICs each portgroup (DV moid, or standard name) backs, counted once."""
+        users: dict[str, int] = defaultdict(int)
+        for vm in self.inventory.snapshot.vms.values():
+            for nic in vm.nics:
+                users[nic.backing.portgroup or nic.backing.network] += 1
+        return users
+
+    @cached_property
+    def running_vms_by_host(self) -> Mapping[str | None, int]:
+        """How many powered-on VMs each host runs, counted once."""
+        load: dict[str | None, int] = defaultdict(int)
+        for vm in self.inventory.snapshot.vms.values():
+            if vm.power_state == "poweredOn":
+                load[vm.host] += 1
+        return load
+
     def options(self, rule_id: str) -> Any:
         """The configured options of a rule."""
         loaded = self.rules.get(rule_id)
@@ -239,7 +288,13 @@ class FixContext:
         """How a step names an object: its name where unique in the snapshot, else its moid."""
         collection: Mapping[str, Any] = getattr(
             self.inventory.snapshot,
-            {"vm": "vms", "host": "hosts", "pool": "resource_pools", "dvpg": "dv_portgroups"}[kind],
+            {
+                "vm": "vms",
+                "host": "hosts",
+                "pool": "resource_pools",
+                "dvpg": "dv_portgroups",
+                "cluster": "clusters",
+            }[kind],
         )
         obj = collection.get(moid)
         if obj is None:
@@ -248,6 +303,211 @@ class FixContext:
         if key not in self.names:
             self.names[key] = sum(1 for o in collection.values() if o.name == obj.name)
         return str(obj.name) if self.names[key] == 1 else moid
+
+
+def _owner_name(inventory: Inventory, owner: str) -> str:
+    """``cluster X`` or ``host Y``: what owns a resource pool."""
+    cluster = inventory.cluster(owner)
+    if cluster is not None:
+        return f"cluster {cluster.name}"
+    host = inventory.host(owner)
+    return f"host {host.name}" if host is not None else owner
+
+
+class ReservationPlan:
+    """Every SA007 repair of one inventory, worked out together with vSphere's arithmetic
+    (:class:`~scalearc_lint.snapshot.reservations.ReservationIndex`), so that repairs that
+    share a pool agree and a raised pool never starves its parent's appliances.
+
+    Starting from the snapshot, until nothing changes: an appliance drawing on no
+    reserved pool gets one (in a root pool: a new reserved child pool, one per root pool,
+    and the appliance moved in; in a non-root pool: that pool's own reservation); every
+    pool so touched, and every pool one of them draws on, is raised to cover what draws
+    on it (:attr:`~scalearc_lint.snapshot.reservations.PoolHeadroom.covering`: others'
+    reservations, the appliances' own, and what they lack). Raising a pool takes from
+    the pool above it, so that one is settled in the next round. The appliances kept in
+    view are those SA007 fails on and those it passes on (none may start failing);
+    reservations only grow, so the rounds end.
+    """
+
+    #: The name of a new pool of appliances (``-2``, ``-3``... when taken).
+    POOL_NAME = "scalearc-appliances"
+
+    def __init__(self, inventory: Inventory, failing: frozenset[str]) -> None:
+        self.inventory = inventory
+        snapshot = inventory.snapshot
+        appliances = inventory.appliances
+        self.unsized: set[str] = set()
+        in_view: set[str] = set()
+        for moid, appliance in appliances.items():
+            guarantees = inventory.guaranteed_resources(appliance.vm)
+            if moid in failing and any(g.configured is None for g in guarantees):
+                self.unsized.add(moid)
+            elif moid in failing or all(g.status == "guaranteed" for g in guarantees):
+                in_view.add(moid)
+        self.pools: dict[str, ResourcePool] = dict(snapshot.resource_pools)
+        self.vms: dict[str, VirtualMachine] = {}
+        #: Root pool moid -> the new pool made under it (its placeholder moid).
+        self.created: dict[str, str] = {}
+        touched: set[str] = set()
+        self.settled = False
+        for _ in range(len(self.pools) + 3):
+            index = self._index()
+            grew = False
+            for moid in sorted(in_view):
+                vm = self.vms.get(moid, snapshot.vms[moid])
+                for guarantee in index.guarantees(vm):
+                    if guarantee.status not in ("none", "short"):
+                        continue
+                    if guarantee.headroom is not None:
+                        touched.add(guarantee.headroom.pool.moid)
+                        continue
+                    pool = self.pools.get(vm.resource_pool or "")
+                    if pool is None:
+                        continue
+                    grew = True
+                    if pool.parent is None:
+                        new = self._new_pool(pool)
+                        self.vms[moid] = msgspec.structs.replace(vm, resource_pool=new)
+                        touched.add(new)
+                    else:
+                        self._reserve(pool.moid, guarantee.resource, 1)
+                        touched.add(pool.moid)
+            index = self._index()
+            for moid in sorted(touched):
+                for resource in RESOURCES:
+                    headroom = index.headroom(moid, resource)
+                    if headroom is None or headroom.pool.moid != moid:
+                        continue
+                    if headroom.covering > allocation(self.pools[moid], resource).reservation:
+                        self._reserve(moid, resource, headroom.covering)
+                        grew = True
+                        # What a pool reserves comes out of the pool it draws on.
+                        parent = self.pools[moid].parent
+                        above = index.draws_on(parent, resource) if parent is not None else None
+                        if above is not None:
+                            touched.add(above)
+            if not grew:
+                self.settled = True
+                break
+        final = self._index()
+        self.unguaranteed = {
+            moid
+            for moid in in_view
+            if any(
+                g.status != "guaranteed"
+                for g in final.guarantees(self.vms.get(moid, snapshot.vms[moid]))
+            )
+        }
+
+    def _index(self) -> ReservationIndex:
+        state = msgspec.structs.replace(
+            self.inventory.snapshot,
+            resource_pools=self.pools,
+            vms={**self.inventory.snapshot.vms, **self.vms},
+        )
+        return ReservationIndex(state, self.inventory.appliances)
+
+    def _reserve(self, moid: str, resource: Resource, amount: int) -> None:
+        pool = self.pools[moid]
+        old = allocation(pool, resource)
+        new = msgspec.structs.replace(old, reservation=max(amount, old.reservation))
+        self.pools[moid] = msgspec.structs.replace(pool, **{resource: new})
+
+    def _new_pool(self, root: ResourcePool) -> str:
+        """The new pool under ``root`` (made on first use), non-expandable, reserving both
+        resources so that vCenter admits the appliances' own reservations in it."""
+        moid = self.created.get(root.moid)
+        if moid is None:
+            moid = self.created[root.moid] = f"(new pool under {root.moid})"
+            taken = {p.name for p in self.pools.values() if p.parent == root.moid}
+            name, number = self.POOL_NAME, 2
+            while name in taken:
+                name, number = f"{self.POOL_NAME}-{number}", number + 1
+            reserved = Allocation(reservation=1, expandable=False)
+            self.pools[moid] = ResourcePool(
+                moid=moid,
+                name=name,
+                owner=root.owner,
+                parent=root.moid,
+                cpu=reserved,
+                memory=reserved,
+            )
+        return moid
+
+    def _chain(self, pool: str | None) -> list[ResourcePool]:
+        """The pool and its ancestors, the pool first."""
+        chain = []
+        while pool is not None and pool in self.pools:
+            chain.append(self.pools[pool])
+            pool = self.pools[pool].parent
+        return chain
+
+    def remedy(self, vm_moid: str, ctx: FixContext) -> Remedy:
+        """The steps that guarantee one appliance: a new pool and the move into it, and
+        every reservation raised on its way up."""
+        if vm_moid in self.unsized:
+            return Remedy(
+                listed="the core speed of its host is not in the snapshot, so the CPU to "
+                "reserve cannot be sized"
+            )
+        if not self.settled or vm_moid in self.unguaranteed:
+            return Remedy(
+                listed="no reservations were found that guarantee it without starving another "
+                "appliance (see the pools above it)"
+            )
+        snapshot = self.inventory.snapshot
+        vm = self.vms.get(vm_moid, snapshot.vms[vm_moid])
+        works: list[Work] = []
+        chain = self._chain(vm.resource_pool)
+        for depth, pool in enumerate(reversed(chain)):
+            old = snapshot.resource_pools.get(pool.moid)
+            if old is None:
+                works.append(self._create_work(ctx, pool))
+            elif old != pool:
+                works.append(self._raise_work(ctx, old, pool, depth))
+        if vm_moid in self.vms:
+            new = self.pools[vm.resource_pool or ""]
+            also = (f"{vm.name} shares {new.name}'s reservation and its shares from now on",)
+            works.append(
+                Work("move_to_pool", ctx.ref("vm", vm_moid), {"pool": new.name}, BEFORE, also)
+            )
+        return Remedy(tuple(works))
+
+    def _create_work(self, ctx: FixContext, pool: ResourcePool) -> Work:
+        vms = self.inventory.snapshot.vms
+        movers = sorted(vms[m].name for m, vm in self.vms.items() if vm.resource_pool == pool.moid)
+        also = (
+            f"reserves {pool.cpu.reservation} MHz and {pool.memory.reservation} MB of "
+            f"{_owner_name(self.inventory, pool.owner)} for {', '.join(movers)} (their "
+            "configured sizes, own reservations included), whether or not they use it",
+        )
+        params = {
+            "parent": ctx.ref("pool", pool.parent or ""),
+            "cpu_reservation": pool.cpu.reservation,
+            "memory_reservation": pool.memory.reservation,
+            "expandable": False,
+        }
+        return Work("create_pool", pool.name, params, BEFORE, also)
+
+    def _raise_work(
+        self, ctx: FixContext, old: ResourcePool, new: ResourcePool, depth: int
+    ) -> Work:
+        changed = [
+            resource
+            for resource in RESOURCES
+            if allocation(new, resource).reservation != allocation(old, resource).reservation
+        ]
+        params: dict[str, int] = {r: allocation(new, r).reservation for r in changed}
+        raised = ", ".join(
+            f"{r} {allocation(old, r).reservation} -> {params[r]} {UNITS[r]}" for r in changed
+        )
+        also = (
+            f"pool {old.name} reserves {raised}: enough for everything drawing on it; the "
+            "capacity is taken from the pool above it whether or not it is used",
+        )
+        # Ancestors first: vCenter admits a child's reservation only from its parent's.
+        return Work("set_reservation", ctx.ref("pool", old.moid), params, BEFORE, also, rank=depth)
 
 
 Generator = Callable[[Result, FixContext], Remedy]
@@ -291,7 +551,7 @@ def fix_static_mac(result: Result, ctx: FixContext) -> Remedy:
     work = tuple(
         _mac_work(ctx, vm, nic)
         for nic in vm.nics
-        if nic.address_type != "manual" or not static_range_ok(nic.mac)
+        if nic.address_type != "manual" or outside_vmware_static_range(nic.mac)
     )
     return Remedy(work) if work else Remedy(listed="no vNIC of the appliance needs a change")
 
@@ -331,10 +591,7 @@ def fix_arp_notify(result: Result, ctx: FixContext) -> Remedy:
         ("notify_switches", "mac_changes", "forged_transmits") if strict else ("notify_switches",)
     )
     work: list[Work] = []
-    users: dict[str, int] = defaultdict(int)
-    for vm in inventory.snapshot.vms.values():
-        for nic in vm.nics:
-            users[nic.backing.portgroup or nic.backing.network] += 1
+    users = ctx.portgroup_users
     for nic in appliance.vm.nics:
         backing = nic.backing
         if backing.kind == "distributed":
@@ -381,10 +638,7 @@ def fix_separate_hosts(result: Result, ctx: FixContext) -> Remedy:
         return Remedy(listed="the pair has no single secondary to move (see SA011)")
     inventory = ctx.inventory
     taken = {m.vm.host for m in pair.members}
-    load: dict[str | None, int] = defaultdict(int)
-    for vm in inventory.snapshot.vms.values():
-        if vm.power_state == "poweredOn":
-            load[vm.host] += 1
+    load = ctx.running_vms_by_host
 
     def fits(host: Host) -> bool:
         return unusable(host) is None and all(
@@ -446,108 +700,79 @@ def fix_anti_affinity(result: Result, ctx: FixContext) -> Remedy:
     return Remedy((Work("add_anti_affinity", name, {"vms": vms}, AFTER, also),))
 
 
+def _automation_text(automation: DrsAutomation) -> str:
+    if automation.migrates is None:
+        return "unknown"
+    return automation.behavior or "DRS disabled for the VM"
+
+
+def _honouring_overrides(cluster: Cluster) -> Cluster:
+    """The cluster as it is once DRS honours per-VM overrides."""
+    drs = msgspec.structs.replace(cluster.drs, enable_vm_behavior_overrides=True)
+    return msgspec.structs.replace(cluster, drs=drs)
+
+
+def _vm_overrides_work(ctx: FixContext, cluster: Cluster) -> list[Work]:
+    """Let the cluster honour VM overrides: the switch, and a manual override for every
+    appliance of the cluster that DRS would migrate once overrides apply. The comment lists
+    every VM whose effective automation changes with the switch."""
+    honoured = _honouring_overrides(cluster)
+    vms = ctx.inventory.snapshot.vms
+    changes = []
+    for moid in sorted(cluster.drs.vm_overrides, key=lambda m: (getattr(vms.get(m), "name", m), m)):
+        before = effective_drs_automation(cluster, moid)
+        after = effective_drs_automation(honoured, moid)
+        if (before.migrates, before.behavior) != (after.migrates, after.behavior):
+            name = getattr(vms.get(moid), "name", moid)
+            changes.append(f"{name} {_automation_text(before)} -> {_automation_text(after)}")
+    was = (
+        "ignores VM overrides (enableVmBehaviorOverrides false)"
+        if cluster.drs.enable_vm_behavior_overrides is False
+        else "may ignore VM overrides (the snapshot does not record enableVmBehaviorOverrides)"
+    )
+    listed = "; ".join(changes) if changes else "none"
+    also = (
+        f"cluster {cluster.name} {was}; from now on DRS applies each VM's own override "
+        f"instead of the cluster default. VMs whose DRS automation changes ({len(changes)}): "
+        f"{listed}",
+    )
+    works = [
+        Work("drs_vm_overrides", ctx.ref("cluster", cluster.moid), {"enabled": True}, BEFORE, also)
+    ]
+    for appliance in ctx.inventory.appliances.values():
+        vm = appliance.vm
+        if vm.cluster == cluster.moid and effective_drs_automation(honoured, vm.moid).migrates:
+            works.append(_manual_override(ctx, vm, honoured))
+    return works
+
+
+def _manual_override(ctx: FixContext, vm: VirtualMachine, cluster: Cluster) -> Work:
+    automation = effective_drs_automation(cluster, vm.moid)
+    also = (
+        f"DRS recommends moves of {vm.name} but makes none without approval (was "
+        f"{_automation_text(automation)}: {automation.reason})",
+    )
+    return Work("drs_override", ctx.ref("vm", vm.moid), {"behavior": "manual"}, BEFORE, also)
+
+
 def fix_drs_manual(result: Result, ctx: FixContext) -> Remedy:
-    """SA006 (and the prevention of SA009/SA012): a per-VM DRS override, manual."""
+    """SA006 (and the prevention of SA009/SA012): a manual per-VM DRS override; where the
+    cluster does not honour VM overrides, first the switch that makes it honour them."""
     appliance = _appliance(result, ctx)
-    if appliance is None or appliance.vm.cluster is None:
+    cluster = ctx.inventory.cluster(appliance.vm.cluster) if appliance is not None else None
+    if appliance is None or cluster is None:
         return Remedy(listed="not an appliance in a cluster")
-    also = ("DRS recommends moves of this VM but makes none without approval",)
-    target = ctx.ref("vm", appliance.vm.moid)
-    return Remedy((Work("drs_override", target, {"behavior": "manual"}, BEFORE, also),))
-
-
-def _cpu_need(vm: VirtualMachine, inventory: Inventory) -> int:
-    """What a VM's vCPUs are configured for: vCPUs x its host's core MHz."""
-    host = inventory.host(vm.host)
-    return vm.num_cpu * (host.cpu_mhz if host is not None else 0)
+    if cluster.drs.enable_vm_behavior_overrides is not True:
+        return Remedy(tuple(_vm_overrides_work(ctx, cluster)))
+    return Remedy((_manual_override(ctx, appliance.vm, cluster),))
 
 
 def fix_reservation(result: Result, ctx: FixContext) -> Remedy:
-    """SA007: in a root pool, a new reserved pool sized to the appliances there, and the
-    appliances moved in; in a pool that reserves too little, its reservation raised."""
+    """SA007: the reservations that guarantee the appliance (see :class:`ReservationPlan`)."""
     appliance = _appliance(result, ctx)
     if appliance is None:
         return Remedy(listed="not an identified appliance in this snapshot")
-    inventory = ctx.inventory
-    pool = inventory.pool(appliance.vm.resource_pool)
-    if pool is None:
-        return Remedy(listed="the VM's resource pool is not in the snapshot")
-    if pool.parent is None:
-        return _new_pool(ctx, pool, appliance.vm)
-    appliances = inventory.appliances_by_pool.get(pool.moid, [])
-    memory = max(
-        pool.memory.reservation,
-        sum(a.vm.memory_mb - a.vm.memory_allocation.reservation for a in appliances),
-        1,
-    )
-    cpu = max(
-        pool.cpu.reservation,
-        sum(_cpu_need(a.vm, inventory) - a.vm.cpu_allocation.reservation for a in appliances),
-        1,
-    )
-    params = {
-        key: value
-        for key, value, old in (
-            ("cpu", cpu, pool.cpu.reservation),
-            ("memory", memory, pool.memory.reservation),
-        )
-        if value != old
-    }
-    also = (
-        f"pool {pool.name} reserves CPU {pool.cpu.reservation} -> {cpu} MHz, memory "
-        f"{pool.memory.reservation} -> {memory} MB for its {len(appliances)} appliance(s); "
-        "the capacity is taken from the parent whether or not it is used",
-    )
-    return Remedy((Work("set_reservation", ctx.ref("pool", pool.moid), params, BEFORE, also),))
-
-
-def _new_pool(ctx: FixContext, root: ResourcePool, vm: VirtualMachine) -> Remedy:
-    """One reserved pool per root pool for every appliance of that root pool SA007 fails on."""
-    inventory = ctx.inventory
-    movers = sorted(
-        (
-            a.vm
-            for a in inventory.appliances_by_pool.get(root.moid, [])
-            if ctx.fails("SA007", a.vm.moid)
-        ),
-        key=lambda v: v.moid,
-    )
-    taken = {p.name for p in inventory.snapshot.resource_pools.values() if p.parent == root.moid}
-    name = "scalearc-appliances"
-    number = 2
-    while name in taken:
-        name, number = f"scalearc-appliances-{number}", number + 1
-    cpu = sum(_cpu_need(v, inventory) for v in movers)
-    memory = sum(v.memory_mb for v in movers)
-    assumed = ""
-    if cpu == 0:
-        # The hosts' core speed is not in the snapshot: 1000 MHz a vCPU, said in the plan.
-        cpu = sum(v.num_cpu for v in movers) * 1000 or 1000
-        assumed = " (core speed unknown: 1000 MHz a vCPU assumed)"
-    names = ", ".join(v.name for v in movers)
-    create = Work(
-        "create_pool",
-        name,
-        {
-            "parent": ctx.ref("pool", root.moid),
-            "cpu_reservation": cpu,
-            "memory_reservation": max(memory, 1),
-            "expandable": False,
-        },
-        BEFORE,
-        (
-            f"reserves {cpu} MHz{assumed} and {memory} MB of the cluster for {names}, whether or "
-            "not they use it",
-        ),
-    )
-    move = Work(
-        "move_to_pool",
-        ctx.ref("vm", vm.moid),
-        {"pool": name},
-        BEFORE,
-        (f"{vm.name} shares {name}'s reservation and its shares from now on",),
-    )
-    return Remedy((create, move))
+    return ctx.reservations.remedy(appliance.vm.moid, ctx)
 
 
 def fix_snapshot_age(result: Result, ctx: FixContext) -> Remedy:
@@ -686,7 +911,9 @@ _OP_ORDER = {op: i for i, op in enumerate(OPERATIONS)}
 
 
 def _sorted(works: Iterable[Work]) -> list[Work]:
-    return sorted(works, key=lambda w: (_OP_ORDER[w.op], w.target, repr(sorted(w.params.items()))))
+    return sorted(
+        works, key=lambda w: (_OP_ORDER[w.op], w.rank, w.target, repr(sorted(w.params.items())))
+    )
 
 
 def _ordered(collected: _Collected, ctx: FixContext) -> list[PlannedStep]:

@@ -70,11 +70,16 @@ def _vm(vm: VirtualMachine) -> Facts:
     return facts
 
 
+#: ``drsConfig.enableVmBehaviorOverrides`` in words (None: the snapshot does not record it).
+_VM_OVERRIDES = {True: "honoured", False: "ignored", None: "unknown"}
+
+
 def _cluster(cluster: Cluster) -> Facts:
     drs = cluster.drs
     facts = {
         "name": cluster.name,
-        "drs": f"enabled {str(drs.enabled).lower()}, default {drs.default_behavior or 'unset'}",
+        "drs": f"enabled {str(drs.enabled).lower()}, default {drs.default_behavior or 'unset'}, "
+        f"VM overrides {_VM_OVERRIDES[drs.enable_vm_behavior_overrides]}",
         "ha": f"enabled {str(cluster.ha.enabled).lower()}",
     }
     for vm, override in sorted(drs.vm_overrides.items()):

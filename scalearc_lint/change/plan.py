@@ -25,6 +25,8 @@ A plan file (``scalearc-lint whatif SNAPSHOT --plan PLAN.yaml``)::
       - drs_override: sa-alpha-1
         behavior: manual                      # manual | partiallyAutomated | fullyAutomated
                                               # | disabled | inherit (remove the override)
+      - drs_vm_overrides: cl-1                # a cluster (name or moid): whether DRS honours
+        enabled: true                         # per-VM overrides (enableVmBehaviorOverrides)
       - add_anti_affinity: scalearc-alpha-apart
         vms: [sa-alpha-1, sa-alpha-2]
         enabled: true                         # optional, default true
@@ -105,7 +107,9 @@ which appliances' ScaleArc services a manual step stopped):
   is then also the effective policy). ``create_pool`` adds a child pool owned by the
   parent's cluster or host; ``set_reservation`` and ``remove_limit`` change allocations;
   ``move_to_pool`` moves a VM between pools of its own compute resource (a VM in another
-  cluster needs ``migrate``); ``ha_override`` sets or removes a VM's HA restart priority.
+  cluster needs ``migrate``); ``ha_override`` sets or removes a VM's HA restart priority;
+  ``drs_vm_overrides`` sets the cluster's ``drsConfig.enableVmBehaviorOverrides`` (while it
+  is false DRS applies the cluster default to every VM and ignores their overrides).
 - ``confirm_outage`` is a manual step: the person carrying the plan out confirms that the
   named active appliance may go down (a standalone's power-off is an outage).
 
@@ -172,7 +176,8 @@ RESTART_PRIORITIES = (
 POLICY_KEYS = ("notify_switches", "mac_changes", "forged_transmits")
 LIMIT_OBJECTS = ("vm", "pool")
 RESOURCES = ("cpu", "memory")
-_MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+#: A MAC address as plans write it (lower case, colons).
+MAC_PATTERN = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,7 +390,7 @@ def _check_remedy_values(step: Step) -> None:
     p = step.params
     if step.op == "set_mac":
         mac = p["mac"]
-        if not isinstance(mac, str) or not _MAC.match(mac.strip().lower().replace("-", ":")):
+        if not isinstance(mac, str) or not MAC_PATTERN.match(mac.strip().lower().replace("-", ":")):
             raise step.error(f"mac: expected a MAC such as 00:50:56:00:00:01, got {mac!r}", "mac")
         if isinstance(p["nic"], bool | list | dict):
             raise step.error("nic: expected the vNIC's device key or label", "nic")
@@ -411,6 +416,8 @@ def _check_remedy_values(step: Step) -> None:
         _one_of(step, "resource", RESOURCES)
     elif step.op == "ha_override":
         _one_of(step, "restart_priority", RESTART_PRIORITIES)
+    elif step.op == "drs_vm_overrides" and not isinstance(p["enabled"], bool):
+        raise step.error("enabled: expected true or false", "enabled")
 
 
 # -- the simulated world ----------------------------------------------------------------
@@ -576,6 +583,18 @@ class _Context:
         if len(found) != 1:
             what = "several clusters have" if found else "no cluster has"
             raise self.step.error(f"{what} an anti-affinity rule named {name!r}")
+        return found[0]
+
+    def cluster(self, ref: Any, key: str | None = None) -> Cluster:
+        """The cluster named by moid or (unique) name."""
+        text = str(ref)
+        clusters = self.snapshot.clusters
+        found = [c for c in clusters.values() if c.name == text]
+        if text in clusters:
+            found = [clusters[text]]
+        if len(found) != 1:
+            what = "several clusters" if found else "no cluster"
+            raise self.step.error(f"{what} {text!r} in the snapshot", key or self.step.op)
         return found[0]
 
     def cluster_of(self, vm: VirtualMachine) -> Cluster:
@@ -1001,6 +1020,15 @@ def _drs_override(ctx: _Context) -> StepOutcome:
     return ctx.done(after, vm=vm.moid)
 
 
+def _drs_vm_overrides(ctx: _Context) -> StepOutcome:
+    cluster = ctx.cluster(ctx.step.target)
+    drs = msgspec.structs.replace(
+        cluster.drs, enable_vm_behavior_overrides=ctx.step.params["enabled"]
+    )
+    after = _with_cluster(ctx.snapshot, msgspec.structs.replace(cluster, drs=drs))
+    return ctx.done(after)
+
+
 def _add_anti_affinity(ctx: _Context) -> StepOutcome:
     step = ctx.step
     vms = [ctx.vm(ref, "vms") for ref in step.params["vms"]]
@@ -1233,34 +1261,89 @@ class Operation:
     #: required in order around a secondary's move (PLAN008), the switchover (done in
     #: ScaleArc's GUI) and ``confirm_outage``.
     manual: bool = False
+    #: The vSphere privileges ``apply`` needs for the step (besides System.Read, to re-read
+    #: the objects it touches); "a or b (when)" where it depends on the object.
+    privileges: tuple[str, ...] = ()
 
 
 #: Every operation a plan step may name (the step's key), in the order the docs list them.
 OPERATIONS: dict[str, Operation] = {
-    "migrate": Operation(_migrate, ("to", "mode"), ("pool",)),
-    "maintenance": Operation(_maintenance),
-    "exit_maintenance": Operation(_exit_maintenance),
-    "power_off": Operation(_power(on=False)),
-    "power_on": Operation(_power(on=True)),
-    "take_snapshot": Operation(_take_snapshot, optional=("name",)),
-    "remove_snapshot": Operation(_remove_snapshot, optional=("name",)),
-    "switchover": Operation(_switchover, manual=True),
-    "drs_override": Operation(_drs_override, ("behavior",)),
-    "add_anti_affinity": Operation(_add_anti_affinity, ("vms",), ("enabled",)),
-    "remove_anti_affinity": Operation(_remove_anti_affinity, optional=("cluster",)),
-    "enable_anti_affinity": Operation(_enable_anti_affinity, optional=("cluster",)),
-    "set_mac": Operation(_set_mac, ("nic", "mac")),
-    "portgroup_policy": Operation(_portgroup_policy, optional=("host", *POLICY_KEYS)),
-    "create_pool": Operation(
-        _create_pool, ("parent", "cpu_reservation", "memory_reservation"), ("expandable",)
+    "migrate": Operation(
+        _migrate,
+        ("to", "mode"),
+        ("pool",),
+        privileges=(
+            "Resource.HotMigrate (live)",
+            "Resource.ColdMigrate (cold)",
+            "Resource.AssignVMToPool (pool:)",
+        ),
     ),
-    "set_reservation": Operation(_set_reservation, optional=("cpu", "memory")),
-    "move_to_pool": Operation(_move_to_pool, ("pool",)),
-    "remove_limit": Operation(_remove_limit, ("of",), ("resource",)),
-    "ha_override": Operation(_ha_override, ("restart_priority",)),
+    "maintenance": Operation(_maintenance, privileges=("Host.Config.Maintenance",)),
+    "exit_maintenance": Operation(_exit_maintenance, privileges=("Host.Config.Maintenance",)),
+    "power_off": Operation(_power(on=False), privileges=("VirtualMachine.Interact.PowerOff",)),
+    "power_on": Operation(_power(on=True), privileges=("VirtualMachine.Interact.PowerOn",)),
+    "take_snapshot": Operation(
+        _take_snapshot, optional=("name",), privileges=("VirtualMachine.State.CreateSnapshot",)
+    ),
+    "remove_snapshot": Operation(
+        _remove_snapshot, optional=("name",), privileges=("VirtualMachine.State.RemoveSnapshot",)
+    ),
+    "switchover": Operation(_switchover, manual=True),
+    "drs_override": Operation(
+        _drs_override, ("behavior",), privileges=("Host.Inventory.EditCluster",)
+    ),
+    "drs_vm_overrides": Operation(
+        _drs_vm_overrides, ("enabled",), privileges=("Host.Inventory.EditCluster",)
+    ),
+    "add_anti_affinity": Operation(
+        _add_anti_affinity, ("vms",), ("enabled",), privileges=("Host.Inventory.EditCluster",)
+    ),
+    "remove_anti_affinity": Operation(
+        _remove_anti_affinity, optional=("cluster",), privileges=("Host.Inventory.EditCluster",)
+    ),
+    "enable_anti_affinity": Operation(
+        _enable_anti_affinity, optional=("cluster",), privileges=("Host.Inventory.EditCluster",)
+    ),
+    "set_mac": Operation(
+        _set_mac, ("nic", "mac"), privileges=("VirtualMachine.Config.EditDevice",)
+    ),
+    "portgroup_policy": Operation(
+        _portgroup_policy,
+        optional=("host", *POLICY_KEYS),
+        privileges=("DVPortgroup.PolicyOp (distributed)", "Host.Config.Network (standard)"),
+    ),
+    "create_pool": Operation(
+        _create_pool,
+        ("parent", "cpu_reservation", "memory_reservation"),
+        ("expandable",),
+        privileges=("Resource.CreatePool",),
+    ),
+    "set_reservation": Operation(
+        _set_reservation, optional=("cpu", "memory"), privileges=("Resource.EditPool",)
+    ),
+    "move_to_pool": Operation(_move_to_pool, ("pool",), privileges=("Resource.AssignVMToPool",)),
+    "remove_limit": Operation(
+        _remove_limit,
+        ("of",),
+        ("resource",),
+        privileges=("VirtualMachine.Config.Resource (of: vm)", "Resource.EditPool (of: pool)"),
+    ),
+    "ha_override": Operation(
+        _ha_override, ("restart_priority",), privileges=("Host.Inventory.EditCluster",)
+    ),
     "confirm_outage": Operation(_confirm_outage, manual=True),
     "stop_services": Operation(_stop_services, manual=True),
     "check_connectivity": Operation(_check, manual=True),
     "check_ha_lag": Operation(_check, manual=True),
     "start_services": Operation(_start_services, manual=True),
 }
+
+
+def privileges_by_step_kind() -> list[tuple[str, str]]:
+    """(step kinds, privileges) for ``apply --help`` and the docs: kinds needing the same
+    privileges share a line; manual steps need none (a person carries them out)."""
+    by_privileges: dict[tuple[str, ...], list[str]] = {}
+    for op, operation in OPERATIONS.items():
+        if not operation.manual:
+            by_privileges.setdefault(operation.privileges, []).append(op)
+    return [(", ".join(ops), "; ".join(needed)) for needed, ops in by_privileges.items()]

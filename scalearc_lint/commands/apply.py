@@ -12,8 +12,10 @@ import getpass
 import os
 import shlex
 import sys
+import textwrap
 from typing import Any
 
+from scalearc_lint.change.plan import privileges_by_step_kind
 from scalearc_lint.commands.options import add_login_options, add_timeout_option
 from scalearc_lint.engine.config import load_config
 from scalearc_lint.errors import InputError
@@ -23,19 +25,28 @@ APPLY_TIMEOUT = 1800
 
 
 def _privileges_text() -> str:
-    # Written out here rather than imported: the vSphere module loads pyVmomi.
-    return (
-        "Privileges per step kind: set_mac VirtualMachine.Config.EditDevice; power_off/power_on "
-        "VirtualMachine.Interact.PowerOff/PowerOn; migrate Resource.HotMigrate, "
-        "Resource.ColdMigrate, Resource.AssignVMToPool; move_to_pool Resource.AssignVMToPool; "
-        "create_pool Resource.CreatePool; set_reservation Resource.EditPool; remove_limit "
-        "VirtualMachine.Config.Resource (VM) or Resource.EditPool (pool); portgroup_policy "
-        "DVPortgroup.PolicyOp (distributed) or Host.Config.Network (standard); drs_override, "
-        "ha_override, add/enable/remove_anti_affinity Host.Inventory.EditCluster; "
-        "take_snapshot VirtualMachine.State.CreateSnapshot; remove_snapshot "
-        "VirtualMachine.State.RemoveSnapshot; maintenance/exit_maintenance "
-        "Host.Config.Maintenance; every step System.Read (re-reads). Manual steps need none."
+    lines = [
+        textwrap.fill(f"{kinds}: {needed}", 78, initial_indent="  ", subsequent_indent="      ")
+        for kinds, needed in privileges_by_step_kind()
+    ]
+    heading = (
+        "Privileges the account needs, per step kind (every step also needs System.Read, to "
+        "re-read what it touches; manual steps need none):"
     )
+    return textwrap.fill(heading, 78) + "\n" + "\n".join(lines)
+
+
+_DESCRIPTION = (
+    "Validate the whole plan against the live vCenter (the objects fix recorded must be "
+    "unchanged, every step must be possible), then print each step's vSphere call (dry run) "
+    "or, with --execute, carry the steps out: before each step the objects it touches are "
+    "re-read and compared with what the plan expects; each task is waited for; the first "
+    "failure stops; manual steps pause. A journal records each step done with its inverse; "
+    "--resume JOURNAL continues.",
+    "Exit codes: 0 completed (or dry run validated), 1 a step failed, 2 bad usage or input "
+    "(also a plan that drifted from vCenter), 4 stopped at a manual step (resuming confirms "
+    "it).",
+)
 
 
 def register(subparsers: Any) -> None:
@@ -43,17 +54,10 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "apply",
         help="carry a change plan out against vCenter (dry run unless --execute)",
+        # Raw, so that the privileges stay one step kind a line.
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description=(
-            "Validate the whole plan against the live vCenter (the objects fix recorded must "
-            "be unchanged, every step must be possible), then print each step's vSphere call "
-            "(dry run) or, with --execute, carry the steps out: before each step the objects "
-            "it touches are re-read and compared with what the plan expects; each task is "
-            "waited for; the first failure stops; manual steps pause. A journal records each "
-            "step done with its inverse; --resume JOURNAL continues.\n\n"
-            "Exit codes: 0 completed (or dry run validated), 1 a step failed, 2 bad usage or "
-            "input (also a plan that drifted from vCenter), 4 stopped at a manual step "
-            "(resuming confirms it).\n\n" + _privileges_text()
+        description="\n\n".join(
+            [*(textwrap.fill(paragraph, 78) for paragraph in _DESCRIPTION), _privileges_text()]
         ),
     )
     parser.add_argument("plan", metavar="PLAN", help="plan YAML file (written by fix, or by hand)")

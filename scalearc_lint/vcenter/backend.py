@@ -25,28 +25,6 @@ from scalearc_lint.exporter.connection import Connection, Session, translate_fau
 from scalearc_lint.snapshot.inventory import walk_snapshots
 from scalearc_lint.snapshot.model import Snapshot
 
-#: The vSphere privileges each step kind needs (besides System.Read, to re-read objects).
-PRIVILEGES: dict[str, tuple[str, ...]] = {
-    "migrate": ("Resource.HotMigrate", "Resource.ColdMigrate", "Resource.AssignVMToPool"),
-    "maintenance": ("Host.Config.Maintenance",),
-    "exit_maintenance": ("Host.Config.Maintenance",),
-    "power_off": ("VirtualMachine.Interact.PowerOff",),
-    "power_on": ("VirtualMachine.Interact.PowerOn",),
-    "take_snapshot": ("VirtualMachine.State.CreateSnapshot",),
-    "remove_snapshot": ("VirtualMachine.State.RemoveSnapshot",),
-    "drs_override": ("Host.Inventory.EditCluster",),
-    "add_anti_affinity": ("Host.Inventory.EditCluster",),
-    "remove_anti_affinity": ("Host.Inventory.EditCluster",),
-    "enable_anti_affinity": ("Host.Inventory.EditCluster",),
-    "ha_override": ("Host.Inventory.EditCluster",),
-    "set_mac": ("VirtualMachine.Config.EditDevice",),
-    "portgroup_policy": ("DVPortgroup.PolicyOp (distributed)", "Host.Config.Network (standard)"),
-    "create_pool": ("Resource.CreatePool",),
-    "set_reservation": ("Resource.EditPool",),
-    "move_to_pool": ("Resource.AssignVMToPool",),
-    "remove_limit": ("VirtualMachine.Config.Resource (VM)", "Resource.EditPool (pool)"),
-}
-
 _TYPES = {
     "vm": vim.VirtualMachine,
     "cluster": vim.ClusterComputeResource,
@@ -262,6 +240,14 @@ def _ha_override(backend: VsphereBackend, outcome: StepOutcome) -> Any:
     return _reconfigure_cluster(
         backend, after.moid, vim.cluster.ConfigSpecEx(dasVmConfigSpec=[spec])
     )
+
+
+def _drs_vm_overrides(backend: VsphereBackend, outcome: StepOutcome) -> Any:
+    _, after = _cluster_change(outcome)
+    drs = vim.cluster.DrsConfigInfo(
+        enableVmBehaviorOverrides=after.drs.enable_vm_behavior_overrides
+    )
+    return _reconfigure_cluster(backend, after.moid, vim.cluster.ConfigSpecEx(drsConfig=drs))
 
 
 def _live_rules(backend: VsphereBackend, cluster: str) -> list[Any]:
@@ -560,6 +546,13 @@ _CALLS: dict[str, _Call] = {
             "{vm} behavior {behavior})"
         ),
         _drs_override,
+    ),
+    "drs_vm_overrides": (
+        _describe(
+            "ClusterComputeResource({target}).ReconfigureComputeResource_Task(drsConfig: "
+            "enableVmBehaviorOverrides={enabled})"
+        ),
+        _drs_vm_overrides,
     ),
     "ha_override": (
         _describe(
