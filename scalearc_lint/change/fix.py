@@ -50,6 +50,7 @@ from scalearc_lint.snapshot.inventory import (
     Appliance,
     Inventory,
     Pair,
+    PairMember,
     normalise_mac,
     outside_vmware_static_range,
     walk_snapshots,
@@ -89,17 +90,18 @@ class FindingRef:
     id: str
     name: str
     message: str
+    vcenter: str = ""
 
     @classmethod
     def of(cls, result: Result) -> FindingRef:
         """The reference to ``result``."""
         o = result.object
-        return cls(result.rule, o.kind, o.id, o.name, result.message)
+        return cls(result.rule, o.kind, o.id, o.name, result.message, o.vcenter)
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        """(rule, object kind, object id): how the planned state's result is found."""
-        return (self.rule, self.kind, self.id)
+    def key(self) -> tuple[str, str, str, str]:
+        """(vCenter, rule, object kind, object id): how the planned state's result is found."""
+        return (self.vcenter, self.rule, self.kind, self.id)
 
     @property
     def text(self) -> str:
@@ -253,9 +255,25 @@ class FixContext:
     names: dict[str, int] = field(default_factory=dict)
 
     @cached_property
+    def placements(self) -> Mapping[str, Placement]:
+        """Where each pair SA004 fails on moves its secondary, by pair id (worked out once)."""
+        pairs = self.inventory.pairs
+        return {
+            pair_id: place_secondary(self.inventory, pairs[pair_id], self.running_vms_by_host)
+            for pair_id in sorted(self.failing.get("SA004", ()))
+            if pair_id in pairs
+        }
+
+    @cached_property
     def reservations(self) -> ReservationPlan:
-        """Every SA007 repair of the inventory, worked out once (see ReservationPlan)."""
-        return ReservationPlan(self.inventory, self.failing.get("SA007", frozenset()))
+        """Every SA007 repair of the inventory, and what the plan's moves need, worked out
+        once (see ReservationPlan)."""
+        moves = {
+            p.vm.moid: p.to.moid
+            for p in self.placements.values()
+            if p.vm is not None and p.to is not None
+        }
+        return ReservationPlan(self.inventory, self.failing.get("SA007", frozenset()), moves)
 
     @cached_property
     def portgroup_users(self) -> Mapping[str, int]:
@@ -333,7 +351,9 @@ class ReservationPlan:
     #: The name of a new pool of appliances (``-2``, ``-3``... when taken).
     POOL_NAME = "scalearc-appliances"
 
-    def __init__(self, inventory: Inventory, failing: frozenset[str]) -> None:
+    def __init__(
+        self, inventory: Inventory, failing: frozenset[str], moves: Mapping[str, str]
+    ) -> None:
         self.inventory = inventory
         snapshot = inventory.snapshot
         appliances = inventory.appliances
@@ -346,7 +366,11 @@ class ReservationPlan:
             elif moid in failing or all(g.status == "guaranteed" for g in guarantees):
                 in_view.add(moid)
         self.pools: dict[str, ResourcePool] = dict(snapshot.resource_pools)
-        self.vms: dict[str, VirtualMachine] = {}
+        # The planned hosts of moved VMs: a VM's CPU size is its vCPUs x its host's MHz.
+        self.vms: dict[str, VirtualMachine] = {
+            moid: msgspec.structs.replace(snapshot.vms[moid], host=host)
+            for moid, host in moves.items()
+        }
         #: Root pool moid -> the new pool made under it (its placeholder moid).
         self.created: dict[str, str] = {}
         touched: set[str] = set()
@@ -466,7 +490,7 @@ class ReservationPlan:
                 works.append(self._create_work(ctx, pool))
             elif old != pool:
                 works.append(self._raise_work(ctx, old, pool, depth))
-        if vm_moid in self.vms:
+        if vm.resource_pool != snapshot.vms[vm_moid].resource_pool:
             new = self.pools[vm.resource_pool or ""]
             also = (f"{vm.name} shares {new.name}'s reservation and its shares from now on",)
             works.append(
@@ -557,24 +581,28 @@ def fix_static_mac(result: Result, ctx: FixContext) -> Remedy:
 
 
 def fix_unique_mac(result: Result, ctx: FixContext) -> Remedy:
-    """SA002: every appliance vNIC sharing a MAC that must give it up gets a new one."""
+    """SA002: of the vNICs sharing the appliance's MAC, those of this vCenter's appliances
+    that must give it up (:meth:`MacAllocator.keeps`) get a new one; another vCenter's
+    holders are changed by that vCenter's plan."""
     appliance = _appliance(result, ctx)
     if appliance is None:
         return Remedy(listed="not an identified appliance in this snapshot")
+    inventory = ctx.inventory
     work: list[Work] = []
-    vms = ctx.inventory.snapshot.vms
     for nic in appliance.vm.nics:
         if not nic.mac:
             continue
-        for ref in ctx.inventory.nics_by_appliance_mac.get(normalise_mac(nic.mac), []):
-            holder = vms[ref.vm.moid]
-            holder_nic = next(n for n in holder.nics if n.key == ref.nic_key)
-            if holder.moid in ctx.inventory.appliances and not ctx.macs.keeps(
-                ctx.inventory.vcenter, holder, holder_nic
-            ):
-                work.append(_mac_work(ctx, holder, holder_nic))
+        for ref in inventory.nics_by_appliance_mac.get(normalise_mac(nic.mac), []):
+            if ref.vcenter != inventory.vcenter or ref.vm.moid not in inventory.appliances:
+                continue
+            holder_nic = next(n for n in ref.vm.nics if n.key == ref.nic_key)
+            if not ctx.macs.keeps(inventory.vcenter, ref.vm, holder_nic):
+                work.append(_mac_work(ctx, ref.vm, holder_nic))
     if not work:
-        return Remedy(listed="the MAC is shared with a VM that is not an appliance, and kept")
+        return Remedy(
+            listed="it keeps its MAC; the other vNICs with it are in another vCenter, whose "
+            "plan gives them new ones"
+        )
     return Remedy(tuple(work))
 
 
@@ -622,49 +650,75 @@ def fix_arp_notify(result: Result, ctx: FixContext) -> Remedy:
     return Remedy(tuple(work))
 
 
-def _members(pair: Pair) -> dict[Role | None, VirtualMachine]:
-    return {m.role: m.vm for m in pair.members}
+def _members(pair: Pair) -> dict[Role, PairMember]:
+    """The pair's members by role (of two with one role, the last)."""
+    return {m.role: m for m in pair.members}
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where SA004's repair moves a pair's secondary, or why it cannot."""
+
+    vm: VirtualMachine | None = None
+    to: Host | None = None
+    reason: str = ""
+
+
+def place_secondary(inventory: Inventory, pair: Pair, load: Mapping[str | None, int]) -> Placement:
+    """The host a pair's secondary moves to: a usable host of its cluster that carries its
+    connected vNICs' networks, runs no member of the pair and is allowed by the enabled
+    mandatory "must run on" rules that confine it; of those, one no faster than its host
+    (a faster core raises the CPU its reservation must cover), then the least loaded."""
+    member = _members(pair).get(Role.SECONDARY)
+    if member is None or len(pair.members) != 2:
+        return Placement(reason="the pair has no single secondary to move (see SA011)")
+    if member.inventory is not inventory:
+        return Placement(reason="its secondary is in another vCenter")
+    secondary = member.vm
+    source = inventory.host(secondary.host)
+    taken = {m.vm.host for m in pair.members}
+    allowed = inventory.host_pinning(secondary.moid).hosts
+    candidates = [
+        host
+        for host in inventory.cluster_hosts(secondary)
+        if host.moid not in taken
+        and (allowed is None or host.moid in allowed)
+        and unusable(host) is None
+        and all(
+            inventory.carries_network(host, nic) is True for nic in secondary.nics if nic.connected
+        )
+    ]
+    if not candidates:
+        return Placement(
+            reason="no other usable host of the cluster carries the secondary's networks (and "
+            "is allowed by its VM-Host rules)"
+        )
+    speed = source.cpu_mhz if source is not None else 0
+    dest = min(candidates, key=lambda h: (h.cpu_mhz > speed, load[h.moid], h.name))
+    return Placement(secondary, dest)
 
 
 def fix_separate_hosts(result: Result, ctx: FixContext) -> Remedy:
-    """SA004: the secondary moves (cold, inside its power-off block) to a usable host of
-    its cluster that carries its networks and runs no member of its pair."""
-    pair = _pair(result, ctx)
-    if pair is None:
+    """SA004: the secondary moves (cold, inside its power-off block) to the host
+    :func:`place_secondary` picks; reservations that the move leaves short are raised."""
+    placement = ctx.placements.get(result.object.id)
+    if placement is None:
         return Remedy(listed="the pair is not in this snapshot")
-    members = _members(pair)
-    secondary = members.get(Role.SECONDARY)
-    if secondary is None or len(pair.members) != 2:
-        return Remedy(listed="the pair has no single secondary to move (see SA011)")
-    inventory = ctx.inventory
-    taken = {m.vm.host for m in pair.members}
-    load = ctx.running_vms_by_host
-
-    def fits(host: Host) -> bool:
-        return unusable(host) is None and all(
-            inventory.carries_network(host, nic) is True for nic in secondary.nics if nic.connected
-        )
-
-    candidates = [h for h in inventory.cluster_hosts(secondary) if h.moid not in taken and fits(h)]
-    if not candidates:
-        return Remedy(listed="no other usable host of the cluster carries the secondary's networks")
-    dest = min(candidates, key=lambda h: (load[h.moid], h.name))
+    if placement.vm is None or placement.to is None:
+        return Remedy(listed=placement.reason)
+    vm = placement.vm
     also = (
-        f"{secondary.name} is powered off while it moves: the pair runs without a secondary "
-        "meanwhile",
+        f"{vm.name} is powered off while it moves: the pair runs without a secondary meanwhile",
     )
-    return Remedy(
-        (
-            Work(
-                "migrate",
-                ctx.ref("vm", secondary.moid),
-                {"to": ctx.ref("host", dest.moid), "mode": "cold"},
-                OFFLINE,
-                also,
-                offline=secondary.moid,
-            ),
-        )
+    move = Work(
+        "migrate",
+        ctx.ref("vm", vm.moid),
+        {"to": ctx.ref("host", placement.to.moid), "mode": "cold"},
+        OFFLINE,
+        also,
+        offline=vm.moid,
     )
+    return Remedy((move, *ctx.reservations.remedy(vm.moid, ctx).work))
 
 
 def fix_anti_affinity(result: Result, ctx: FixContext) -> Remedy:
@@ -674,7 +728,8 @@ def fix_anti_affinity(result: Result, ctx: FixContext) -> Remedy:
         return Remedy(listed="the pair is not complete (see SA011)")
     clusters = {m.vm.cluster for m in pair.members}
     cluster = ctx.inventory.cluster(next(iter(clusters)))
-    if len(clusters) != 1 or cluster is None:
+    elsewhere = any(m.inventory is not ctx.inventory for m in pair.members)
+    if len(clusters) != 1 or cluster is None or elsewhere:
         return Remedy(listed="the members are not in one cluster: no cluster rule can cover them")
     members = {m.vm.moid for m in pair.members}
     covering = [
@@ -885,8 +940,16 @@ def plan_fixes(
     for result in sorted(failing_results, key=lambda r: (r.rule, r.object.kind, r.object.id)):
         finding = FindingRef.of(result)
         remedy = remedy_for(result, ctx)
-        if not remedy.work:
-            collected.unplanned.append(Unplanned(finding, remedy.listed or "no step"))
+        blocked = next(
+            (
+                why
+                for work in remedy.work
+                if work.offline is not None and (why := _switchover_elsewhere(ctx, work.offline))
+            ),
+            None,
+        )
+        if not remedy.work or blocked:
+            collected.unplanned.append(Unplanned(finding, blocked or remedy.listed or "no step"))
             continue
         for work in remedy.work:
             collected.work.setdefault(work.key, work)
@@ -894,6 +957,30 @@ def plan_fixes(
                 finding
             )
     return FixPlan(inventory.vcenter, tuple(_ordered(collected, ctx)), tuple(collected.unplanned))
+
+
+def _switchover_elsewhere(ctx: FixContext, vm_moid: str) -> str | None:
+    """Why power-off work on this VM cannot be planned: it is a running primary whose
+    running partner is in another vCenter, so the switchover before it changes two
+    vCenters, which one vCenter's plan cannot (else None)."""
+    appliance = ctx.inventory.appliances.get(vm_moid)
+    pair = ctx.inventory.pairs.get(appliance.pair or "") if appliance is not None else None
+    if appliance is None or pair is None or appliance.role is not Role.PRIMARY:
+        return None
+    partner = _members(pair).get(Role.SECONDARY)
+    if (
+        len(pair.members) != 2
+        or partner is None
+        or partner.inventory is ctx.inventory
+        or partner.vm.power_state != "poweredOn"
+        or appliance.vm.power_state != "poweredOn"
+    ):
+        return None
+    return (
+        f"{appliance.vm.name} must be powered off for it, and is the primary of pair {pair.id}, "
+        f"whose secondary {partner.vm.name} is in vCenter {partner.vcenter}: switch the pair "
+        "over by hand first (and swap the role values in both vCenters), then run fix again"
+    )
 
 
 def _planned(collected: _Collected, work: Work) -> PlannedStep:
@@ -936,28 +1023,47 @@ def _offline_blocks(
     vms = inventory.snapshot.vms
     done: set[str] = set()
     steps: list[PlannedStep] = []
+
+    def ours(member: PairMember | None) -> bool:
+        # A pair's other member may sit in another vCenter, where moids repeat.
+        return member is not None and member.inventory is inventory and member.vm.moid in offline
+
     # Pairs first, by pair id; then the rest (standalone appliances) by name.
     for pair in inventory.pairs.values():
         members = _members(pair)
         primary, secondary = members.get(Role.PRIMARY), members.get(Role.SECONDARY)
-        if secondary is not None and secondary.moid in offline:
-            steps += _block(collected, ctx, secondary, offline[secondary.moid])
-            done.add(secondary.moid)
-        if primary is None or primary.moid not in offline:
+        if secondary is not None and ours(secondary):
+            alone = primary is None or primary.vm.power_state != "poweredOn"
+            outage = (
+                f"a secondary whose primary {primary.vm.name if primary else '(none)'} is not "
+                "running, so it may be carrying the traffic"
+                if alone
+                else None
+            )
+            steps += _block(collected, ctx, secondary.vm, offline[secondary.vm.moid], outage)
+            done.add(secondary.vm.moid)
+        if primary is None or not ours(primary):
             continue
-        done.add(primary.moid)
+        done.add(primary.vm.moid)
         can_switch = (
             len(pair.members) == 2
             and secondary is not None
-            and primary.power_state == "poweredOn"
-            and secondary.power_state == "poweredOn"
+            and primary.vm.power_state == "poweredOn"
+            and secondary.vm.power_state == "poweredOn"
             and inventory.selection.by != "name"
         )
         if can_switch and secondary is not None:
-            steps.append(_switchover(pair, primary, secondary, ctx))
-        steps += _block(collected, ctx, primary, offline[primary.moid], outage=not can_switch)
-    for moid in sorted(offline.keys() - done, key=lambda m: vms[m].name):
-        steps += _block(collected, ctx, vms[moid], offline[moid], outage=True)
+            steps.append(_switchover(pair, primary.vm, secondary.vm, ctx))
+        outage = None if can_switch else "the primary, and its partner cannot take over"
+        steps += _block(collected, ctx, primary.vm, offline[primary.vm.moid], outage)
+    for moid in sorted(offline.keys() - done, key=lambda m: (vms[m].name, m)):
+        appliance = inventory.appliances.get(moid)
+        what = (
+            "a standalone appliance"
+            if appliance is not None and appliance.role is Role.STANDALONE
+            else "an appliance no partner can take over from"
+        )
+        steps += _block(collected, ctx, vms[moid], offline[moid], what)
     return steps
 
 
@@ -986,27 +1092,22 @@ def _block(
     ctx: FixContext,
     vm: VirtualMachine,
     works: Sequence[Work],
-    *,
-    outage: bool = False,
+    outage: str | None,
 ) -> list[PlannedStep]:
+    """``power_off``, the work, ``power_on``; before them, when powering the VM off stops
+    traffic (``outage`` says why), a ``confirm_outage`` step."""
     ref = ctx.ref("vm", vm.moid)
     running = vm.power_state == "poweredOn"
     ordered = sorted(works, key=lambda w: (w.op != "set_mac", str(w.params.get("nic", ""))))
     why = "; ".join(dict.fromkeys(f"{w.op} {w.target}" for w in ordered))
     steps: list[PlannedStep] = []
     if running and outage and vm.moid in ctx.inventory.appliances:
-        appliance = ctx.inventory.appliances[vm.moid]
-        what = (
-            "a standalone appliance"
-            if appliance.role is Role.STANDALONE
-            else "the primary, and its partner cannot take over"
-        )
         steps.append(
             PlannedStep(
                 "confirm_outage",
                 ref,
                 {
-                    "note": f"OUTAGE: {vm.name} is {what}; powering it off stops the database "
+                    "note": f"OUTAGE: {vm.name} is {outage}; powering it off stops the database "
                     "traffic through it until it is powered on again. Confirm a maintenance "
                     "window with the application owners before going on."
                 },

@@ -10,9 +10,9 @@ says which step falls short, and writes nothing.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from scalearc_lint.audit.baseline import new_failures
@@ -23,8 +23,8 @@ from scalearc_lint.change.plan import Plan, apply_plan, parse_plan
 from scalearc_lint.commands.check import add_run_options, requested_reports
 from scalearc_lint.commands.review import run_waivers
 from scalearc_lint.commands.run import RunInputs, inventories, load_inputs, run
-from scalearc_lint.commands.whatif import what_if
-from scalearc_lint.engine.results import Result
+from scalearc_lint.commands.whatif import what_if_estate
+from scalearc_lint.engine.results import Result, ResultsDocument
 from scalearc_lint.engine.rule import Status
 from scalearc_lint.errors import InputError
 from scalearc_lint.io.outputs import check_outputs, write_outputs
@@ -77,6 +77,52 @@ def _plan_paths(template: str, plans: Sequence[FixPlan]) -> list[str]:
     return [template.replace("{vcenter}", plan.vcenter.replace("/", "_")) for plan in plans]
 
 
+@dataclass(frozen=True)
+class Fixed:
+    """What ``fix`` worked out: the current results, a plan per vCenter, the text of each
+    plan with steps (by path), and what keeps them from being proven (empty: proven)."""
+
+    document: ResultsDocument
+    inventories: list[Inventory]
+    plans: list[FixPlan]
+    texts: dict[str, str]
+    problems: list[str]
+
+    @property
+    def paths(self) -> dict[str, str]:
+        """The path each vCenter's plan is written to, by vCenter (only plans with steps)."""
+        written = [plan for plan in self.plans if plan.steps]
+        return dict(zip((p.vcenter for p in written), self.texts, strict=True))
+
+
+def make_fix(
+    inputs: RunInputs,
+    waivers: Sequence[Waiver],
+    output: str,
+    description: str | None = None,
+) -> Fixed:
+    """Plan the repairs of every vCenter of the run, write each plan's text, and prove them
+    together: the planned estate is judged as one (MACs are unique across all of it)."""
+    judged = inventories(inputs)
+    document = apply_waivers(run(inputs, judged), waivers)
+    macs = MacAllocator(judged)
+    rules = {item.rule.id: item for item in inputs.rules}
+    plans = [
+        plan_fixes(document.results, inv, macs=macs, rules=rules, config=inputs.config)
+        for inv in judged
+    ]
+    with_steps = [p for p in plans if p.steps]
+    paths = _plan_paths(output, with_steps)
+    texts: dict[str, str] = {}
+    parsed: dict[int, Plan] = {}
+    for fix_plan, path in zip(with_steps, paths, strict=True):
+        index = next(i for i, inv in enumerate(judged) if inv.vcenter == fix_plan.vcenter)
+        texts[path] = _written(fix_plan, judged[index], inputs, path, description)
+        parsed[index] = parse_plan(texts[path], path)
+    problems = prove(parsed, with_steps, paths, inputs, waivers) if parsed else []
+    return Fixed(document, judged, plans, texts, problems)
+
+
 def run_fix(args: argparse.Namespace) -> int:
     """Run ``fix``: plan, prove, write."""
     requested = requested_reports(args)
@@ -91,45 +137,25 @@ def run_fix(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         rule_timeout=args.rule_timeout,
     )
-    waivers = run_waivers(args, inputs)
-    judged = inventories(inputs)
-    document = apply_waivers(run(inputs, judged), waivers)
-    macs = MacAllocator(judged)
-    rules = {item.rule.id: item for item in inputs.rules}
-    plans = [
-        plan_fixes(document.results, inv, macs=macs, rules=rules, config=inputs.config)
-        for inv in judged
-    ]
-    with_steps = [p for p in plans if p.steps]
-    paths = _plan_paths(args.output, with_steps)
-    texts: list[tuple[str, bytes]] = []
-    problems: list[str] = []
-    for fix_plan, path in zip(with_steps, paths, strict=True):
-        index = next(i for i, inv in enumerate(judged) if inv.vcenter == fix_plan.vcenter)
-        text = _written(fix_plan, judged[index], inputs, path, args.description)
-        problems += prove(parse_plan(text, path), fix_plan, _one(inputs, index), waivers, path)
-        texts.append((path, text.encode()))
-    if problems:
-        for problem in problems:
+    fixed = make_fix(inputs, run_waivers(args, inputs), args.output, args.description)
+    if fixed.problems:
+        for problem in fixed.problems:
             print(f"scalearc-lint: fix: {problem}", file=sys.stderr)
         print(
-            f"scalearc-lint: fix: the plan is not proven ({len(problems)} problem(s)); "
+            f"scalearc-lint: fix: the plan is not proven ({len(fixed.problems)} problem(s)); "
             "nothing written",
             file=sys.stderr,
         )
         return EXIT_NOT_PROVEN
-    path_of = dict(zip((p.vcenter for p in with_steps), paths, strict=True))
-    steps = planned_steps([(plan, path_of.get(plan.vcenter, "")) for plan in plans])
+    path_of = fixed.paths
+    steps = planned_steps([(plan, path_of.get(plan.vcenter, "")) for plan in fixed.plans])
     rendered = [
-        (target, report.render(document, judged, steps=steps)) for report, target in requested
+        (target, report.render(fixed.document, fixed.inventories, steps=steps))
+        for report, target in requested
     ]
-    write_outputs([*texts, *rendered])
-    _summary(plans, path_of)
+    write_outputs([*((path, text.encode()) for path, text in fixed.texts.items()), *rendered])
+    _summary(fixed.plans, path_of)
     return 0
-
-
-def _one(inputs: RunInputs, index: int) -> RunInputs:
-    return dataclasses.replace(inputs, snapshots=[inputs.snapshots[index]])
 
 
 def _written(
@@ -166,35 +192,44 @@ def _written(
 
 
 def prove(
-    plan: Plan, fix_plan: FixPlan, inputs: RunInputs, waivers: Sequence[Waiver], path: str
+    plans: Mapping[int, Plan],
+    fix_plans: Sequence[FixPlan],
+    paths: Sequence[str],
+    inputs: RunInputs,
+    waivers: Sequence[Waiver],
 ) -> list[str]:
-    """What keeps the plan from being proven: a targeted finding that still fails, a result
-    that newly fails, a step whatif refuses (empty: proven)."""
+    """What keeps the plans from being proven: a targeted finding that still fails, a result
+    that newly fails anywhere in the estate, a step whatif refuses (empty: proven)."""
     try:
-        lived = what_if(inputs, plan, waivers)
+        lived = what_if_estate(inputs, plans, waivers)
     except InputError as exc:
-        return [f"{path}: a step cannot be carried out: {exc}"]
-    planned = {(r.rule, r.object.kind, r.object.id): r for r in lived.document.results}
+        return [f"a step cannot be carried out: {exc}"]
+    planned = {
+        (r.object.vcenter, r.rule, r.object.kind, r.object.id): r for r in lived.document.results
+    }
     problems: list[str] = []
-    for number, step in enumerate(fix_plan.steps, 1):
-        for finding in step.repairs:
-            result = planned.get(finding.key)
-            if result is None or result.status is not Status.PASS:
-                status = result.status.value if result is not None else "no result"
-                why = f": {result.message}" if result is not None else ""
-                problems.append(
-                    f"{path}: step {number} ({step.op} {step.target}) is to repair "
-                    f"{finding.rule} on {finding.name}, which is still {status} in the planned "
-                    f"state{why}"
-                )
+    for fix_plan, path in zip(fix_plans, paths, strict=True):
+        for number, step in enumerate(fix_plan.steps, 1):
+            for finding in step.repairs:
+                result = planned.get(finding.key)
+                if result is None or result.status is not Status.PASS:
+                    status = result.status.value if result is not None else "no result"
+                    why = f": {result.message}" if result is not None else ""
+                    problems.append(
+                        f"{path}: step {number} ({step.op} {step.target}) is to repair "
+                        f"{finding.rule} on {finding.name}, which is still {status} in the "
+                        f"planned state{why}"
+                    )
     for result in new_failures(lived.document.results):
-        problems.append(f"{path}: {_newly(result)}")
+        problems.append(_newly(result))
     return list(dict.fromkeys(problems))
 
 
 def _newly(result: Result) -> str:
     o = result.object
-    return f"{result.rule} newly fails on {o.kind} {o.name}: {' '.join(result.message.split())}"
+    where = f" ({o.vcenter})" if o.vcenter else ""
+    message = " ".join(result.message.split())
+    return f"{result.rule} newly fails on {o.kind} {o.name}{where}: {message}"
 
 
 def _summary(plans: Sequence[FixPlan], paths: dict[str, str]) -> None:
