@@ -718,7 +718,11 @@ def fix_separate_hosts(result: Result, ctx: FixContext) -> Remedy:
         also,
         offline=vm.moid,
     )
-    return Remedy((move, *ctx.reservations.remedy(vm.moid, ctx).work))
+    # The move changes the VM's CPU size (vCPUs x the new host's MHz) only if no host as
+    # slow is free; the reservations it then needs are this finding's (SA007's own finding
+    # carries them when it fails anyway).
+    topped_up = () if ctx.fails("SA007", vm.moid) else ctx.reservations.remedy(vm.moid, ctx).work
+    return Remedy((move, *topped_up))
 
 
 def fix_anti_affinity(result: Result, ctx: FixContext) -> Remedy:
@@ -1073,7 +1077,8 @@ def _switchover(
     note = (
         f"From the ScaleArc GUI of the HA secondary {secondary.name}, perform a manual HA "
         f"switchover: {secondary.name} becomes the primary, {primary.name} the secondary. "
-        f"Then swap their {ctx.inventory.selection.role_attribute} values in vCenter."
+        f"Then swap their roles in vCenter ({ctx.inventory.selection.role_attribute} custom "
+        "attribute or tag, wherever they carry one)."
     )
     return PlannedStep(
         "switchover",

@@ -225,8 +225,11 @@ class Step:
 
 
 def _flat(value: Any) -> str:
+    """A parameter as the plan file spells it (``true``, ``[a, b]``)."""
     if isinstance(value, list):
         return "[" + ", ".join(_flat(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return str(value).lower()
     return str(value)
 
 

@@ -548,9 +548,9 @@ _CALLS: dict[str, _Call] = {
         _drs_override,
     ),
     "drs_vm_overrides": (
-        _describe(
-            "ClusterComputeResource({target}).ReconfigureComputeResource_Task(drsConfig: "
-            "enableVmBehaviorOverrides={enabled})"
+        lambda o: (
+            f"ClusterComputeResource({o.step.target}).ReconfigureComputeResource_Task(drsConfig: "
+            f"enableVmBehaviorOverrides={str(o.step.params['enabled']).lower()})"
         ),
         _drs_vm_overrides,
     ),

@@ -1,9 +1,16 @@
 """The closed loop against vcsim: export, check, fix, whatif, apply, export, check.
 
+The lab (tests/e2e/lab.py) fails every rule fix repairs; for these tests its cluster also
+ignores VM overrides (so SA006 fails on every appliance and the plan switches overrides
+on), and the beta pair runs, so power-off work on its primary follows a manual
+switchover, where apply pauses.
+
 vcsim 0.24 lacks HostNetworkSystem.UpdatePortGroup (a standard portgroup's policy) and
 ResourcePool.MoveIntoResourcePool (apply moves a VM between pools with RelocateVM_Task,
-which vCenter accepts too); the lab's appliances use distributed portgroups, and a
-NoPermission fault set through the launcher stands in for a failing task.
+which vCenter accepts too), and ignores drsConfig in ReconfigureComputeResource_Task (the
+launcher sets enableVmBehaviorOverrides from the request, as vCenter does); the lab's
+appliances use distributed portgroups, and a NoPermission fault set through the launcher
+stands in for a failing task.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import yaml
 
 from scalearc_lint.exporter._vmomi import vim
 from tests.e2e.conftest import PASSWORD_ENV, CliRun, check_json, export, run_cli
-from tests.e2e.lab import Lab, connect, seed_lab, wait
+from tests.e2e.lab import Lab, connect, power_on, seed_lab, switch_over_beta, wait
 from tests.vcsim_support import Vcsim, running_vcsim
 
 #: SOAP methods that change vCenter (every other call apply makes only reads).
@@ -37,6 +44,8 @@ WRITE_METHODS = (
     "CreateSnapshot_Task",
     "UpdatePortGroup",
 )
+#: The rules whose findings fix repairs (the rest are history or identity).
+REPAIRED = ("SA001", "SA002", "SA003", "SA004", "SA005", "SA006", "SA007", "SA008")
 
 
 def apply_argv(sim: Vcsim, plan: Path, *extra: str) -> list[str]:
@@ -74,7 +83,10 @@ def failing(document: dict[str, Any]) -> set[tuple[str, str]]:
 @pytest.fixture
 def lab(vcsim_binary: Path) -> Iterator[tuple[Vcsim, Lab]]:
     with running_vcsim(cluster=1, host=3, vm=8) as sim:
-        yield sim, seed_lab(sim)
+        seeded = seed_lab(sim)
+        sim.set_vm_overrides_enabled(seeded.cluster, False)
+        power_on(sim, seeded, "sa-beta-1", "sa-beta-2")
+        yield sim, seeded
 
 
 def fixed_plan(sim: Vcsim, tmp_path: Path) -> tuple[Path, Path, dict[str, Any]]:
@@ -91,44 +103,64 @@ def fixed_plan(sim: Vcsim, tmp_path: Path) -> tuple[Path, Path, dict[str, Any]]:
     return snapshot, plan, before
 
 
+def journal_of(plan: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(Path(f"{plan}.journal.json").read_text())
+    return document
+
+
+def resume(sim: Vcsim, plan: Path) -> CliRun:
+    return run_apply(sim, plan, "--execute", "--yes", "--resume", f"{plan}.journal.json")
+
+
 def test_closed_loop_repairs_every_fixable_failure(lab: tuple[Vcsim, Lab], tmp_path: Path) -> None:
-    sim, _ = lab
+    sim, seeded = lab
     snapshot, plan, before = fixed_plan(sim, tmp_path)
+    fixable = {rule for rule, _ in failing(before) if rule in REPAIRED}
+    assert fixable == set(REPAIRED), "the lab fails every rule fix repairs"
+    steps = [next(iter(step)) for step in yaml.safe_load(plan.read_text())["steps"]]
+    assert "drs_vm_overrides" in steps and "switchover" in steps
     exported_at = datetime.fromisoformat(json.loads(snapshot.read_text())["exported_at"])
     as_of = (exported_at + timedelta(days=2)).isoformat()
     whatif = run_cli(["whatif", str(snapshot), "--plan", str(plan), "-q", "--as-of", as_of])
     assert whatif.code == 0, whatif.stdout + whatif.stderr
+
     start = len(sim.calls())
     dry = run_apply(sim, plan)
     assert dry.code == 0, dry.stderr
-    assert "would call" in dry.stdout
+    assert "would call" in dry.stdout and "would pause for a person" in dry.stdout
     assert writes(sim.calls()[start:]) == [], "a dry run makes no write call"
+
+    # Without a terminal, --yes runs up to the first manual step: the beta switchover.
+    start = len(sim.calls())
     ran = run_apply(sim, plan, "--execute", "--yes")
-    print(ran.stdout, ran.stderr)
-    assert ran.code in (0, 4), ran.stderr
-    # Manual steps (a switchover, an outage confirmation) stop a run without a terminal;
-    # each resume confirms the one it stopped at.
-    journal = Path(f"{plan}.journal.json")
-    for _ in range(10):
-        if ran.code != 4:
-            break
-        ran = run_apply(sim, plan, "--execute", "--yes", "--resume", str(journal))
-        print(ran.stdout, ran.stderr)
+    assert ran.code == 4, ran.stdout + ran.stderr
+    switchover = steps.index("switchover") + 1
+    journal = journal_of(plan)
+    assert (journal["stopped_at"], journal["stopped_because"]) == (switchover, "manual")
+    assert f"step {switchover}/{len(steps)}" in ran.stdout and "MANUAL" in ran.stdout
+    assert f"--resume {plan}.journal.json" in ran.stdout, "it prints the resume command"
+    done = [s["index"] for s in journal["steps"] if s["status"] == "done"]
+    assert done == list(range(1, switchover)), "every step before the pause, none after"
+    power_offs = [c for c in writes(sim.calls()[start:]) if c.startswith("SOAP PowerOffVM_Task")]
+    assert len(power_offs) == steps[: switchover - 1].count("power_off")
+
+    switch_over_beta(sim, seeded)  # the person switches the pair over, as the step says
+    ran = resume(sim, plan)
     assert ran.code == 0, ran.stdout + ran.stderr
+    assert ran.stdout.startswith(f"step {switchover}: confirmed by --resume")
+
     after = tmp_path / "after.json"
     assert export(sim, after).code == 0
     _, now = check_json(after, tmp_path)
-    listed = yaml.safe_load(plan.read_text()).get("unplanned") or []
-    still = failing(now) - {(f["rule"], f["object"]) for f in listed}
-    historical = {(r, o) for r, o in failing(before) if r in ("SA009", "SA010", "SA012")}
-    assert still <= historical, [
-        r["message"]
-        for r in now["results"]
-        if r["status"] == "fail" and (r["rule"], r["object"]["name"]) in still - historical
+    still = sorted((rule, name) for rule, name in failing(now) if rule in REPAIRED)
+    assert still == [], [
+        r["message"] for r in now["results"] if (r["rule"], r["object"]["name"]) in still
     ]
     assert failing(now) <= failing(before), (
         f"newly failing: {sorted(failing(now) - failing(before))}"
     )
+    listed = {(f["rule"], f["object"]) for f in yaml.safe_load(plan.read_text())["unplanned"]}
+    assert failing(now) <= listed | {(r, o) for r, o in failing(before) if r == "SA009"}
 
 
 def test_apply_refuses_a_plan_whose_objects_changed_since_fix(
@@ -142,14 +174,14 @@ def test_apply_refuses_a_plan_whose_objects_changed_since_fix(
             si.content.rootFolder, [vim.VirtualMachine], True
         )
         vm = next(v for v in view.view if v._moId == seeded.vms["sa-beta-1"])
-        wait(vm.PowerOnVM_Task())  # someone powers an appliance on after fix ran
+        wait(vm.PowerOffVM_Task())  # someone powers an appliance off after fix ran
     finally:
         si.content.sessionManager.Logout()
     start = len(sim.calls())
     ran = run_apply(sim, plan, "--execute", "--yes")
     assert ran.code == 2
     assert "has changed since the plan was made" in ran.stderr
-    assert "power_state was 'poweredOff', is now 'poweredOn'" in ran.stderr
+    assert "power_state was 'poweredOn', is now 'poweredOff'" in ran.stderr
     assert len(ran.stderr.strip().splitlines()) == 1
     assert writes(sim.calls()[start:]) == [], "nothing is written when the plan drifted"
 
@@ -157,7 +189,7 @@ def test_apply_refuses_a_plan_whose_objects_changed_since_fix(
 def test_apply_stops_at_a_failed_task_and_resumes_from_its_journal(
     lab: tuple[Vcsim, Lab], tmp_path: Path
 ) -> None:
-    sim, _ = lab
+    sim, seeded = lab
     _, plan, _ = fixed_plan(sim, tmp_path)
     sim.deny("ReconfigVM_Task", "VirtualMachine.Config.EditDevice")
     ran = run_apply(sim, plan, "--execute", "--yes")
@@ -170,10 +202,13 @@ def test_apply_stops_at_a_failed_task_and_resumes_from_its_journal(
     assert done and all(s["inverse"] for s in done), "every step done records its inverse"
     failed_at = journal["stopped_at"]
     sim.allow_all()
-    resumed = run_apply(sim, plan, "--execute", "--yes", "--resume", str(journal_path))
-    assert resumed.code == 0, resumed.stdout + resumed.stderr
+    resumed = resume(sim, plan)
     first = resumed.stdout.splitlines()[0]
     assert first.startswith(f"step {failed_at}/"), "the resumed run starts at the failed step"
+    # It goes on to the manual switchover, then (confirmed by the next resume) to the end.
+    assert resumed.code == 4, resumed.stdout + resumed.stderr
+    switch_over_beta(sim, seeded)
+    assert resume(sim, plan).code == 0
 
 
 def test_a_resume_of_another_plan_version_is_refused(
