@@ -28,7 +28,7 @@ gets a prevention step where one exists, identity (SA011, ID001) is for a person
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -176,32 +176,36 @@ class FixPlan:
 class MacAllocator:
     """Static MACs unique in the whole estate, the same answer for the same vNIC every time.
 
-    Who holds which MAC is read on first use (one pass over every vNIC of the estate), so a
-    run with no MAC to change never pays for it.
+    Who shares an appliance's MAC comes from the estate's index that SA002 judges by; the
+    set of every MAC in use is read (one pass over every vNIC) only when a new one is needed.
     """
 
     def __init__(self, estate: Sequence[Inventory]) -> None:
         self.estate = estate
+        self._by_vcenter = {inventory.vcenter: inventory for inventory in estate}
         self._given: dict[tuple[str, str, int], str] = {}
 
     @cached_property
-    def holders(self) -> dict[str, list[tuple[str, str, int, bool]]]:
-        """(vCenter, VM moid, vNIC key, is an appliance) of every vNIC, by normalised MAC."""
-        holders: dict[str, list[tuple[str, str, int, bool]]] = defaultdict(list)
-        for inventory in self.estate:
-            appliances = inventory.appliances
-            for vm in inventory.snapshot.vms.values():
-                for nic in vm.nics:
-                    if nic.mac:
-                        holders[normalise_mac(nic.mac)].append(
-                            (inventory.vcenter, vm.moid, nic.key, vm.moid in appliances)
-                        )
-        return holders
-
-    @cached_property
     def used(self) -> set[str]:
-        """Every MAC in use, and every MAC given out."""
-        return set(self.holders)
+        """Every MAC in use in the estate, and every MAC given out since."""
+        return {
+            normalise_mac(nic.mac)
+            for inventory in self.estate
+            for vm in inventory.snapshot.vms.values()
+            for nic in vm.nics
+            if nic.mac
+        }
+
+    def holders(self, mac: str) -> list[tuple[str, str, int, bool]]:
+        """(vCenter, VM moid, vNIC key, is an appliance) of each vNIC with an appliance's MAC."""
+        if not self.estate:
+            return []
+        found = []
+        for ref in self.estate[0].estate.nics_by_appliance_mac.get(mac, []):
+            inventory = self._by_vcenter.get(ref.vcenter)
+            appliance = inventory is not None and ref.vm.moid in inventory.appliances
+            found.append((ref.vcenter, ref.vm.moid, ref.nic_key, appliance))
+        return found
 
     def keeps(self, vcenter: str, vm: VirtualMachine, nic: Nic) -> bool:
         """Whether the vNIC keeps today's MAC: a well-formed MAC outside the part of VMware's
@@ -211,7 +215,7 @@ class MacAllocator:
         mac = normalise_mac(nic.mac)
         if not MAC_PATTERN.match(mac) or outside_vmware_static_range(mac):
             return False
-        holders = self.holders.get(mac, [])
+        holders = self.holders(mac)
         if len(holders) <= 1:
             return True
         if not all(is_appliance for *_, is_appliance in holders):
@@ -252,7 +256,7 @@ class FixContext:
     failing: Mapping[str, frozenset[str]]
     rules: Mapping[str, LoadedRule]
     config: Config
-    names: dict[str, int] = field(default_factory=dict)
+    names: dict[str, Counter[str]] = field(default_factory=dict)
 
     @cached_property
     def placements(self) -> Mapping[str, Placement]:
@@ -303,24 +307,28 @@ class FixContext:
         return object_id in self.failing.get(rule_id, frozenset())
 
     def ref(self, kind: str, moid: str) -> str:
-        """How a step names an object: its name where unique in the snapshot, else its moid."""
-        collection: Mapping[str, Any] = getattr(
-            self.inventory.snapshot,
-            {
-                "vm": "vms",
-                "host": "hosts",
-                "pool": "resource_pools",
-                "dvpg": "dv_portgroups",
-                "cluster": "clusters",
-            }[kind],
-        )
+        """How a step names an object: its name where that names it alone in the snapshot
+        (no other object has it, as a name or a moid), else its moid."""
+        collection: Mapping[str, Any] = getattr(self.inventory.snapshot, _COLLECTIONS[kind])
         obj = collection.get(moid)
         if obj is None:
             return moid
-        key = f"{kind}:{obj.name}"
-        if key not in self.names:
-            self.names[key] = sum(1 for o in collection.values() if o.name == obj.name)
-        return str(obj.name) if self.names[key] == 1 else moid
+        counts = self.names.get(kind)
+        if counts is None:
+            # Counted once per kind: a run names many objects of a large snapshot.
+            counts = self.names[kind] = Counter(o.name for o in collection.values())
+        name = str(obj.name)
+        return name if counts[name] == 1 and (name == moid or name not in collection) else moid
+
+
+#: The snapshot collection of each kind of object a step names.
+_COLLECTIONS = {
+    "vm": "vms",
+    "host": "hosts",
+    "pool": "resource_pools",
+    "dvpg": "dv_portgroups",
+    "cluster": "clusters",
+}
 
 
 def _owner_name(inventory: Inventory, owner: str) -> str:
@@ -366,6 +374,15 @@ class ReservationPlan:
             elif moid in failing or all(g.status == "guaranteed" for g in guarantees):
                 in_view.add(moid)
         self.pools: dict[str, ResourcePool] = dict(snapshot.resource_pools)
+        # Only appliances and VMs holding a reservation take part in the arithmetic: each
+        # round judges those, not every VM of the snapshot.
+        self._holding = {
+            moid: vm
+            for moid, vm in snapshot.vms.items()
+            if moid in appliances
+            or vm.cpu_allocation.reservation
+            or vm.memory_allocation.reservation
+        }
         # The planned hosts of moved VMs: a VM's CPU size is its vCPUs x its host's MHz.
         self.vms: dict[str, VirtualMachine] = {
             moid: msgspec.structs.replace(snapshot.vms[moid], host=host)
@@ -428,7 +445,7 @@ class ReservationPlan:
         state = msgspec.structs.replace(
             self.inventory.snapshot,
             resource_pools=self.pools,
-            vms={**self.inventory.snapshot.vms, **self.vms},
+            vms={**self._holding, **self.vms},
         )
         return ReservationIndex(state, self.inventory.appliances)
 
@@ -961,6 +978,23 @@ def plan_fixes(
                 finding
             )
     return FixPlan(inventory.vcenter, tuple(_ordered(collected, ctx)), tuple(collected.unplanned))
+
+
+def plan_estate(
+    results: Iterable[Result],
+    inventories: Sequence[Inventory],
+    *,
+    rules: Mapping[str, LoadedRule],
+    config: Config,
+) -> list[FixPlan]:
+    """One plan per vCenter of the run (in its order), new MACs unique across all of them.
+    Not proven: ``fix`` lives the plans with whatif before writing them."""
+    results = list(results)
+    macs = MacAllocator(inventories)
+    return [
+        plan_fixes(results, inventory, macs=macs, rules=rules, config=config)
+        for inventory in inventories
+    ]
 
 
 def _switchover_elsewhere(ctx: FixContext, vm_moid: str) -> str | None:

@@ -213,10 +213,10 @@ class Step:
     def summary(self) -> str:
         """A short human description: ``migrate sa-1 to esx-2 (live)``."""
         p = {k: v for k, v in self.params.items() if k not in _COMMON_KEYS}
-        text = f"{self.op} {_flat(self.target)}"
+        text = f"{self.op} {param_text(self.target)}"
         if self.op == "migrate":
             text += f" to {p.pop('to')} ({p.pop('mode')})"
-        extra = ", ".join(f"{k} {_flat(v)}" for k, v in p.items())
+        extra = ", ".join(f"{k} {param_text(v)}" for k, v in p.items())
         return f"{text}, {extra}" if extra else text
 
     def error(self, message: str, key: str | None = None) -> InputError:
@@ -224,10 +224,10 @@ class Step:
         return InputError(f"{self.where(key)}: step {self.index} ({self.op}): {message}")
 
 
-def _flat(value: Any) -> str:
-    """A parameter as the plan file spells it (``true``, ``[a, b]``)."""
+def param_text(value: Any) -> str:
+    """A step's parameter as the plan file spells it (``true``, ``[a, b]``)."""
     if isinstance(value, list):
-        return "[" + ", ".join(_flat(v) for v in value) + "]"
+        return "[" + ", ".join(param_text(v) for v in value) + "]"
     if isinstance(value, bool):
         return str(value).lower()
     return str(value)

@@ -17,7 +17,7 @@ from typing import Any
 
 from scalearc_lint.audit.baseline import new_failures
 from scalearc_lint.audit.waivers import Waiver, apply_waivers
-from scalearc_lint.change.fix import FixPlan, MacAllocator, plan_fixes, render_plan
+from scalearc_lint.change.fix import FixPlan, plan_estate, render_plan
 from scalearc_lint.change.observed import Facts, ObjectKey, object_facts, touched
 from scalearc_lint.change.plan import Plan, apply_plan, parse_plan
 from scalearc_lint.commands.check import add_run_options, requested_reports
@@ -105,12 +105,8 @@ def make_fix(
     together: the planned estate is judged as one (MACs are unique across all of it)."""
     judged = inventories(inputs)
     document = apply_waivers(run(inputs, judged), waivers)
-    macs = MacAllocator(judged)
     rules = {item.rule.id: item for item in inputs.rules}
-    plans = [
-        plan_fixes(document.results, inv, macs=macs, rules=rules, config=inputs.config)
-        for inv in judged
-    ]
+    plans = plan_estate(document.results, judged, rules=rules, config=inputs.config)
     with_steps = [p for p in plans if p.steps]
     paths = _plan_paths(output, with_steps)
     texts: dict[str, str] = {}

@@ -39,6 +39,8 @@ class ReportFormat:
     option: str
     help: str
     render: Renderer
+    #: Whether it shows each failure's fix steps (``check`` works them out only then).
+    shows_fix_steps: bool = False
 
 
 def _json(
@@ -52,7 +54,7 @@ def _json(
 
 FORMATS: tuple[ReportFormat, ...] = (
     ReportFormat("json", "JSON results (the documented contract)", _json),
-    ReportFormat("html", "self-contained HTML report", html.render),
+    ReportFormat("html", "self-contained HTML report", html.render, shows_fix_steps=True),
     ReportFormat("junit", "JUnit XML, one testsuite per rule", junit.render),
-    ReportFormat("sarif", "SARIF 2.1.0 log for code scanning", sarif.render),
+    ReportFormat("sarif", "SARIF 2.1.0 log for code scanning", sarif.render, shows_fix_steps=True),
 )

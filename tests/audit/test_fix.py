@@ -12,6 +12,7 @@ from scalearc_lint.change.fix import REMEDIES
 from scalearc_lint.snapshot.loader import encode_snapshot
 from scalearc_lint.snapshot.sketch import build
 from tests.audit.conftest import EXAMPLES, Ran
+from tests.reports.reportkit import validate_sarif
 
 Cli = Callable[..., Ran]
 
@@ -111,3 +112,52 @@ def test_check_reports_show_the_fix_step_of_each_finding(cli: Cli, tmp_path: Pat
     plan, sarif = tmp_path / "plan.yaml", tmp_path / "r.sarif"
     assert cli("fix", EXAMPLES / "lab.json", "-o", plan, "--sarif", sarif).code == 0
     assert "plan.yaml, step" in sarif.read_text()
+
+
+def fail_results(log: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in log["runs"][0]["results"] if r["kind"] == "fail"]
+
+
+def test_sarif_carries_fix_steps_in_properties_never_as_fixes(cli: Cli, tmp_path: Path) -> None:
+    """SARIF ``fixes`` edit artifacts; a vCenter change is none (see reports/sarif.py)."""
+    checked, fixed, plan = tmp_path / "check.sarif", tmp_path / "fix.sarif", tmp_path / "p.yaml"
+    assert cli("check", EXAMPLES / "lab.json", "--sarif", checked).code == 1
+    assert cli("fix", EXAMPLES / "lab.json", "-o", plan, "--sarif", fixed).code == 0
+    steps = yaml.safe_load(plan.read_text())["steps"]
+    for path, proven, where in ((checked, False, ""), (fixed, True, str(plan))):
+        log = validate_sarif(path.read_bytes())
+        results = fail_results(log)
+        assert all("fixes" not in r for r in results)
+        with_fix = [r for r in results if "fix" in r["properties"]]
+        assert with_fix, "failures fix repairs carry their steps"
+        for r in with_fix:
+            fix = r["properties"]["fix"]
+            assert (fix["proven"], fix["plan"]) == (proven, where)
+            assert fix["steps"] and all(s.startswith("step ") for s in fix["steps"])
+            assert all(f"/{len(steps)}: " in s for s in fix["steps"])
+    # The history fix cannot repair has no steps; its next step says why.
+    reverted = [
+        r for r in fail_results(validate_sarif(checked.read_bytes())) if r["ruleId"] == "SA010"
+    ]
+    assert reverted and all("fix" not in r["properties"] for r in reverted)
+    assert all("(no fix step: history" in r["properties"]["nextStep"] for r in reverted)
+
+
+def test_check_works_fix_steps_out_only_for_reports_that_show_them(
+    cli: Cli, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from scalearc_lint.commands import check
+
+    calls: list[int] = []
+    real = check.suggested_fix_steps
+
+    def counted(*args: Any) -> Any:
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(check, "suggested_fix_steps", counted)
+    assert cli("check", EXAMPLES / "lab.json", "--json", tmp_path / "r.json").code == 1
+    assert cli("check", EXAMPLES / "lab.json", "--junit", tmp_path / "r.xml").code == 1
+    assert calls == []
+    assert cli("check", EXAMPLES / "lab.json", "--html", tmp_path / "r.html").code == 1
+    assert calls == [1]
