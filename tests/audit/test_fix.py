@@ -10,7 +10,8 @@ import yaml
 
 from scalearc_lint.change.fix import REMEDIES
 from scalearc_lint.snapshot.loader import encode_snapshot
-from scalearc_lint.snapshot.sketch import build
+from scalearc_lint.snapshot.sketch import build, build_estate
+from scalearc_lint.testing import run_fix
 from tests.audit.conftest import EXAMPLES, Ran
 from tests.reports.reportkit import validate_sarif
 
@@ -161,3 +162,145 @@ def test_check_works_fix_steps_out_only_for_reports_that_show_them(
     assert calls == []
     assert cli("check", EXAMPLES / "lab.json", "--html", tmp_path / "r.html").code == 1
     assert calls == [1]
+
+
+# -- each generator, on the class of inventory it must handle ------------------------------
+
+
+def plan_of(sketch: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    """The steps and text of the plan fix writes for a one-vCenter sketch (proven)."""
+    fixed = run_fix(build(sketch))
+    assert not fixed.problems, fixed.problems
+    ((_, text),) = fixed.texts.items()
+    return yaml.safe_load(text)["steps"], text
+
+
+def kinds(steps: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [next((k, str(v)) for k, v in step.items() if k != "note") for step in steps]
+
+
+def test_a_cluster_ignoring_overrides_gets_the_switch_listing_every_vm_it_changes() -> None:
+    steps, text = plan_of(
+        {
+            "clusters": {"cl-1": {"vm_overrides_enabled": False}},
+            "appliances": {
+                "sa-1": {},  # manual override, ignored today
+                "sa-2": {"drs": "none"},
+                "sa-3": {"drs": "fullyAutomated"},
+            },
+        }
+    )
+    assert kinds(steps) == [
+        ("drs_override", "sa-2"),
+        ("drs_override", "sa-3"),
+        ("drs_vm_overrides", "cl-1"),
+    ]
+    comment = next(line for line in text.splitlines() if "VMs whose DRS automation" in line)
+    # Only sa-1's automation changes with the switch; sa-3's own override is fully automated.
+    assert comment.endswith("VMs whose DRS automation changes (1): sa-1 fullyAutomated -> manual")
+
+
+def test_a_raised_child_pool_has_its_parent_settled_first() -> None:
+    steps, text = plan_of(
+        {
+            "pool": {"cpu": 4000, "memory": 8192},  # exactly sa-1's size
+            # A pool reserving nothing, not expandable: sa-2 draws on no reservation.
+            "pools": {"batch": {"parent": "scalearc", "cpu": 0, "memory": 0, "expandable": False}},
+            "appliances": {"sa-1": {}, "sa-2": {"pool": "batch"}},
+        }
+    )
+    assert [s for s in steps if "set_reservation" in s] == [
+        {"set_reservation": "scalearc", "cpu": 8000, "memory": 16384},
+        {"set_reservation": "batch", "cpu": 4000, "memory": 8192},
+    ]
+    assert "taken from the pool above it" in text
+
+
+def test_an_appliance_in_the_root_pool_moves_into_a_new_pool_reserving_its_own_too() -> None:
+    steps, _ = plan_of({"appliances": {"sa-1": {"pool": "root", "memory_reservation": 2048}}})
+    assert steps == [
+        {
+            "create_pool": "scalearc-appliances",
+            "parent": "Resources",
+            "cpu_reservation": 4000,
+            "memory_reservation": 8192,
+            "expandable": False,
+        },
+        {"move_to_pool": "sa-1", "pool": "scalearc-appliances"},
+    ]
+
+
+def test_the_secondary_moves_only_where_its_mandatory_vm_host_rules_allow() -> None:
+    steps, _ = plan_of(
+        {
+            "hosts": 4,
+            "appliances": {
+                "sa-p": {"role": "primary", "pair": "p1", "host": "esx-1"},
+                "sa-s": {"role": "secondary", "pair": "p1", "host": "esx-1"},
+            },
+            "vm_host_rules": [{"vms": ["sa-s"], "hosts": ["esx-1", "esx-4"], "mandatory": True}],
+        }
+    )
+    assert {"migrate": "sa-s", "to": "esx-4", "mode": "cold"} in steps
+
+
+def test_a_running_secondary_whose_primary_is_off_goes_down_only_after_a_confirmed_outage() -> None:
+    steps, text = plan_of(
+        {
+            "appliances": {
+                "sa-p": {"role": "primary", "pair": "p1", "power_state": "poweredOff"},
+                "sa-s": {"role": "secondary", "pair": "p1", "nics": [{"type": "generated"}]},
+            }
+        }
+    )
+    assert kinds(steps) == [
+        ("confirm_outage", "sa-s"),
+        ("power_off", "sa-s"),
+        ("set_mac", "sa-s"),
+        ("power_on", "sa-s"),
+    ]
+    assert "a secondary whose primary sa-p is not running, so it may be carrying the traffic" in (
+        text
+    )
+
+
+def test_a_primary_whose_secondary_is_in_another_vcenter_is_listed_not_switched() -> None:
+    snapshots = build_estate(
+        {
+            "appliances": {
+                "sa-p": {"role": "primary", "pair": "p1", "nics": [{"type": "generated"}]}
+            },
+            "vcenters": {
+                "vc-b.example": {"appliances": {"sa-s": {"role": "secondary", "pair": "p1"}}}
+            },
+        }
+    )
+    fixed = run_fix(snapshots)
+    assert not fixed.problems and not fixed.texts
+    (listed,) = [u for plan in fixed.plans for u in plan.unplanned]
+    assert listed.finding.rule == "SA001"
+    assert "whose secondary sa-s is in vCenter vc-b.example: switch the pair over by hand" in (
+        listed.reason
+    )
+
+
+def test_appliances_sharing_a_mac_across_vcenters_end_with_one_keeper() -> None:
+    snapshots = build_estate(
+        {
+            "appliances": {"sa-1": {"nics": [{"mac": "00:50:56:00:aa:01"}]}},
+            "vcenters": {
+                "vc-b.example": {"appliances": {"sa-2": {"nics": [{"mac": "00:50:56:00:aa:01"}]}}}
+            },
+        }
+    )
+    fixed = run_fix(snapshots)
+    assert not fixed.problems
+    changed = [
+        (plan.vcenter, step.target, step.params["mac"])
+        for plan in fixed.plans
+        for step in plan.steps
+        if step.op == "set_mac"
+    ]
+    assert len(changed) == 1, "one of the two keeps the MAC, the other gets a new one"
+    (_, _, new_mac) = changed[0]
+    assert new_mac != "00:50:56:00:aa:01" and int(new_mac.split(":")[3], 16) <= 0x3F

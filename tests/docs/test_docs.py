@@ -7,6 +7,8 @@ its kind and what it expects; a block of a kind the test does not know fails.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
 import shlex
@@ -41,6 +43,7 @@ from tests.docs.runner import (
     run_commands,
     user_env,
 )
+from tests.e2e.lab import seed_lab
 from tests.vcsim_support import Vcsim, running_vcsim
 
 BLOCKS = [block for name in doc_files(REPO) for block in read_blocks(REPO, name)]
@@ -182,6 +185,16 @@ def run_block(block: Block, clone: Path, request: pytest.FixtureRequest) -> None
             env=user_env(secrets),
             findings_may_vary=True,
         )
+    elif kind == "sh vcenter-lab":
+        with running_vcsim(cluster=1, host=3, vm=8) as lab:
+            seed_lab(lab)
+            script, secrets = against_simulator(block.text, lab)
+            check_commands(
+                Block(block.path, block.line, "sh", script),
+                clone,
+                output=False,
+                env=user_env(secrets),
+            )
     elif kind == "sh benchmark":
         lines = [
             re.sub(r"(\s+#.*)?$", " --preflight", line) if line.strip() else line
@@ -276,9 +289,11 @@ def test_every_documented_command_line_parses() -> None:
         ]
         for argv in argvs:
             try:
-                parser.parse_args(argv)
-            except SystemExit:
-                problems.append(f"{block.where}: scalearc-lint {' '.join(argv)}")
+                with contextlib.redirect_stdout(io.StringIO()):
+                    parser.parse_args(argv)
+            except SystemExit as exc:
+                if exc.code != 0:  # --help exits 0: the line is accepted
+                    problems.append(f"{block.where}: scalearc-lint {' '.join(argv)}")
     assert not problems, "the parser rejects:\n" + "\n".join(problems)
 
 
