@@ -626,7 +626,8 @@ def fix_unique_mac(result: Result, ctx: FixContext) -> Remedy:
 def fix_arp_notify(result: Result, ctx: FixContext) -> Remedy:
     """SA003: Notify switches (and, strict, MAC changes and forged transmits) on each
     portgroup behind the appliance: a DV portgroup once, a standard one on every host of
-    the cluster where it does not notify."""
+    the cluster where it does not notify. A setting the snapshot shows unset is set too, so
+    the repaired portgroup is judged pass, not unknown."""
     appliance = _appliance(result, ctx)
     if appliance is None:
         return Remedy(listed="not an identified appliance in this snapshot")
@@ -643,7 +644,7 @@ def fix_arp_notify(result: Result, ctx: FixContext) -> Remedy:
             pg = inventory.dv_portgroup(backing.portgroup)
             if pg is None:
                 continue
-            bad = {key: True for key in wanted if getattr(pg.policy, key) is False}
+            bad = {key: True for key in wanted if getattr(pg.policy, key) is not True}
             if bad:
                 also = f"every VM on {pg.name} ({users[pg.moid]} vNIC(s)) gets this policy"
                 work.append(
@@ -654,7 +655,7 @@ def fix_arp_notify(result: Result, ctx: FixContext) -> Remedy:
                 pg_on_host = next((p for p in host.portgroups if p.name == backing.network), None)
                 if pg_on_host is None:
                     continue
-                bad = {key: True for key in wanted if getattr(pg_on_host.computed, key) is False}
+                bad = {key: True for key in wanted if getattr(pg_on_host.computed, key) is not True}
                 if bad:
                     also = (
                         f"every VM on {backing.network} on {host.name} gets this policy; it "

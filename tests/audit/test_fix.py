@@ -304,3 +304,27 @@ def test_appliances_sharing_a_mac_across_vcenters_end_with_one_keeper() -> None:
     assert len(changed) == 1, "one of the two keeps the MAC, the other gets a new one"
     (_, _, new_mac) = changed[0]
     assert new_mac != "00:50:56:00:aa:01" and int(new_mac.split(":")[3], 16) <= 0x3F
+
+
+def test_strict_arp_notify_sets_what_the_snapshot_shows_unset_too(
+    cli: Cli, tmp_path: Path
+) -> None:
+    # notify switches off, MAC changes unset: setting only the first would leave SA003
+    # unknown in the planned state, which the proof rejects.
+    snapshot = build(
+        {
+            "dv_network": {"notify_switches": False, "mac_changes": None},
+            "appliances": {"sa-1": {"nics": [{"network": "dv"}]}},
+        }
+    )
+    path = tmp_path / "s.json"
+    path.write_bytes(encode_snapshot(snapshot))
+    config = tmp_path / "config.yaml"
+    config.write_text("rules:\n  SA003:\n    strict: true\n")
+    plan = tmp_path / "plan.yaml"
+    ran = cli("fix", path, "--config", config, "-o", plan)
+    assert ran.code == 0, ran.err
+    steps = yaml.safe_load(plan.read_text())["steps"]
+    assert steps == [
+        {"portgroup_policy": "dv-scalearc", "notify_switches": True, "mac_changes": True}
+    ]
