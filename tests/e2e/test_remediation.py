@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from scalearc_lint.exporter._vmomi import vim
-from tests.e2e.conftest import PASSWORD_ENV, CliRun, check_json, export, run_cli
+from tests.e2e.conftest import PASSWORD_ENV, CliRun, check_json, export, one_error_line, run_cli
 from tests.e2e.lab import Lab, connect, power_on, seed_lab, switch_over_beta, wait
 from tests.vcsim_support import Vcsim, running_vcsim
 
@@ -221,3 +221,19 @@ def test_a_resume_of_another_plan_version_is_refused(
     plan.write_text(plan.read_text() + "\n# edited\n")
     ran = run_apply(sim, plan, "--execute", "--yes", "--resume", f"{plan}.journal.json")
     assert ran.code == 2 and "edited since" in ran.stderr
+
+
+def test_apply_refuses_a_plan_naming_an_unknown_object_before_writing(
+    lab: tuple[Vcsim, Lab], tmp_path: Path
+) -> None:
+    sim, _ = lab
+    _, plan, _ = fixed_plan(sim, tmp_path)
+    # A hand edit names a VM vCenter does not have, in the plan's last step.
+    text = plan.read_text()
+    last = text.rindex("- add_anti_affinity: scalearc-beta-apart")
+    plan.write_text(text[:last] + text[last:].replace("sa-beta-2", "sa-gamma-9", 1))
+    start = len(sim.calls())
+    ran = run_apply(sim, plan, "--execute", "--yes")
+    assert ran.code == 2, ran.stdout + ran.stderr
+    assert "no VM 'sa-gamma-9'" in one_error_line(ran.stderr)
+    assert writes(sim.calls()[start:]) == [], "nothing is written before the whole plan validated"
