@@ -306,9 +306,7 @@ def test_appliances_sharing_a_mac_across_vcenters_end_with_one_keeper() -> None:
     assert new_mac != "00:50:56:00:aa:01" and int(new_mac.split(":")[3], 16) <= 0x3F
 
 
-def test_strict_arp_notify_sets_what_the_snapshot_shows_unset_too(
-    cli: Cli, tmp_path: Path
-) -> None:
+def test_strict_arp_notify_sets_what_the_snapshot_shows_unset_too(cli: Cli, tmp_path: Path) -> None:
     # notify switches off, MAC changes unset: setting only the first would leave SA003
     # unknown in the planned state, which the proof rejects.
     snapshot = build(
