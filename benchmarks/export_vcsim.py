@@ -1,6 +1,7 @@
-"""Benchmark: a whole ``export`` of a 10,000-VM vcsim against one bare VM retrieval.
+"""Benchmark: a whole ``export`` of a 10,000-VM vcsim, near and far.
 
     .venv/bin/python benchmarks/export_vcsim.py [--clusters 10 --hosts 8 --vms 1000]
+        [--rounds 3] [--latencies 0,5,20] [--preflight]
 
 Starts vcsim with ``-cluster 10 -host 8 -vm 1000`` (10,000 VMs, no standalone
 host), then, in the same run and alternating, times (a) one bare
@@ -8,8 +9,16 @@ host), then, in the same run and alternating, times (a) one bare
 ContainerView, and (b) the whole ``scalearc-lint export`` command (login, every
 type, custom fields, tags, events, mapping, JSON, atomic write). It prints the
 best time of each and their ratio; the target is a ratio of at most 1.5.
-Not a timed test: numbers depend on the machine. What it needs and cannot find (the
-project's packages, the vcsim launcher) it names in one line, exit 2.
+
+Then it gives every request to the simulator a round-trip latency (the
+launcher's ``/_vcsim/latency``: 0, 5 and 20 ms by default, rounds and
+latencies interleaved) and prints, for each, the best export time and the
+round trips one export made (every SOAP and vAPI request, from the launcher's
+call log). Round trips grow with result pages, not with objects, and the
+independent reads overlap theirs: the target is an export at 20 ms taking at
+most 1.2x the export at 0 ms. Not a timed test: numbers depend on the machine.
+What it needs and cannot find (the project's packages, the vcsim launcher) it
+names in one line, exit 2.
 """
 
 from __future__ import annotations
@@ -80,9 +89,16 @@ def bare_vm_retrieval(session: Session) -> tuple[float, int]:
 
 def full_export(sim: Vcsim, out: Path) -> float:
     """Seconds for the whole export command, in this process."""
+    elapsed, _ = counted_export(sim, out)
+    return elapsed
+
+
+def counted_export(sim: Vcsim, out: Path) -> tuple[float, list[str]]:
+    """Seconds for the whole export command, in this process, and the requests it made."""
     import os
 
     os.environ["SALINT_BENCH_PASSWORD"] = sim.password
+    before = len(sim.calls())
     start = time.perf_counter()
     code = main(
         [
@@ -103,7 +119,25 @@ def full_export(sim: Vcsim, out: Path) -> float:
     elapsed = time.perf_counter() - start
     if code != 0:
         raise SystemExit(f"export failed with exit code {code}")
-    return elapsed
+    return elapsed, sim.calls()[before:]
+
+
+def latency_runs(
+    sim: Vcsim, out: Path, latencies: list[int], rounds: int
+) -> dict[int, tuple[float, list[str]]]:
+    """Best export time and one export's requests at each latency (rounds interleaved)."""
+    times: dict[int, list[float]] = {ms: [] for ms in latencies}
+    calls: dict[int, list[str]] = {}
+    try:
+        for _ in range(rounds):
+            for ms in latencies:
+                sim.set_latency(ms)
+                elapsed, calls[ms] = counted_export(sim, out)
+                times[ms].append(elapsed)
+                print(f"  {ms} ms: export {elapsed:.2f} s, {len(calls[ms])} requests", flush=True)
+    finally:
+        sim.set_latency(0)
+    return {ms: (min(times[ms]), calls[ms]) for ms in latencies}
 
 
 def run() -> None:
@@ -114,9 +148,20 @@ def run() -> None:
     parser.add_argument("--vms", type=int, default=1000, help="VMs per cluster")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
+        "--latencies",
+        default="0,5,20",
+        help="round-trip latencies in ms, comma-separated; the first is the reference",
+    )
+    parser.add_argument(
         "--preflight", action="store_true", help="only build vcsim if needed, then exit 0"
     )
     args = parser.parse_args()
+    try:
+        latencies = [int(ms) for ms in args.latencies.split(",") if ms.strip()]
+    except ValueError:
+        fail(f"--latencies {args.latencies}: give milliseconds separated by commas, e.g. 0,5,20")
+    if not latencies or min(latencies) < 0:
+        fail(f"--latencies {args.latencies}: give milliseconds separated by commas, e.g. 0,5,20")
     try:
         build_vcsim()
     except VcsimError as error:
@@ -148,12 +193,29 @@ def run() -> None:
                     flush=True,
                 )
             size = out.stat().st_size
-        session.logout()
+            session.logout()
+            far = latency_runs(sim, out, latencies, args.rounds)
     bare, export = min(bare_times), min(export_times)
     print(f"VMs: {count}; snapshot: {size / 1e6:.1f} MB")
     print(f"bare RetrievePropertiesEx of VM properties: {bare:.2f} s (best of {args.rounds})")
     print(f"full export: {export:.2f} s (best of {args.rounds})")
     print(f"ratio: {export / bare:.2f} (target <= 1.5)")
+    reference = far[latencies[0]][0]
+    for ms, (elapsed, calls) in far.items():
+        pages = sum(
+            c in ("SOAP RetrievePropertiesEx", "SOAP ContinueRetrievePropertiesEx") for c in calls
+        )
+        events = sum(c.endswith("ReadNextEvents") for c in calls)
+        print(
+            f"latency {ms} ms: export {elapsed:.2f} s (best of {args.rounds}, "
+            f"{elapsed / reference:.2f}x {latencies[0]} ms), {len(calls)} round trips "
+            f"({pages} result pages, {events} event pages)"
+        )
+    if len(latencies) > 1:
+        print(
+            f"{latencies[-1]} ms against {latencies[0]} ms: "
+            f"{far[latencies[-1]][0] / reference:.2f} (target <= 1.2)"
+        )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ standalone ``sa-reports-01`` with the rest wrong, ``sa-old-02``, a leftover
 secondary without a pair id, the pair ``search`` in a cluster whose DRS ignores
 VM overrides, kept apart by "must run on" VM-Host rules, and ``sa-archive-01``, whose
 role attribute says standalone while its role tag says primary (ID001: its results are
-unknown). Every rule passes somewhere and fails somewhere.
+unknown). Every rule passes somewhere and fails somewhere. vSphere HA is on in
+Prod-Cluster-A (default restart priority unset: medium) and Prod-Cluster-C (default
+disabled), off in Prod-Cluster-B.
 """
 
 from __future__ import annotations
@@ -44,9 +46,11 @@ def build_lab() -> Snapshot:
     )
     dv_app = b.dv_portgroup("dvpg-app", dvs)
     prod_a = b.cluster("Prod-Cluster-A", dc)  # DRS default unset = fullyAutomated
-    prod_b = b.cluster("Prod-Cluster-B", dc, drs_default="manual")
+    prod_b = b.cluster("Prod-Cluster-B", dc, drs_default="manual", ha_enabled=False)
     # Fully automated, and VM overrides switched off: every VM gets the cluster default.
-    prod_c = b.cluster("Prod-Cluster-C", dc, vm_overrides_enabled=False)
+    prod_c = b.cluster(
+        "Prod-Cluster-C", dc, vm_overrides_enabled=False, ha_default_restart_priority="disabled"
+    )
     hosts = {}
     for i, cluster in (
         (1, prod_a),
@@ -96,9 +100,12 @@ def build_lab() -> Snapshot:
         folder=folder,
     )
     b.set_pool_reservation(pool_orders, cpu=2 * 4 * 2600, memory=2 * 16384)
+    # A limit on the pool, but above what both appliances are configured for.
+    b.set_pool_limits(pool_orders, cpu=4 * 4 * 2600, memory=4 * 16384)
     b.anti_affinity(prod_a, "scalearc-orders-separate", [orders_1, orders_2])
-    b.drs_override(prod_a, orders_1, behavior="manual")
-    b.drs_override(prod_a, orders_2, behavior="manual")
+    for vm in (orders_1, orders_2):
+        b.drs_override(prod_a, vm, behavior="manual")
+        b.ha_override(prod_a, vm, restart_priority="disabled")
     b.event("hot-migrate", orders_2, age=timedelta(days=6), live=True)  # a secondary: allowed
 
     # Pair "billing" (tags): same host, disabled rule, generated MAC, DRS, vMotion, silent DVPG.
@@ -111,6 +118,7 @@ def build_lab() -> Snapshot:
         num_cpu=4,
         memory_mb=16384,
         memory_reservation=8192,
+        memory_limit=12288,  # below its 16 GB
         tags=tags("primary", "billing"),
         folder=folder,
     )
@@ -124,6 +132,14 @@ def build_lab() -> Snapshot:
         memory_reservation=8192,
         tags=tags("secondary", "billing"),
         folder=folder,
+        # Two backups' snapshots, the second taken on top of the first.
+        snapshots=[
+            b.vm_snapshot(
+                "backup-mon",
+                timedelta(hours=20),
+                children=[b.vm_snapshot("backup-tue", timedelta(hours=2))],
+            )
+        ],
     )
     # An ETL job in the appliances' pool holds 8 GB of its reservation: 32 GB reserved,
     # 8 GB held by the ETL VM, 16 GB by the appliances themselves: 8 GB left for 16 GB more.
@@ -156,6 +172,7 @@ def build_lab() -> Snapshot:
         custom_attributes=attrs("standalone", None),
         folder=folder,
         snapshots=[b.vm_snapshot("before-upgrade-4.0", timedelta(days=5))],
+        consolidation_needed=True,  # a failed snapshot removal left delta disks
     )
     b.event("revert", reports, age=timedelta(days=4))
     # Moved cold: the start event of the same chain says so.
@@ -231,6 +248,7 @@ def build_lab() -> Snapshot:
             chain_id=9310,
             from_host=hosts["esx08.corp.example"],
         )
+    # vSphere HA restarted the secondary on its own (the cluster default came later).
     b.event("ha-restart", search_2, age=timedelta(days=9))
 
     # A leftover secondary from a dismantled pair: no pair id.

@@ -22,24 +22,19 @@ from scalearc_lint.engine.rule import (
     unknown,
 )
 from scalearc_lint.snapshot.inventory import Appliance, Inventory, outside_vmware_static_range
+from scalearc_lint.snapshot.network import NICS_UNREAD, dynamic_macs, nic_name
 
 
 def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Verdict:
     """Fail when any vNIC's address type is not manual, warn on a clashing manual MAC."""
     vm = appliance.vm
     if inventory.unreadable("vm", vm.moid, "nics"):
-        return unknown("the exporter could not read this VM's network adapters")
-    dynamic = [
-        f"{nic.label or nic.key} ({nic.address_type} {nic.mac})"
-        for nic in vm.nics
-        if nic.address_type != "manual"
-    ]
+        return unknown(NICS_UNREAD)
+    dynamic = [f"{nic_name(nic)} ({nic.address_type} {nic.mac})" for nic in dynamic_macs(vm)]
     if dynamic:
         return failed("vNIC without a static MAC: " + ", ".join(dynamic))
     clashing = [
-        f"{nic.label or nic.key} ({nic.mac})"
-        for nic in vm.nics
-        if outside_vmware_static_range(nic.mac)
+        f"{nic_name(nic)} ({nic.mac})" for nic in vm.nics if outside_vmware_static_range(nic.mac)
     ]
     if clashing:
         return failed(

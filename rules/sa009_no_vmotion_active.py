@@ -53,11 +53,13 @@ def _fits_pair_move_procedure(
     pair = inventory.pairs.get(appliance.pair)
     if pair is None:
         return False
+    # A partner may sit in another vCenter of the estate, where moids repeat: look its
+    # events up in its own vCenter, and tell the appliance itself by vCenter and moid.
     partner_moves = [
         m.started
         for member in pair.members
-        if member.vm.moid != appliance.vm.moid
-        for m in inventory.migrations_of(member.vm.moid)
+        if not (member.inventory is inventory and member.vm.moid == appliance.vm.moid)
+        for m in member.inventory.migrations_of(member.vm.moid)
         if m.live and not m.drs
     ]
     return all(any(t > move.started for t in partner_moves) for move in live)
@@ -230,6 +232,42 @@ RULE = Rule(
             {"sa-p": Status.UNKNOWN},
         ),
         Example(
+            "the procedure across two vCenters (the partner's moid repeats the primary's)",
+            {
+                "appliances": {"sa-p": {"role": "primary", "pair": "p1"}},
+                "events": [{"vm": "sa-p", "kind": "hot-migrate", "live": True, "age": "5h"}],
+                "vcenters": {
+                    "vc-b.example": {
+                        "appliances": {"sa-s": {"role": "secondary", "pair": "p1"}},
+                        "events": [
+                            {"vm": "sa-s", "kind": "hot-migrate", "live": True, "age": "4h"}
+                        ],
+                    }
+                },
+            },
+            {"sa-p": Status.UNKNOWN},
+        ),
+        Example(
+            "a vMotion in the partner's vCenter of another VM with the partner's moid",
+            {
+                "appliances": {"sa-p": {"role": "primary", "pair": "p1"}},
+                "vms": {"web-1": {}},
+                "events": [
+                    {"vm": "sa-p", "kind": "hot-migrate", "live": True, "age": "5h"},
+                    {"vm": "web-1", "kind": "hot-migrate", "live": True, "age": "4h"},
+                ],
+                "vcenters": {
+                    "vc-b.example": {
+                        "appliances": {
+                            "sa-x": {"role": "standalone"},
+                            "sa-s": {"role": "secondary", "pair": "p1"},  # vm-2 there
+                        },
+                    }
+                },
+            },
+            {"sa-p": Status.FAIL},
+        ),
+        Example(
             "DRS moved the primary, weeks later the secondary: DRS never follows the procedure",
             {
                 "appliances": {
@@ -254,6 +292,26 @@ RULE = Rule(
                     {"vm": "sa-s", "kind": "hot-migrate", "live": True, "age": "5h"},
                     {"vm": "sa-p", "kind": "hot-migrate", "live": True, "age": "4h"},
                 ],
+            },
+            {"sa-p": Status.FAIL},
+        ),
+        Example(
+            "the partner is in another vCenter; this vCenter's VM of the partner's moid moved",
+            {
+                "appliances": {"sa-p": {"role": "primary", "pair": "p1"}},
+                "vms": {"web-1": {}},
+                "events": [
+                    {"vm": "sa-p", "kind": "hot-migrate", "live": True, "age": "5h"},
+                    {"vm": "web-1", "kind": "hot-migrate", "live": True, "age": "4h"},
+                ],
+                "vcenters": {
+                    "vc-b.example": {
+                        "appliances": {
+                            "sa-x": {},
+                            "sa-s": {"role": "secondary", "pair": "p1"},
+                        }
+                    }
+                },
             },
             {"sa-p": Status.FAIL},
         ),

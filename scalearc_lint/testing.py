@@ -43,6 +43,7 @@ Example::
 from __future__ import annotations
 
 import tempfile
+from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -81,11 +82,20 @@ PLANTABLE = (
     "SA009",
     "SA010",
     "SA011",
+    "SA012",
+    "SA013",
+    "SA014",
+    "SA015",
+    "SA016",
 )
 #: Rules :func:`estates` can plant a violation of: identification findings too.
 ESTATE_PLANTABLE = (*PLANTABLE, "ID001")
 #: DRS automation levels a cluster default may have.
 DRS_BEHAVIORS = ("manual", "partiallyAutomated", "fullyAutomated")
+#: Default HA restart priorities a cluster may have (``None``: unset, i.e. medium).
+HA_DEFAULTS = (None, "disabled", "medium", "high")
+#: A pool limit (MHz and MB) above anything drawn.
+AMPLE_LIMIT = 1 << 30
 #: Spellings of the role attribute / tag category: names match in any case.
 ROLE_NAMES = ("scalearc-role", "ScaleArc-Role", "SCALEARC-ROLE")
 PAIR_NAMES = ("scalearc-ha-pair", "ScaleArc-HA-Pair")
@@ -135,22 +145,77 @@ class SyntheticInventory:
         return {(rule, obj) for rule, objs in self.planted.items() for obj in objs}
 
 
-@dataclass
-class _Drawn:
-    """What :func:`inventories` built so far, for planting and for the final reservations."""
+@dataclass(frozen=True)
+class SyntheticEstate:
+    """Several drawn vCenters judged as one estate, with what must fail and what is in doubt.
 
-    b: InventoryBuilder
-    clusters: list[str] = field(default_factory=list)
-    hosts: dict[str, list[str]] = field(default_factory=dict)
-    standalone_hosts: list[str] = field(default_factory=list)
-    #: Per cluster: its reserved appliance pool, and an expandable child with none (or None).
-    pools: dict[str, str] = field(default_factory=dict)
-    subpools: dict[str, str | None] = field(default_factory=dict)
-    #: (moid, cluster or None, active)
-    appliances: list[tuple[str, str | None, bool]] = field(default_factory=list)
-    #: (pair id, primary, secondary, cluster of both or None when they are apart)
-    pairs: list[tuple[str, str, str, str | None]] = field(default_factory=list)
-    next_chain: int = 10_000_000
+    Objects are named ``(vcenter, object id)``: moids repeat across vCenters. A pair whose
+    members sit in several vCenters is named by the first of them by name (its home).
+    """
+
+    snapshots: list[Snapshot]
+    #: rule id -> the (vcenter, object id) that must fail it (ID001: VMs and vCenters).
+    planted: Mapping[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
+    #: VMs whose identification is in doubt (ID001): their appliance results are unknown.
+    unidentified: frozenset[tuple[str, str]] = frozenset()
+    #: Pairs such VMs name: their pair results are unknown.
+    doubtful_pairs: frozenset[tuple[str, str]] = frozenset()
+    #: The selection to judge with (it lists the vCenters drawn without appliances).
+    selection: ApplianceSelection = field(default_factory=ApplianceSelection)
+
+    def expected_failures(self) -> set[tuple[str, str, str]]:
+        """Every (rule id, vcenter, object id) that was planted."""
+        return {(rule, *obj) for rule, objs in self.planted.items() for obj in objs}
+
+
+# -- drawing one vCenter: the one machinery behind inventories() and estates() ------------
+
+
+class _Vcenter:
+    """One vCenter being drawn, and what planting and the final reservations need to know.
+
+    :func:`inventories` draws one, :func:`estates` several. Everything is compliant as drawn;
+    :meth:`plant` breaks one rule, :meth:`finish` sets the pools' reservations last (from
+    where the appliances finally are) and reports what planting decided only then.
+    """
+
+    def __init__(self, draw: st.DrawFn, name: st.SearchStrategy[str], b: InventoryBuilder) -> None:
+        self.draw, self.name, self.b = draw, name, b
+        self.vcenter = b.source.vcenter
+        self.datacenter = b.datacenter(draw(name))
+        dvs = b.dvswitch(draw(name), self.datacenter)
+        self.dv_ok = b.dv_portgroup(draw(name), dvs)
+        self.dv_silent = b.dv_portgroup(
+            draw(name), dvs, policy=NetworkPolicy(notify_switches=False)
+        )
+        self.clusters: list[str] = []
+        self.hosts: dict[str, list[str]] = {}
+        self.standalone_hosts: list[str] = []
+        #: Per cluster: its reserved appliance pool, and an expandable child with none (or None).
+        self.pools: dict[str, str] = {}
+        self.subpools: dict[str, str | None] = {}
+        #: (moid, cluster or None, active) of every appliance identified without doubt.
+        self.appliances: list[tuple[str, str | None, bool]] = []
+        #: (folded pair id, primary, secondary, cluster of both or None when they are apart)
+        #: of the pairs within this vCenter.
+        self.pairs: list[tuple[str, str, str, str | None]] = []
+        self.next_chain = 10_000_000
+        self.pinned_pairs = 0
+        #: Plantings settled by finish(): clusters whose every appliance fails SA006, and an
+        #: appliance whose pool's memory reservation is to fall short (SA007).
+        self.drs_failing_clusters: set[str] = set()
+        self.starved: str | None = None
+        #: Every appliance's role, and what its history and network are as drawn, for the
+        #: rules whose failures follow from several plantings together (settled in finish()).
+        self.roles: dict[str, str] = {}
+        self.vmotioned: set[str] = set()
+        self.moved_by_drs: set[str] = set()
+        self.network_broken: set[str] = set()
+        #: Failures of other rules a planting causes too (an SA016 vMotion without static MACs
+        #: is an SA001 failure as well).
+        self.also: dict[str, set[str]] = defaultdict(set)
+
+    # -- the estate's objects -----------------------------------------------------------
 
     def chain(self) -> int:
         """A fresh chain id for one operation's events."""
@@ -166,6 +231,644 @@ class _Drawn:
     def core_mhz(self, vm: str) -> int:
         """The core speed of the VM's host."""
         return int(self.b.hosts[self.host_of(vm)]["cpu_mhz"])
+
+    def add_host(self, cluster: str | None) -> str:
+        """A host with the appliances' portgroup and a VM network that may not notify."""
+        draw, b = self.draw, self.b
+        host = b.host(
+            draw(self.name),
+            cluster,
+            datacenter=self.datacenter,
+            cpu_mhz=draw(st.sampled_from([2000, 2600, 3100])),
+        )
+        b.standard_portgroup(host, "scalearc-net")
+        b.standard_portgroup(
+            host, "VM Network", computed=NetworkPolicy(notify_switches=draw(st.booleans()))
+        )
+        return host
+
+    def add_clusters(self, count: int, hosts_per_cluster: tuple[int, int]) -> None:
+        """Clusters with their hosts and appliance pools, and maybe a standalone host."""
+        draw, name, b = self.draw, self.name, self.b
+        for _ in range(count):
+            default = draw(st.sampled_from([None, *DRS_BEHAVIORS]))
+            # A cluster may switch VM overrides off only where its own default does not migrate.
+            honours = True if default in (None, "fullyAutomated") else draw(st.booleans())
+            cluster = b.cluster(
+                draw(name),
+                self.datacenter,
+                drs_default=default,  # type: ignore[arg-type]
+                vm_overrides_enabled=honours,
+                ha_enabled=draw(st.integers(0, 3)) > 0,
+                ha_default_restart_priority=draw(st.sampled_from(HA_DEFAULTS)),
+            )
+            self.clusters.append(cluster)
+            pool = self.pools[cluster] = b.pool(draw(name), b.root_pool(cluster))
+            if draw(st.integers(0, 2)) == 0:
+                # A limit no appliance reaches (and above any reservation the pool gets).
+                b.set_pool_limits(pool, cpu=AMPLE_LIMIT, memory=AMPLE_LIMIT)
+            self.subpools[cluster] = (
+                b.pool(draw(name), pool, expandable=True) if draw(st.booleans()) else None
+            )
+            if draw(st.integers(0, 3)) == 0:
+                # A child pool holding a reservation of its own: it consumes its parent's.
+                b.pool(
+                    draw(name),
+                    pool,
+                    cpu_reservation=draw(st.integers(1, 4000)),
+                    memory_reservation=draw(st.integers(1, 8192)),
+                )
+            self.hosts[cluster] = [
+                self.add_host(cluster) for _ in range(draw(st.integers(*hosts_per_cluster)))
+            ]
+        if draw(st.integers(0, 2)) == 0:
+            self.standalone_hosts.append(self.add_host(None))
+
+    def place(self) -> tuple[str, str]:
+        """A cluster and one of its hosts."""
+        cluster = self.draw(st.sampled_from(self.clusters))
+        return cluster, self.draw(st.sampled_from(self.hosts[cluster]))
+
+    # -- appliances -----------------------------------------------------------------------
+
+    def add_appliance(
+        self, role: str, pair: str | None, cluster: str | None, host: str, *, tagged: bool
+    ) -> str:
+        """An appliance identified without doubt, compliant, with the history vSphere allows:
+        a cold move of an active appliance, a vMotion of a secondary, an HA restart."""
+        draw, name, b = self.draw, self.name, self.b
+        attributes, tags = _identity(draw, role, pair, tagged)
+        nics = [
+            b.nic(key=4000 + i, portgroup=self.dv_ok if draw(st.booleans()) else None)
+            for i in range(draw(st.integers(1, 3)))
+        ]
+        num_cpu, memory = draw(st.sampled_from([2, 4])), draw(st.sampled_from([4096, 8192]))
+        fresh = [
+            b.vm_snapshot(draw(name), timedelta(minutes=draw(st.integers(1, 600))))
+            for _ in range(draw(st.integers(0, 1)))
+        ]
+        core = int(b.hosts[host]["cpu_mhz"])
+        pool: str | None
+        if cluster is None:
+            # A standalone host's root pool reserves nothing: its own reservations must cover it.
+            pool, cpu_own, memory_own = None, num_cpu * core, memory
+        else:
+            subpool = self.subpools[cluster]
+            pool = subpool if subpool is not None and draw(st.booleans()) else self.pools[cluster]
+            cpu_own, memory_own = draw(
+                st.sampled_from([(0, 0), (0, 0), (0, memory // 2), (num_cpu * core, memory)])
+            )
+        # A limit, if any, at or above the size on any host (SA004's planting moves VMs).
+        cpu_limit, memory_limit = draw(
+            st.sampled_from([(-1, -1), (-1, -1), (num_cpu * 3100, memory), (-1, 2 * memory)])
+        )
+        vm = b.vm(
+            draw(name),
+            host,
+            pool=pool,
+            nics=nics,
+            num_cpu=num_cpu,
+            memory_mb=memory,
+            cpu_reservation=cpu_own,
+            memory_reservation=memory_own,
+            cpu_limit=cpu_limit,
+            memory_limit=memory_limit,
+            custom_attributes=attributes,
+            snapshots=fresh,
+            tags=tags,
+            power_state=draw(st.sampled_from(["poweredOn", "poweredOn", "poweredOff"])),
+        )
+        if cluster is not None:
+            b.drs_override(
+                cluster, vm, behavior=draw(st.sampled_from(["manual", "partiallyAutomated"]))
+            )
+            if role != "standalone":
+                self.keep_from_ha_restart(cluster, vm)
+        active = role != "secondary"
+        if active and draw(st.integers(0, 3)) == 0:
+            # A cold move: its start event says so, whatever the end event does not.
+            chain = self.chain()
+            start, end = draw(
+                st.sampled_from(
+                    [
+                        ("VmBeingRelocatedEvent", "VmRelocatedEvent"),
+                        ("VmBeingMigratedEvent", "VmMigratedEvent"),
+                    ]
+                )
+            )
+            age = timedelta(hours=draw(st.integers(1, 700)))
+            b.event_of_type(start, vm, age=age, chain_id=chain)
+            b.event_of_type(end, vm, age=age, chain_id=chain)
+        if not active and draw(st.integers(0, 2)) == 0:
+            # The vendor allows a secondary's vMotion; at least two days old, so that a
+            # planted vMotion of its primary comes after it and cannot look like the
+            # pair-move procedure.
+            chain = self.chain()
+            age = timedelta(hours=draw(st.integers(48, 700)))
+            b.event_of_type("VmBeingHotMigratedEvent", vm, age=age, chain_id=chain)
+            b.event_of_type("VmMigratedEvent", vm, age=age, chain_id=chain)
+            self.vmotioned.add(vm)
+        if role == "standalone" and draw(st.integers(0, 3)) == 0:
+            # HA's restart is a standalone's only recovery: out of SA013's scope.
+            b.event("ha-restart", vm, age=timedelta(hours=draw(st.integers(1, 700))))
+        self.appliances.append((vm, cluster, active))
+        self.roles[vm] = role
+        return vm
+
+    def keep_from_ha_restart(self, cluster: str, vm: str) -> None:
+        """An HA pair member's restart priority as the vendor needs it: disabled, by its own
+        override, or (no override, or one deferring to it) by the cluster's default; any
+        priority where vSphere HA is off."""
+        spec = self.b.clusters[cluster]
+        if spec["ha_enabled"] and spec["ha_default"] != "disabled":
+            choices: list[str | None] = ["disabled"]
+        elif spec["ha_enabled"]:
+            choices = [None, "clusterRestartPriority", "disabled"]
+        else:
+            choices = [None, "high", "disabled"]
+        priority = self.draw(st.sampled_from(choices))
+        if priority is not None:
+            self.b.ha_override(cluster, vm, restart_priority=priority)
+
+    def add_pairs(
+        self, count: int, pair_ids: list[str], *, tagged: bool, apart_by_placement: bool = False
+    ) -> None:
+        """HA pairs on different hosts, kept apart by an anti-affinity rule, by "must run on"
+        VM-Host rules, by both, or (``apart_by_placement``) by being in different clusters or
+        on a standalone host."""
+        draw, name, b = self.draw, self.name, self.b
+        for _ in range(count):
+            pair_id = _fresh_pair_id(draw, name, pair_ids)
+            cluster = draw(st.sampled_from(self.clusters))
+            h1, h2 = draw(st.permutations(self.hosts[cluster]))[:2]
+            ways = ["anti-affinity", "vm-host", "both"]
+            apart = draw(st.sampled_from([*ways, "clusters"] if apart_by_placement else ways))
+            other = [c for c in self.clusters if c != cluster]
+            second_cluster: str | None = cluster
+            if apart == "clusters" and (other or self.standalone_hosts):
+                # Different clusters, or a standalone host: DRS and HA never bring them together.
+                choices: list[str | None] = [*other, *([None] if self.standalone_hosts else [])]
+                second_cluster = draw(st.sampled_from(choices))
+                h2 = (
+                    draw(st.sampled_from(self.hosts[second_cluster]))
+                    if second_cluster is not None
+                    else self.standalone_hosts[0]
+                )
+            primary = self.add_appliance("primary", pair_id, cluster, h1, tagged=tagged)
+            secondary = self.add_appliance("secondary", pair_id, second_cluster, h2, tagged=tagged)
+            if second_cluster != cluster:
+                self.pairs.append((fold(pair_id), primary, secondary, None))
+                continue
+            if apart in ("anti-affinity", "both", "clusters"):
+                b.anti_affinity(cluster, draw(name), [primary, secondary])
+            if apart in ("vm-host", "both"):
+                self.pin_apart(cluster, primary, secondary)
+            self.pairs.append((fold(pair_id), primary, secondary, cluster))
+
+    def pin_apart(self, cluster: str, primary: str, secondary: str) -> None:
+        """Mandatory "must run on" rules pinning the two VMs to disjoint host groups."""
+        b = self.b
+        index = self.pinned_pairs = self.pinned_pairs + 1
+        hosts = self.draw(st.permutations(self.hosts[cluster]))
+        first, second = b.vms[primary].host, b.vms[secondary].host
+        rest = [h for h in hosts if h not in (first, second)]
+        split = len(rest) // 2
+        for role, vm, own, extra in (
+            ("p", primary, first, rest[:split]),
+            ("s", secondary, second, rest[split:]),
+        ):
+            b.vm_group(cluster, f"pair-{index}-{role}-vms", [vm])
+            b.host_group(cluster, f"pair-{index}-{role}-hosts", [h for h in (own, *extra) if h])
+            b.vm_host_rule(
+                cluster,
+                f"pair-{index}-{role}-must-run-on",
+                f"pair-{index}-{role}-vms",
+                f"pair-{index}-{role}-hosts",
+            )
+
+    def add_standalone_appliances(self, count: int, *, tagged: bool) -> None:
+        """Standalone appliances, in a cluster or on a standalone host."""
+        for _ in range(count):
+            if self.standalone_hosts and self.draw(st.integers(0, 3)) == 0:
+                self.add_appliance(
+                    "standalone", None, None, self.standalone_hosts[0], tagged=tagged
+                )
+            else:
+                self.add_appliance("standalone", None, *self.place(), tagged=tagged)
+
+    def add_unidentified(self, pair: str | None) -> str:
+        """A VM whose role sources disagree or give no role: ID001, never guessed."""
+        draw = self.draw
+        role_key = draw(st.sampled_from(ROLE_NAMES))
+        pair_values = {"scalearc-ha-pair": pair} if pair else {}
+        how = draw(st.sampled_from(["attribute-vs-tag", "two-tags", "not-a-role"]))
+        if how == "attribute-vs-tag":
+            first, second = draw(st.permutations(["primary", "secondary", "standalone"]))[:2]
+            attributes = {role_key: first, **pair_values}
+            tags = [Tag(category=role_key, name=second)]
+        elif how == "two-tags":
+            first, second = draw(st.permutations(["primary", "secondary", "standalone"]))[:2]
+            attributes = dict(pair_values)
+            tags = [Tag(category=role_key, name=first), Tag(category=role_key, name=second)]
+        else:
+            attributes = {role_key: draw(st.sampled_from(["primray", "secundary", "active"]))}
+            attributes.update(pair_values)
+            tags = []
+        _, host = self.place()
+        return self.b.vm(
+            draw(self.name), host, nics=[self.b.nic()], custom_attributes=attributes, tags=tags
+        )
+
+    def add_ordinary_vms(self, count: int) -> None:
+        """Ordinary VMs: anything goes, as long as it cannot make an appliance fail. Those in
+        an appliance pool hold reservations the pool's reservation is raised to cover."""
+        draw, name, b = self.draw, self.name, self.b
+        for _ in range(count):
+            cluster, host = self.place()
+            nics = [
+                b.nic(
+                    key=4000 + i,
+                    network="VM Network",
+                    address_type=draw(st.sampled_from(["generated", "manual", "assigned"])),
+                )
+                for i in range(draw(st.integers(0, 2)))
+            ]
+            old = [
+                b.vm_snapshot(draw(name), timedelta(days=draw(st.integers(0, 400))))
+                for _ in range(draw(st.integers(0, 2)))
+            ]
+            vm = b.vm(
+                draw(name),
+                host,
+                pool=draw(st.sampled_from([None, self.pools[cluster], self.subpools[cluster]])),
+                nics=nics,
+                snapshots=old,
+                custom_attributes={"owner": draw(name)},
+                cpu_reservation=draw(st.sampled_from([0, 0, 500, 3000])),
+                memory_reservation=draw(st.sampled_from([0, 0, 1024, 16384])),
+                power_state=draw(st.sampled_from(["poweredOn", "poweredOff"])),
+            )
+            if draw(st.booleans()):
+                b.event(
+                    draw(
+                        st.sampled_from(
+                            [
+                                "drs-migrate",
+                                "relocate",
+                                "revert",
+                                "hot-migrate",
+                                "cross-vcenter-migrate",
+                            ]
+                        )
+                    ),
+                    vm,
+                    live=draw(st.sampled_from([True, False, None])),
+                    chain_id=self.chain() if draw(st.booleans()) else None,
+                )
+            if draw(st.integers(0, 4)) == 0:
+                b.event("ha-restart", vm, age=timedelta(hours=draw(st.integers(1, 700))))
+
+    # -- planting ---------------------------------------------------------------------------
+
+    def plant(self, rule: str, pair_ids: list[str], others: Sequence[_Vcenter]) -> set[str]:
+        """Break ``rule`` once: the ids of the objects that must fail it now (what is settled
+        only by the reservations comes from :meth:`finish`). ``others`` are the estate's
+        other vCenters (an SA002 duplicate may sit in any of them)."""
+        draw, name, b = self.draw, self.name, self.b
+        if rule in ("SA004", "SA005"):
+            together = [p for p in self.pairs if p[3] is not None]
+            if not together:
+                return set()
+            pair_id, primary, secondary, cluster = draw(st.sampled_from(together))
+            assert cluster is not None
+            if rule == "SA004":
+                _replace_vm(b, secondary, host=self.host_of(primary))
+            else:
+                _unseparate(b, cluster, {primary, secondary}, disable=draw(st.booleans()))
+            return {pair_id}
+        if rule == "SA011":
+            lone = _fresh_pair_id(draw, name, pair_ids)
+            self.add_appliance("primary", lone, *self.place(), tagged=draw(st.booleans()))
+            return {fold(lone)}
+        if rule == "ID001":
+            pair = _fresh_pair_id(draw, name, pair_ids) if draw(st.booleans()) else None
+            return {self.add_unidentified(pair)}
+        candidates = [a for a in self.appliances if a[2] or rule != "SA009"]
+        if not candidates:
+            return set()
+        vm_moid, cluster, _active = draw(st.sampled_from(candidates))
+        target = b.vms[vm_moid]
+        if rule in ("SA013", "SA016"):
+            return self.plant_on_pair_member(rule)
+        if rule == "SA001":
+            nics = list(target.nics)
+            if draw(st.booleans()):
+                nics[0] = b.nic(key=nics[0].key, address_type="generated")
+                self.network_broken.add(vm_moid)
+            else:
+                # Static, but where vCenter generates MACs (a warning).
+                fourth, fifth = draw(st.integers(0x40, 0xFF)), draw(st.integers(0, 0xFFFF))
+                mac = f"00:50:56:{fourth:02x}:{fifth >> 8:02x}:{fifth & 0xFF:02x}"
+                nics[0] = b.nic(key=nics[0].key, mac=mac)
+            _replace_vm(b, vm_moid, nics=nics)
+        elif rule == "SA002":
+            # The duplicate may sit in any vCenter of the estate: MACs clash across them.
+            where = draw(st.sampled_from([self, *others]))
+            where.b.vm(
+                draw(name),
+                where.place()[1] if where is not self else self.host_of(vm_moid),
+                nics=[where.b.nic(network="VM Network", mac=target.nics[0].mac)],
+            )
+        elif rule == "SA003":
+            nics = list(target.nics)
+            nics[0] = b.nic(
+                key=nics[0].key,
+                portgroup=self.dv_silent,
+                mac=nics[0].mac,
+                address_type=nics[0].address_type,
+            )
+            _replace_vm(b, vm_moid, nics=nics)
+            self.network_broken.add(vm_moid)
+        elif rule == "SA006":
+            if cluster is None:
+                return set()  # outside a cluster DRS does not apply
+            spec = b.clusters[cluster]
+            if not spec["vm_overrides_enabled"]:
+                spec["drs_default"] = "fullyAutomated"  # every VM of the cluster now fails
+                self.drs_failing_clusters.add(cluster)
+                return set()
+            if spec["drs_default"] in (None, "fullyAutomated") and draw(st.booleans()):
+                spec["vm_overrides_enabled"] = False  # the manual overrides no longer count
+                self.drs_failing_clusters.add(cluster)
+                return set()
+            b.drs_override(cluster, vm_moid, behavior="fullyAutomated")
+        elif rule == "SA007":
+            if (
+                cluster is not None
+                and draw(st.booleans())
+                and target.memory_allocation.reservation < target.memory_mb
+            ):
+                self.starved = vm_moid  # its pool's memory reservation falls short, in finish()
+                return set()
+            root = (
+                b.root_pool(cluster)
+                if cluster is not None
+                else str(b.hosts[self.host_of(vm_moid)]["root_pool"])
+            )
+            _replace_vm(
+                b,
+                vm_moid,
+                resource_pool=root,
+                cpu_allocation=Allocation(),
+                memory_allocation=Allocation(),
+            )
+        elif rule == "SA008":
+            # In place of its fresh snapshot, if any: one snapshot, only too old (not SA015).
+            age = timedelta(hours=draw(st.integers(25, 24 * 90)))
+            _replace_vm(b, vm_moid, snapshots=[b.vm_snapshot(draw(name), age)])
+        elif rule == "SA009":
+            # Within two days, so after any vMotion of its partner (see add_appliance).
+            age = timedelta(hours=draw(st.integers(1, 47)))
+            how = draw(st.sampled_from(["drs", "hot", "encrypted", "arrived"]))
+            self.vmotioned.add(vm_moid)
+            if how == "drs":
+                b.event("drs-migrate", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
+                self.moved_by_drs.add(vm_moid)
+            elif how == "arrived":
+                b.event_of_type("com.vmware.vc.vm.DstVmMigratedEvent", vm_moid, age=age)
+            else:
+                start = (
+                    "VmBeingHotMigratedEvent"
+                    if how == "hot"
+                    else "com.vmware.vc.vm.VmHotMigratingWithEncryptionEvent"
+                )
+                chain = self.chain()
+                b.event_of_type(start, vm_moid, age=age, chain_id=chain)
+                b.event_of_type("VmRelocatedEvent", vm_moid, age=age, chain_id=chain)
+        elif rule == "SA010":
+            b.event("revert", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
+        elif rule == "SA012":
+            # Any role; an active appliance's DRS move is an SA009 failure too (finish()).
+            b.event("drs-migrate", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
+            self.moved_by_drs.add(vm_moid)
+            self.vmotioned.add(vm_moid)
+        elif rule == "SA014":
+            return self.limit(vm_moid)
+        elif rule == "SA015":
+            how = draw(st.sampled_from(["consolidation", "second", "chained"]))
+            if how == "consolidation":
+                _replace_vm(b, vm_moid, consolidation_needed=True)
+            else:
+                fresh = b.vm_snapshot(draw(name), timedelta(minutes=draw(st.integers(1, 600))))
+                old = target.snapshots or [
+                    b.vm_snapshot(draw(name), timedelta(minutes=draw(st.integers(601, 1200))))
+                ]
+                if how == "second":
+                    snapshots = [*old, fresh]
+                else:
+                    last = msgspec.structs.replace(old[-1], children=[fresh])
+                    snapshots = [*old[:-1], last]
+                _replace_vm(b, vm_moid, snapshots=snapshots)
+        return {vm_moid}
+
+    def plant_on_pair_member(self, rule: str) -> set[str]:
+        """SA013: an HA pair member that vSphere HA would restart (a restart priority other
+        than disabled) or has restarted; SA016: a secondary vMotioned (the vendor allows it)
+        without a static MAC (an SA001 failure too) or with a portgroup that does not notify
+        switches (an SA003 failure too)."""
+        draw, b = self.draw, self.b
+        roles = ("primary", "secondary") if rule == "SA013" else ("secondary",)
+        members = [a for a in self.appliances if self.roles[a[0]] in roles]
+        if not members:
+            return set()
+        vm_moid, cluster, _ = draw(st.sampled_from(members))
+        if rule == "SA013":
+            if cluster is not None and b.clusters[cluster]["ha_enabled"] and draw(st.booleans()):
+                priority = draw(st.sampled_from(["medium", "high", "lowest"]))
+                b.ha_override(cluster, vm_moid, restart_priority=priority)
+            else:
+                b.event("ha-restart", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
+            return {vm_moid}
+        # Two days old at least, like every secondary's vMotion (see add_appliance).
+        chain, age = self.chain(), timedelta(hours=draw(st.integers(48, 700)))
+        b.event_of_type("VmBeingHotMigratedEvent", vm_moid, age=age, chain_id=chain)
+        b.event_of_type("VmMigratedEvent", vm_moid, age=age, chain_id=chain)
+        self.vmotioned.add(vm_moid)
+        # Change one thing of its first vNIC and keep the rest (another planting's, too).
+        nics = list(b.vms[vm_moid].nics)
+        if draw(st.booleans()):
+            # The MAC stays (an SA002 duplicate of it stays one); vCenter now manages it.
+            nics[0] = msgspec.structs.replace(nics[0], address_type="generated")
+            self.also["SA001"].add(vm_moid)
+        else:
+            silent = b.nic(key=nics[0].key, portgroup=self.dv_silent)
+            nics[0] = msgspec.structs.replace(nics[0], backing=silent.backing)
+            self.also["SA003"].add(vm_moid)
+        _replace_vm(b, vm_moid, nics=nics)
+        self.network_broken.add(vm_moid)
+        return {vm_moid}
+
+    def limit(self, vm_moid: str) -> set[str]:
+        """SA014: a limit below the appliance's size, on the VM or on the expandable child pool
+        it runs in (then every appliance there bigger than the limit fails). A limit is never
+        below the reservations held under it: vSphere refuses that."""
+        draw, b = self.draw, self.b
+        vm = b.vms[vm_moid]
+        resource = draw(st.sampled_from(["cpu", "memory"]))
+        size = {"cpu": lambda v: v.num_cpu * self.core_mhz(v.moid), "memory": lambda v: v.memory_mb}
+        held = {
+            "cpu": lambda v: v.cpu_allocation.reservation,
+            "memory": lambda v: v.memory_allocation.reservation,
+        }
+        pool = vm.resource_pool
+        in_subpool = pool is not None and pool in self.subpools.values()
+        if in_subpool and draw(st.booleans()):
+            assert pool is not None
+            inside = [v for v in b.vms.values() if v.resource_pool == pool]
+            floor = sum(held[resource](v) for v in inside)
+            if floor < size[resource](vm):
+                amount = draw(st.integers(floor, size[resource](vm) - 1))
+                other = b.pools[pool].memory.limit if resource == "cpu" else b.pools[pool].cpu.limit
+                b.set_pool_limits(
+                    pool,
+                    cpu=amount if resource == "cpu" else other,
+                    memory=amount if resource == "memory" else other,
+                )
+                return {
+                    moid
+                    for moid, _, _ in self.appliances
+                    if b.vms[moid].resource_pool == pool and size[resource](b.vms[moid]) > amount
+                }
+        floor = held[resource](vm)
+        if floor >= size[resource](vm):
+            return set()  # its own reservation covers it: no lower limit is valid
+        amount = draw(st.integers(floor, size[resource](vm) - 1))
+        field = "cpu_allocation" if resource == "cpu" else "memory_allocation"
+        _replace_vm(
+            b, vm_moid, **{field: msgspec.structs.replace(getattr(vm, field), limit=amount)}
+        )
+        return {vm_moid}
+
+    # -- reservations, last -----------------------------------------------------------------
+
+    def in_pool_group(self, vm: str, pool: str, cluster: str) -> bool:
+        """Whether the VM runs in ``pool`` or in the expandable child that draws on it."""
+        return self.b.vms[vm].resource_pool in (pool, self.subpools[cluster])
+
+    def held_and_needed(self, pool: str, cluster: str) -> tuple[int, int]:
+        """The CPU and memory an appliance pool must reserve: every reservation held in it
+        (its appliances' own, other VMs', its child pools') plus what its appliances need
+        beyond their own. Written independently of ``snapshot.reservations``, as the tests'
+        oracle."""
+        b = self.b
+        group = (pool, self.subpools[cluster])
+        appliances = {moid for moid, _, _ in self.appliances}
+        cpu = memory = 0
+        for moid, vm in b.vms.items():
+            if vm.resource_pool not in group or vm.template:
+                continue
+            cpu += vm.cpu_allocation.reservation
+            memory += vm.memory_allocation.reservation
+            if moid in appliances:
+                cpu += max(vm.num_cpu * self.core_mhz(moid) - vm.cpu_allocation.reservation, 0)
+                memory += max(vm.memory_mb - vm.memory_allocation.reservation, 0)
+        for child in b.pools.values():
+            if child.parent in group:
+                cpu += child.cpu.reservation
+                memory += child.memory.reservation
+        return cpu, memory
+
+    def finish(self, slack: int) -> dict[str, set[str]]:
+        """Reserve in each appliance pool what it must (see :meth:`held_and_needed`) plus
+        ``slack``, then settle the plantings that depend on it: rule id -> failing ids."""
+        b = self.b
+        for cluster, pool in self.pools.items():
+            cpu, memory = self.held_and_needed(pool, cluster)
+            b.set_pool_reservation(pool, cpu=max(cpu + slack, 1), memory=max(memory + slack, 1))
+        settled: dict[str, set[str]] = defaultdict(set, {k: set(v) for k, v in self.also.items()})
+        if self.starved is not None:
+            settled["SA007"] |= self.starve(self.starved)
+        for cluster in self.drs_failing_clusters:
+            settled["SA006"] |= {moid for moid, c, _ in self.appliances if c == cluster}
+        # What several plantings make together: DRS moves (of an active appliance, SA009
+        # too), and vMotions of appliances whose MACs or switches another planting broke.
+        settled["SA012"] |= self.moved_by_drs
+        settled["SA009"] |= {moid for moid in self.moved_by_drs if self.roles[moid] != "secondary"}
+        settled["SA016"] |= self.vmotioned & self.network_broken
+        return {rule: found for rule, found in settled.items() if found}
+
+    def starve(self, target: str) -> set[str]:
+        """Reserve one MB less memory than the target's pool must: its appliances whose own
+        reservation does not cover their memory fall short, and only they."""
+        b = self.b
+        cluster = next(c for c, p in self.pools.items() if self.in_pool_group(target, p, c))
+        pool = self.pools[cluster]
+        _, memory = self.held_and_needed(pool, cluster)
+        b.set_pool_reservation(pool, cpu=b.pools[pool].cpu.reservation, memory=max(memory - 1, 0))
+        return {
+            moid
+            for moid, _, _ in self.appliances
+            if self.in_pool_group(moid, pool, cluster)
+            and b.vms[moid].memory_allocation.reservation < b.vms[moid].memory_mb
+        }
+
+
+def _unseparate(b: InventoryBuilder, cluster: str, members: set[str], *, disable: bool) -> None:
+    """Drop what keeps the members apart: their anti-affinity rule (or, ``disable``, leave it
+    disabled); their VM-Host rules stay, disabled (so the rule says which rule would have
+    covered them)."""
+    groups = {
+        g.name for g in b.clusters[cluster]["groups"] if g.kind == "vm" and set(g.members) & members
+    }
+    rules = b.clusters[cluster]["rules"]
+    rules[:] = [
+        msgspec.structs.replace(r, enabled=False)
+        if (r.kind == "vm-host" and r.vm_group in groups)
+        or (disable and r.kind == "vm-anti-affinity" and members <= set(r.vms))
+        else r
+        for r in rules
+        if disable or not (r.kind == "vm-anti-affinity" and members <= set(r.vms))
+    ]
+
+
+def _replace_vm(b: InventoryBuilder, moid: str, **changes: Any) -> None:
+    b.vms[moid] = msgspec.structs.replace(b.vms[moid], **changes)
+
+
+def _identity(
+    draw: st.DrawFn, role: str, pair: str | None, tagged: bool
+) -> tuple[dict[str, str], list[Tag]]:
+    """Custom attributes and tags naming ``role`` and ``pair``: the attribute, the tag, or
+    both agreeing, with names and values in any case (tags only when ``tagged``)."""
+    values = {
+        draw(st.sampled_from(ROLE_NAMES)): draw(st.sampled_from([role, role.title(), f" {role} "])),
+        **({draw(st.sampled_from(PAIR_NAMES)): pair} if pair else {}),
+    }
+    where = draw(st.sampled_from(["attributes", "tags", "both"])) if tagged else "attributes"
+    attributes = values if where != "tags" else {}
+    tags = [Tag(category=k, name=v) for k, v in values.items()] if where != "attributes" else []
+    return attributes, tags
+
+
+def _fresh_pair_id(draw: st.DrawFn, name: st.SearchStrategy[str], taken: list[str]) -> str:
+    """A pair id whose folded form no other pair of the estate has; appends the folded form."""
+    pair_id = draw(name.filter(lambda s: bool(fold(s)) and fold(s) not in taken))
+    taken.append(fold(pair_id))
+    return pair_id
+
+
+def _exported_at(draw: st.DrawFn) -> datetime:
+    return draw(
+        st.datetimes(
+            min_value=datetime(2024, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+        )
+    )
+
+
+def _check_plantable(plant: Collection[str], plantable: Sequence[str]) -> None:
+    unknown = set(plant) - set(plantable)
+    if unknown:
+        raise ValueError(f"cannot plant {sorted(unknown)}; plantable: {plantable}")
 
 
 @st.composite
@@ -194,750 +897,39 @@ def inventories(
     standalone host whose appliances carry their own reservations, pairs kept apart by
     "must run on" VM-Host rules or by being in different clusters, appliances in an
     expandable child pool with no reservation of its own, other VMs and child pools holding
-    reservations in the appliances' pools, partial own reservations, and migrations as
-    chains of events (cold moves of active appliances, vMotions of secondaries).
+    reservations in the appliances' pools, partial own reservations, migrations as chains
+    of events (cold moves of active appliances, vMotions of secondaries), and role
+    attributes and tags spelt in any case.
     """
-    unknown = set(plant) - set(PLANTABLE)
-    if unknown:
-        raise ValueError(f"cannot plant {sorted(unknown)}; plantable: {PLANTABLE}")
+    _check_plantable(plant, PLANTABLE)
     name = names if names is not None else plain_names()
-    b = InventoryBuilder(
+    builder = InventoryBuilder(
         vcenter=draw(st.sampled_from(["vc1.example", "vcenter.lab.example"])),
-        exported_at=draw(
-            st.datetimes(
-                min_value=datetime(2024, 1, 1),
-                max_value=datetime(2030, 1, 1),
-                timezones=st.just(UTC),
-            )
-        ),
+        exported_at=_exported_at(draw),
     )
-    d = _Drawn(b)
-    dc = b.datacenter(draw(name))
-    dvs = b.dvswitch(draw(name), dc)
-    dv_ok = b.dv_portgroup(draw(name), dvs)
-    dv_silent = b.dv_portgroup(draw(name), dvs, policy=NetworkPolicy(notify_switches=False))
-
-    def add_portgroups(host: str) -> None:
-        b.standard_portgroup(host, "scalearc-net")
-        b.standard_portgroup(
-            host, "VM Network", computed=NetworkPolicy(notify_switches=draw(st.booleans()))
-        )
-
-    for _ in range(draw(st.integers(1, max_clusters))):
-        default = draw(st.sampled_from([None, "manual", "partiallyAutomated", "fullyAutomated"]))
-        # A cluster may switch VM overrides off only where its own default does not migrate.
-        honours = True if default in (None, "fullyAutomated") else draw(st.booleans())
-        cluster = b.cluster(draw(name), dc, drs_default=default, vm_overrides_enabled=honours)  # type: ignore[arg-type]
-        d.clusters.append(cluster)
-        d.pools[cluster] = b.pool(draw(name), b.root_pool(cluster))
-        d.subpools[cluster] = (
-            b.pool(draw(name), d.pools[cluster], expandable=True) if draw(st.booleans()) else None
-        )
-        if draw(st.integers(0, 3)) == 0:
-            # A child pool holding a reservation of its own: it consumes its parent's.
-            b.pool(
-                draw(name),
-                d.pools[cluster],
-                cpu_reservation=draw(st.integers(1, 4000)),
-                memory_reservation=draw(st.integers(1, 8192)),
-            )
-        d.hosts[cluster] = []
-        for _ in range(draw(st.integers(min_hosts_per_cluster, max_hosts_per_cluster))):
-            host = b.host(draw(name), cluster, cpu_mhz=draw(st.sampled_from([2000, 2600, 3100])))
-            add_portgroups(host)
-            d.hosts[cluster].append(host)
-    if draw(st.integers(0, 2)) == 0:
-        host = b.host(draw(name), None, datacenter=dc, cpu_mhz=draw(st.sampled_from([2000, 2600])))
-        add_portgroups(host)
-        d.standalone_hosts.append(host)
-
-    planted: dict[str, set[str]] = {rule: set() for rule in plant}
+    vc = _Vcenter(draw, name, builder)
+    vc.add_clusters(
+        draw(st.integers(1, max_clusters)), (min_hosts_per_cluster, max_hosts_per_cluster)
+    )
     tagged = draw(st.booleans()) if use_tags is None else use_tags
-
-    def add_appliance(role: str, pair: str | None, cluster: str | None, host: str) -> str:
-        values = {"scalearc-role": role, **({"scalearc-ha-pair": pair} if pair else {})}
-        by_tags = tagged and draw(st.booleans())
-        nics = [
-            b.nic(key=4000 + i, portgroup=dv_ok if draw(st.booleans()) else None)
-            for i in range(draw(st.integers(1, 3)))
-        ]
-        num_cpu, memory = draw(st.sampled_from([2, 4])), draw(st.sampled_from([4096, 8192]))
-        fresh = [
-            b.vm_snapshot(draw(name), timedelta(minutes=draw(st.integers(1, 600))))
-            for _ in range(draw(st.integers(0, 1)))
-        ]
-        core = int(b.hosts[host]["cpu_mhz"])
-        if cluster is None:
-            # A standalone host's root pool reserves nothing: its own reservations must cover it.
-            pool, cpu_own, memory_own = None, num_cpu * core, memory
-        else:
-            subpool = d.subpools[cluster]
-            pool = subpool if subpool is not None and draw(st.booleans()) else d.pools[cluster]
-            cpu_own, memory_own = draw(
-                st.sampled_from([(0, 0), (0, 0), (0, memory // 2), (num_cpu * core, memory)])
-            )
-        vm = b.vm(
-            draw(name),
-            host,
-            pool=pool,
-            nics=nics,
-            num_cpu=num_cpu,
-            memory_mb=memory,
-            cpu_reservation=cpu_own,
-            memory_reservation=memory_own,
-            custom_attributes={} if by_tags else values,
-            snapshots=fresh,
-            tags=[Tag(category=k, name=v) for k, v in values.items()] if by_tags else [],
-            power_state=draw(st.sampled_from(["poweredOn", "poweredOn", "poweredOff"])),
-        )
-        if cluster is not None:
-            b.drs_override(
-                cluster, vm, behavior=draw(st.sampled_from(["manual", "partiallyAutomated"]))
-            )
-        active = role != "secondary"
-        if active and draw(st.integers(0, 3)) == 0:
-            # A cold move: its start event says so, whatever the end event does not.
-            chain = d.chain()
-            start, end = draw(
-                st.sampled_from(
-                    [
-                        ("VmBeingRelocatedEvent", "VmRelocatedEvent"),
-                        ("VmBeingMigratedEvent", "VmMigratedEvent"),
-                    ]
-                )
-            )
-            age = timedelta(hours=draw(st.integers(1, 700)))
-            b.event_of_type(start, vm, age=age, chain_id=chain)
-            b.event_of_type(end, vm, age=age, chain_id=chain)
-        if not active and draw(st.integers(0, 2)) == 0:
-            # The vendor allows a secondary's vMotion; at least two days old, so that a
-            # planted vMotion of its primary comes after it and cannot look like the
-            # pair-move procedure.
-            chain = d.chain()
-            age = timedelta(hours=draw(st.integers(48, 700)))
-            b.event_of_type("VmBeingHotMigratedEvent", vm, age=age, chain_id=chain)
-            b.event_of_type("VmMigratedEvent", vm, age=age, chain_id=chain)
-        if draw(st.integers(0, 5)) == 0:
-            b.event("ha-restart", vm, age=timedelta(hours=draw(st.integers(1, 700))))
-        d.appliances.append((vm, cluster, active))
-        return vm
-
     pair_ids: list[str] = []
-    for i in range(draw(st.integers(min_pairs, max_pairs))):
-        # Pair ids are compared case-folded: no two pairs may fold to the same id.
-        pair_id = _fresh_pair_id(draw, name, pair_ids)
-        cluster = draw(st.sampled_from(d.clusters))
-        h1, h2 = draw(st.permutations(d.hosts[cluster]))[:2]
-        ways = ["anti-affinity", "vm-host", "both"]
-        apart = draw(st.sampled_from([*ways, "clusters"] if pairs_apart_by_placement else ways))
-        other = [c for c in d.clusters if c != cluster]
-        second_cluster: str | None = cluster
-        if apart == "clusters" and (other or d.standalone_hosts):
-            # Different clusters, or a standalone host: DRS and HA never bring them together.
-            choices: list[str | None] = [*other, *([None] if d.standalone_hosts else [])]
-            second_cluster = draw(st.sampled_from(choices))
-            h2 = (
-                draw(st.sampled_from(d.hosts[second_cluster]))
-                if second_cluster is not None
-                else d.standalone_hosts[0]
-            )
-        primary = add_appliance("primary", pair_id, cluster, h1)
-        secondary = add_appliance("secondary", pair_id, second_cluster, h2)
-        if second_cluster != cluster:
-            d.pairs.append((fold(pair_id), primary, secondary, None))
-            continue
-        if apart in ("anti-affinity", "both", "clusters"):
-            b.anti_affinity(cluster, draw(name), [primary, secondary])
-        if apart in ("vm-host", "both"):
-            _pin_apart(b, cluster, i, primary, secondary, draw(st.permutations(d.hosts[cluster])))
-        d.pairs.append((fold(pair_id), primary, secondary, cluster))
-    # At least one appliance: a vCenter without any is an ID001 failure.
-    for _ in range(draw(st.integers(0 if d.pairs else 1, max(max_standalone, 1)))):
-        if d.standalone_hosts and draw(st.integers(0, 3)) == 0:
-            add_appliance("standalone", None, None, d.standalone_hosts[0])
-            continue
-        cluster = draw(st.sampled_from(d.clusters))
-        add_appliance("standalone", None, cluster, draw(st.sampled_from(d.hosts[cluster])))
-
-    # Ordinary VMs: anything goes, as long as it cannot make an appliance fail. Those in an
-    # appliance pool hold reservations the pool's reservation is raised to cover, below.
-    for _ in range(draw(st.integers(0, max_other_vms))):
-        cluster = draw(st.sampled_from(d.clusters))
-        nics = [
-            b.nic(
-                key=4000 + i,
-                network="VM Network",
-                address_type=draw(st.sampled_from(["generated", "manual", "assigned"])),
-            )
-            for i in range(draw(st.integers(0, 2)))
-        ]
-        old = [
-            b.vm_snapshot(draw(name), timedelta(days=draw(st.integers(0, 400))))
-            for _ in range(draw(st.integers(0, 2)))
-        ]
-        pool_choices = [None, d.pools[cluster], d.subpools[cluster]]
-        vm = b.vm(
-            draw(name),
-            draw(st.sampled_from(d.hosts[cluster])),
-            pool=draw(st.sampled_from(pool_choices)),
-            nics=nics,
-            snapshots=old,
-            custom_attributes={"owner": draw(name)},
-            cpu_reservation=draw(st.sampled_from([0, 0, 500, 3000])),
-            memory_reservation=draw(st.sampled_from([0, 0, 1024, 16384])),
-            power_state=draw(st.sampled_from(["poweredOn", "poweredOff"])),
-        )
-        if draw(st.booleans()):
-            b.event(
-                draw(
-                    st.sampled_from(
-                        [
-                            "drs-migrate",
-                            "relocate",
-                            "revert",
-                            "hot-migrate",
-                            "cross-vcenter-migrate",
-                        ]
-                    )
-                ),
-                vm,
-                live=draw(st.sampled_from([True, False, None])),
-                chain_id=d.chain() if draw(st.booleans()) else None,
-            )
-
-    # Plant one violation per requested rule.
-    def pick_appliance(active_only: bool = False) -> tuple[str, str | None, bool] | None:
-        candidates = [a for a in d.appliances if a[2] or not active_only]
-        return draw(st.sampled_from(candidates)) if candidates else None
-
-    drs_clusters_failing: set[str] = set()
-    starve: str | None = None
-    for rule in sorted(plant):
-        target = pick_appliance(active_only=rule == "SA009")
-        if rule in ("SA004", "SA005"):
-            together = [p for p in d.pairs if p[3] is not None]
-            if not together:
-                continue
-            pair_id, primary, secondary, pair_cluster = draw(st.sampled_from(together))
-            assert pair_cluster is not None
-            if rule == "SA004":
-                _move(b, secondary, d.host_of(primary))
-            else:
-                _unseparate(b, pair_cluster, {primary, secondary}, disable=draw(st.booleans()))
-            planted[rule].add(pair_id)
-            continue
-        if rule == "SA011":
-            lone_cluster = draw(st.sampled_from(d.clusters))
-            lone = _fresh_pair_id(draw, name, pair_ids)
-            add_appliance(
-                "primary", lone, lone_cluster, draw(st.sampled_from(d.hosts[lone_cluster]))
-            )
-            planted[rule].add(fold(lone))
-            continue
-        if target is None:
-            continue
-        vm_moid, target_cluster, _active = target
-        target_vm = b.vms[vm_moid]
-        if rule == "SA001":
-            nics = list(target_vm.nics)
-            if draw(st.booleans()):
-                nics[0] = b.nic(key=nics[0].key, address_type="generated")
-            else:
-                # Static, but where vCenter generates MACs (a warning).
-                fourth, fifth = draw(st.integers(0x40, 0xFF)), draw(st.integers(0, 0xFFFF))
-                mac = f"00:50:56:{fourth:02x}:{fifth >> 8:02x}:{fifth & 0xFF:02x}"
-                nics[0] = b.nic(key=nics[0].key, mac=mac)
-            _replace_vm(b, vm_moid, nics=nics)
-        elif rule == "SA002":
-            b.vm(
-                draw(name),
-                d.host_of(vm_moid),
-                nics=[b.nic(network="VM Network", mac=target_vm.nics[0].mac)],
-            )
-        elif rule == "SA003":
-            nics = list(target_vm.nics)
-            nics[0] = b.nic(
-                key=nics[0].key,
-                portgroup=dv_silent,
-                mac=nics[0].mac,
-                address_type=nics[0].address_type,
-            )
-            _replace_vm(b, vm_moid, nics=nics)
-        elif rule == "SA006":
-            if target_cluster is None:
-                continue  # outside a target_cluster DRS does not apply
-            spec = b.clusters[target_cluster]
-            if not spec["vm_overrides_enabled"]:
-                spec["drs_default"] = "fullyAutomated"  # every VM of the target_cluster now fails
-                drs_clusters_failing.add(target_cluster)
-                continue
-            if spec["drs_default"] in (None, "fullyAutomated") and draw(st.booleans()):
-                spec["vm_overrides_enabled"] = False  # the manual overrides no longer count
-                drs_clusters_failing.add(target_cluster)
-                continue
-            b.drs_override(target_cluster, vm_moid, behavior="fullyAutomated")
-        elif rule == "SA007":
-            if (
-                target_cluster is not None
-                and draw(st.booleans())
-                and target_vm.memory_allocation.reservation < target_vm.memory_mb
-            ):
-                starve = vm_moid  # its pool's memory reservation falls short, below
-                continue
-            root = (
-                b.root_pool(target_cluster)
-                if target_cluster is not None
-                else str(b.hosts[d.host_of(vm_moid)]["root_pool"])
-            )
-            _replace_vm(
-                b,
-                vm_moid,
-                resource_pool=root,
-                cpu_allocation=Allocation(),
-                memory_allocation=Allocation(),
-            )
-        elif rule == "SA008":
-            age = timedelta(hours=draw(st.integers(25, 24 * 90)))
-            _replace_vm(
-                b, vm_moid, snapshots=[*target_vm.snapshots, b.vm_snapshot(draw(name), age)]
-            )
-        elif rule == "SA009":
-            # Within two days, so after any vMotion of its partner (see add_appliance).
-            age = timedelta(hours=draw(st.integers(1, 47)))
-            how = draw(st.sampled_from(["drs", "hot", "encrypted", "arrived"]))
-            chain = d.chain()
-            if how == "drs":
-                b.event("drs-migrate", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
-            elif how == "arrived":
-                b.event_of_type("com.vmware.vc.vm.DstVmMigratedEvent", vm_moid, age=age)
-            else:
-                start = (
-                    "VmBeingHotMigratedEvent"
-                    if how == "hot"
-                    else "com.vmware.vc.vm.VmHotMigratingWithEncryptionEvent"
-                )
-                b.event_of_type(start, vm_moid, age=age, chain_id=chain)
-                b.event_of_type("VmRelocatedEvent", vm_moid, age=age, chain_id=chain)
-        elif rule == "SA010":
-            b.event("revert", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
-        planted[rule].add(vm_moid)
-
-    _reserve_what_appliances_need(d, draw(st.integers(0, 2048)))
-    if starve is not None:
-        planted["SA007"] |= _starve(d, starve)
-    for cluster in drs_clusters_failing:
-        planted["SA006"] |= {moid for moid, c, _ in d.appliances if c == cluster}
-    return SyntheticInventory(b.build(), {k: frozenset(v) for k, v in planted.items()})
-
-
-def _pin_apart(
-    b: InventoryBuilder, cluster: str, index: int, primary: str, secondary: str, hosts: list[str]
-) -> None:
-    """Mandatory "must run on" rules pinning the two VMs to disjoint host groups."""
-    first, second = b.vms[primary].host, b.vms[secondary].host
-    rest = [h for h in hosts if h not in (first, second)]
-    split = len(rest) // 2
-    for role, vm, own, extra in (
-        ("p", primary, first, rest[:split]),
-        ("s", secondary, second, rest[split:]),
-    ):
-        b.vm_group(cluster, f"pair-{index}-{role}-vms", [vm])
-        b.host_group(cluster, f"pair-{index}-{role}-hosts", [h for h in (own, *extra) if h])
-        b.vm_host_rule(
-            cluster,
-            f"pair-{index}-{role}-must-run-on",
-            f"pair-{index}-{role}-vms",
-            f"pair-{index}-{role}-hosts",
-        )
-
-
-def _unseparate(b: InventoryBuilder, cluster: str, members: set[str], *, disable: bool) -> None:
-    """Drop what keeps the members apart: their anti-affinity rule (or, ``disable``, leave it
-    disabled); their VM-Host rules stay, disabled (so the rule says which rule would have
-    covered them)."""
-    groups = {
-        g.name for g in b.clusters[cluster]["groups"] if g.kind == "vm" and set(g.members) & members
-    }
-    rules = b.clusters[cluster]["rules"]
-    rules[:] = [
-        msgspec.structs.replace(r, enabled=False)
-        if (r.kind == "vm-host" and r.vm_group in groups)
-        or (disable and r.kind == "vm-anti-affinity" and members <= set(r.vms))
-        else r
-        for r in rules
-        if disable or not (r.kind == "vm-anti-affinity" and members <= set(r.vms))
-    ]
-
-
-def _in_pool_group(d: _Drawn, vm: str, pool: str, cluster: str) -> bool:
-    """Whether the VM runs in ``pool`` or in the expandable child that draws on it."""
-    return d.b.vms[vm].resource_pool in (pool, d.subpools[cluster])
-
-
-def _held_and_needed(d: _Drawn, pool: str, cluster: str) -> tuple[int, int]:
-    """The CPU and memory an appliance pool must reserve: every reservation held in it (its
-    appliances' own, other VMs', its child pools') plus what its appliances need beyond
-    their own. Written independently of ``snapshot.reservations``, as the tests' oracle."""
-    b = d.b
-    group = (pool, d.subpools[cluster])
-    appliances = {moid for moid, _, _ in d.appliances}
-    cpu = memory = 0
-    for moid, vm in b.vms.items():
-        if vm.resource_pool not in group or vm.template:
-            continue
-        cpu += vm.cpu_allocation.reservation
-        memory += vm.memory_allocation.reservation
-        if moid in appliances:
-            cpu += max(vm.num_cpu * d.core_mhz(moid) - vm.cpu_allocation.reservation, 0)
-            memory += max(vm.memory_mb - vm.memory_allocation.reservation, 0)
-    for child in b.pools.values():
-        if child.parent in group:
-            cpu += child.cpu.reservation
-            memory += child.memory.reservation
-    return cpu, memory
-
-
-def _reserve_what_appliances_need(d: _Drawn, slack: int) -> None:
-    """Reserve in each appliance pool what it must (see ``_held_and_needed``), plus slack."""
-    for cluster, pool in d.pools.items():
-        cpu, memory = _held_and_needed(d, pool, cluster)
-        d.b.set_pool_reservation(pool, cpu=max(cpu + slack, 1), memory=max(memory + slack, 1))
-
-
-def _starve(d: _Drawn, target: str) -> set[str]:
-    """Reserve one MB less memory than the target's pool must: its appliances whose own
-    reservation does not cover their memory fall short, and only they."""
-    b = d.b
-    cluster = next(c for c, pool in d.pools.items() if _in_pool_group(d, target, pool, c))
-    pool = d.pools[cluster]
-    _, memory = _held_and_needed(d, pool, cluster)
-    b.set_pool_reservation(pool, cpu=b.pools[pool].cpu.reservation, memory=max(memory - 1, 0))
-    return {
-        moid
-        for moid, _, _ in d.appliances
-        if _in_pool_group(d, moid, pool, cluster)
-        and b.vms[moid].memory_allocation.reservation < b.vms[moid].memory_mb
-    }
-
-
-def _replace_vm(b: InventoryBuilder, moid: str, **changes: Any) -> None:
-    b.vms[moid] = msgspec.structs.replace(b.vms[moid], **changes)
-
-
-def _move(b: InventoryBuilder, moid: str, host: str | None) -> None:
-    _replace_vm(b, moid, host=host)
-
-
-# -- estates: several vCenters judged as one -----------------------------------------
-
-
-@dataclass(frozen=True)
-class SyntheticEstate:
-    """Several drawn vCenters judged as one estate, with what must fail and what is in doubt.
-
-    Objects are named ``(vcenter, object id)``: moids repeat across vCenters. A pair whose
-    members sit in several vCenters is named by the first of them by name (its home).
-    """
-
-    snapshots: list[Snapshot]
-    #: rule id -> the (vcenter, object id) that must fail it (ID001: VMs and vCenters).
-    planted: Mapping[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
-    #: VMs whose identification is in doubt (ID001): their appliance results are unknown.
-    unidentified: frozenset[tuple[str, str]] = frozenset()
-    #: Pairs such VMs name: their pair results are unknown.
-    doubtful_pairs: frozenset[tuple[str, str]] = frozenset()
-    #: The selection to judge with (it lists the vCenters drawn without appliances).
-    selection: ApplianceSelection = field(default_factory=ApplianceSelection)
-
-    def expected_failures(self) -> set[tuple[str, str, str]]:
-        """Every (rule id, vcenter, object id) that was planted."""
-        return {(rule, *obj) for rule, objs in self.planted.items() for obj in objs}
-
-
-class _Vcenter:
-    """One vCenter being drawn: its builder, clusters, hosts, pools, appliances and pairs."""
-
-    def __init__(self, draw: st.DrawFn, name: st.SearchStrategy[str], b: InventoryBuilder) -> None:
-        self.b = b
-        self.vcenter = b.source.vcenter
-        dc = b.datacenter(draw(name))
-        dvs = b.dvswitch(draw(name), dc)
-        self.dv_ok = b.dv_portgroup(draw(name), dvs)
-        self.dv_silent = b.dv_portgroup(
-            draw(name), dvs, policy=NetworkPolicy(notify_switches=False)
-        )
-        self.clusters: list[str] = []
-        self.hosts: dict[str, list[str]] = {}
-        self.pools: dict[str, str] = {}
-        #: (moid, cluster, active) of every appliance identified without doubt.
-        self.appliances: list[tuple[str, str, bool]] = []
-        #: (pair id as drawn, primary, secondary, cluster) of pairs within this vCenter.
-        self.pairs: list[tuple[str, str, str, str]] = []
-        #: Split pairs' primaries: SA009 is not planted on them (see _plant).
-        self.split_primaries: set[str] = set()
-
-    def add_clusters(
-        self,
-        draw: st.DrawFn,
-        name: st.SearchStrategy[str],
-        count: int,
-        hosts_per_cluster: tuple[int, int],
-    ) -> None:
-        b = self.b
-        dc = next(iter(b.datacenters))
-        for _ in range(count):
-            default = draw(
-                st.sampled_from([None, "manual", "partiallyAutomated", "fullyAutomated"])
-            )
-            cluster = b.cluster(draw(name), dc, drs_default=default)  # type: ignore[arg-type]
-            self.clusters.append(cluster)
-            self.pools[cluster] = b.pool(draw(name), b.root_pool(cluster))
-            self.hosts[cluster] = []
-            for _ in range(draw(st.integers(*hosts_per_cluster))):
-                host = b.host(
-                    draw(name), cluster, cpu_mhz=draw(st.sampled_from([2000, 2600, 3100]))
-                )
-                b.standard_portgroup(host, "scalearc-net")
-                b.standard_portgroup(
-                    host, "VM Network", computed=NetworkPolicy(notify_switches=draw(st.booleans()))
-                )
-                self.hosts[cluster].append(host)
-
-    def place(self, draw: st.DrawFn) -> tuple[str, str]:
-        """A cluster and one of its hosts."""
-        cluster = draw(st.sampled_from(self.clusters))
-        return cluster, draw(st.sampled_from(self.hosts[cluster]))
-
-    def add_appliance(
-        self,
-        draw: st.DrawFn,
-        name: st.SearchStrategy[str],
-        role: str,
-        pair: str | None,
-        cluster: str,
-        host: str,
-        *,
-        tagged: bool,
-    ) -> str:
-        """An appliance identified without doubt (names and values in any case)."""
-        b = self.b
-        attributes, tags = _identity(draw, role, pair, tagged)
-        nics = [
-            b.nic(key=4000 + i, portgroup=self.dv_ok if draw(st.booleans()) else None)
-            for i in range(draw(st.integers(1, 3)))
-        ]
-        num_cpu, memory = draw(st.sampled_from([2, 4])), draw(st.sampled_from([4096, 8192]))
-        fresh = [
-            b.vm_snapshot(draw(name), timedelta(minutes=draw(st.integers(1, 600))))
-            for _ in range(draw(st.integers(0, 1)))
-        ]
-        vm = b.vm(
-            draw(name),
-            host,
-            pool=self.pools[cluster],
-            nics=nics,
-            num_cpu=num_cpu,
-            memory_mb=memory,
-            custom_attributes=attributes,
-            snapshots=fresh,
-            tags=tags,
-            power_state=draw(st.sampled_from(["poweredOn", "poweredOn", "poweredOff"])),
-        )
-        b.drs_override(
-            cluster, vm, behavior=draw(st.sampled_from(["manual", "partiallyAutomated"]))
-        )
-        self.appliances.append((vm, cluster, role != "secondary"))
-        return vm
-
-    def add_unidentified(
-        self, draw: st.DrawFn, name: st.SearchStrategy[str], pair: str | None
-    ) -> str:
-        """A VM whose role sources disagree or give no role: ID001, never guessed."""
-        role_key = draw(st.sampled_from(ROLE_NAMES))
-        pair_values = {"scalearc-ha-pair": pair} if pair else {}
-        how = draw(st.sampled_from(["attribute-vs-tag", "two-tags", "not-a-role"]))
-        if how == "attribute-vs-tag":
-            first, second = draw(st.permutations(["primary", "secondary", "standalone"]))[:2]
-            attributes = {role_key: first, **pair_values}
-            tags = [Tag(category=role_key, name=second)]
-        elif how == "two-tags":
-            first, second = draw(st.permutations(["primary", "secondary", "standalone"]))[:2]
-            attributes = dict(pair_values)
-            tags = [Tag(category=role_key, name=first), Tag(category=role_key, name=second)]
-        else:
-            attributes = {role_key: draw(st.sampled_from(["primray", "secundary", "active"]))}
-            attributes.update(pair_values)
-            tags = []
-        _, host = self.place(draw)
-        return self.b.vm(
-            draw(name),
-            host,
-            nics=[self.b.nic()],
-            custom_attributes=attributes,
-            tags=tags,
-        )
-
-    def add_ordinary_vms(self, draw: st.DrawFn, name: st.SearchStrategy[str], count: int) -> None:
-        """Ordinary VMs: anything goes, as long as it cannot make an appliance fail."""
-        b = self.b
-        for _ in range(count):
-            _, host = self.place(draw)
-            nics = [
-                b.nic(
-                    key=4000 + i,
-                    network="VM Network",
-                    address_type=draw(st.sampled_from(["generated", "manual", "assigned"])),
-                )
-                for i in range(draw(st.integers(0, 2)))
-            ]
-            old = [
-                b.vm_snapshot(draw(name), timedelta(days=draw(st.integers(0, 400))))
-                for _ in range(draw(st.integers(0, 2)))
-            ]
-            vm = b.vm(
-                draw(name),
-                host,
-                nics=nics,
-                snapshots=old,
-                custom_attributes={"owner": draw(name)},
-            )
-            if draw(st.booleans()):
-                b.event(
-                    draw(st.sampled_from(["drs-migrate", "relocate", "revert", "hot-migrate"])),
-                    vm,
-                    live=draw(st.sampled_from([True, False, None])),
-                )
-
-    def reserve(self) -> None:
-        """Reserve what each pool's appliances need, from where they finally are."""
-        b = self.b
-        for pool in self.pools.values():
-            members = [
-                b.vms[moid] for moid, _, _ in self.appliances if b.vms[moid].resource_pool == pool
-            ]
-            cpu = sum(vm.num_cpu * b.hosts[vm.host]["cpu_mhz"] for vm in members if vm.host)
-            memory = sum(vm.memory_mb for vm in members)
-            b.set_pool_reservation(pool, cpu=max(cpu, 1), memory=max(memory, 1))
-
-
-def _identity(
-    draw: st.DrawFn, role: str, pair: str | None, tagged: bool
-) -> tuple[dict[str, str], list[Tag]]:
-    """Custom attributes and tags naming ``role`` and ``pair``: the attribute, the tag, or
-    both agreeing, with names and values in any case."""
-    values = {
-        draw(st.sampled_from(ROLE_NAMES)): draw(st.sampled_from([role, role.title(), f" {role} "])),
-        **({draw(st.sampled_from(PAIR_NAMES)): pair} if pair else {}),
-    }
-    where = draw(st.sampled_from(["attributes", "tags", "both"])) if tagged else "attributes"
-    attributes = values if where != "tags" else {}
-    tags = [Tag(category=k, name=v) for k, v in values.items()] if where != "attributes" else []
-    return attributes, tags
-
-
-def _fresh_pair_id(draw: st.DrawFn, name: st.SearchStrategy[str], taken: list[str]) -> str:
-    """A pair id whose folded form no other pair of the estate has; appends the folded form."""
-    pair_id = draw(name.filter(lambda s: bool(fold(s)) and fold(s) not in taken))
-    taken.append(fold(pair_id))
-    return pair_id
-
-
-def _plant(
-    draw: st.DrawFn,
-    name: st.SearchStrategy[str],
-    rule: str,
-    vc: _Vcenter,
-    pair_ids: list[str],
-    others: list[_Vcenter],
-) -> set[str]:
-    """Plant one violation of ``rule`` in ``vc``: the ids of the objects that must fail it."""
-    b = vc.b
-    if rule in ("SA004", "SA005"):
-        if not vc.pairs:
-            return set()
-        pair_id, primary, secondary, cluster = draw(st.sampled_from(vc.pairs))
-        if rule == "SA004":
-            _replace_vm(b, secondary, host=b.vms[primary].host)
-        else:
-            _drop_anti_affinity(b, cluster, {primary, secondary})
-        return {fold(pair_id)}
-    if rule == "SA011":
-        lone = _fresh_pair_id(draw, name, pair_ids)
-        cluster, host = vc.place(draw)
-        vc.add_appliance(draw, name, "primary", lone, cluster, host, tagged=draw(st.booleans()))
-        return {fold(lone)}
-    if rule == "ID001":
-        pair = _fresh_pair_id(draw, name, pair_ids) if draw(st.booleans()) else None
-        return {vc.add_unidentified(draw, name, pair)}
-    # SA009's pair-move check reads the partner's events by moid in the primary's own
-    # vCenter; a partner in another vCenter is not found there (moids repeat), so the
-    # planted vMotion goes on an appliance whose pair is within one vCenter.
-    candidates = [
-        a for a in vc.appliances if rule != "SA009" or (a[2] and a[0] not in vc.split_primaries)
-    ]
-    if not candidates:
-        return set()
-    vm_moid, cluster, _active = draw(st.sampled_from(candidates))
-    target_vm = b.vms[vm_moid]
-    if rule == "SA001":
-        nics = list(target_vm.nics)
-        nics[0] = b.nic(key=nics[0].key, address_type="generated")
-        _replace_vm(b, vm_moid, nics=nics)
-    elif rule == "SA002":
-        # The duplicate may sit in any vCenter of the estate: MACs clash across them.
-        where = draw(st.sampled_from([vc, *others]))
-        _, host = where.place(draw)
-        where.b.vm(
-            draw(name), host, nics=[where.b.nic(network="VM Network", mac=target_vm.nics[0].mac)]
-        )
-    elif rule == "SA003":
-        nics = list(target_vm.nics)
-        nics[0] = b.nic(
-            key=nics[0].key,
-            portgroup=vc.dv_silent,
-            mac=nics[0].mac,
-            address_type=nics[0].address_type,
-        )
-        _replace_vm(b, vm_moid, nics=nics)
-    elif rule == "SA006":
-        b.drs_override(cluster, vm_moid, behavior="fullyAutomated")
-    elif rule == "SA007":
-        _replace_vm(b, vm_moid, resource_pool=b.root_pool(cluster))
-    elif rule == "SA008":
-        age = timedelta(hours=draw(st.integers(25, 24 * 90)))
-        _replace_vm(b, vm_moid, snapshots=[*target_vm.snapshots, b.vm_snapshot(draw(name), age)])
-    elif rule == "SA009":
-        b.event("drs-migrate", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
-    elif rule == "SA010":
-        b.event("revert", vm_moid, age=timedelta(hours=draw(st.integers(1, 700))))
-    return {vm_moid}
-
-
-def _exported_at(draw: st.DrawFn) -> datetime:
-    return draw(
-        st.datetimes(
-            min_value=datetime(2024, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
-        )
+    vc.add_pairs(
+        draw(st.integers(min_pairs, max_pairs)),
+        pair_ids,
+        tagged=tagged,
+        apart_by_placement=pairs_apart_by_placement,
     )
-
-
-def _add_pairs(
-    draw: st.DrawFn,
-    name: st.SearchStrategy[str],
-    vc: _Vcenter,
-    count: int,
-    pair_ids: list[str],
-    tagged: bool,
-) -> None:
-    """HA pairs within ``vc``: members on different hosts, kept apart by a rule."""
-    for _ in range(count):
-        pair_id = _fresh_pair_id(draw, name, pair_ids)
-        cluster = draw(st.sampled_from(vc.clusters))
-        h1, h2 = draw(st.permutations(vc.hosts[cluster]))[:2]
-        primary = vc.add_appliance(draw, name, "primary", pair_id, cluster, h1, tagged=tagged)
-        secondary = vc.add_appliance(draw, name, "secondary", pair_id, cluster, h2, tagged=tagged)
-        vc.b.anti_affinity(cluster, draw(name), [primary, secondary])
-        vc.pairs.append((pair_id, primary, secondary, cluster))
+    # At least one appliance: a vCenter without any is an ID001 failure.
+    vc.add_standalone_appliances(
+        draw(st.integers(0 if vc.pairs else 1, max(max_standalone, 1))), tagged=tagged
+    )
+    vc.add_ordinary_vms(draw(st.integers(0, max_other_vms)))
+    planted: dict[str, set[str]] = {rule: set() for rule in plant}
+    for rule in sorted(plant):
+        planted[rule] |= vc.plant(rule, pair_ids, others=())
+    for rule, found in vc.finish(draw(st.integers(0, 2048))).items():
+        planted.setdefault(rule, set()).update(found)
+    return SyntheticInventory(vc.b.build(), {k: frozenset(v) for k, v in planted.items()})
 
 
 @st.composite
@@ -956,15 +948,15 @@ def estates(
 ) -> SyntheticEstate:
     """Draw several vCenters judged as one estate, compliant except for ``plant``.
 
-    Besides what :func:`inventories` draws in each vCenter: HA pairs split across two
-    vCenters (one complete pair each, kept apart by being in different vCenters), moids
+    Each vCenter is drawn as :func:`inventories` draws one; besides: HA pairs split across
+    two vCenters (one complete pair each, kept apart by being in different vCenters), moids
     repeating across vCenters, MACs unique across all of them (a planted SA002 duplicate
     may sit in another vCenter), and sometimes a vCenter without appliances that the
     selection's ``none_expected_in`` lists. Planting ID001 adds a VM whose role sources
     disagree in one vCenter and, with several vCenters, may instead leave one vCenter
     without any appliance.
     """
-    _check_plantable(plant)
+    _check_plantable(plant, ESTATE_PLANTABLE)
     name = names if names is not None else plain_names()
     exported_at = _exported_at(draw)
     count = draw(st.integers(1, max_vcenters))
@@ -982,7 +974,7 @@ def estates(
         for i in range(count)
     ]
     for vc in vcenters:
-        vc.add_clusters(draw, name, draw(st.integers(1, max_clusters)), (2, max_hosts_per_cluster))
+        vc.add_clusters(draw(st.integers(1, max_clusters)), (2, max_hosts_per_cluster))
     # A vCenter drawn without appliances: expected (listed in the selection) or planted.
     empty: _Vcenter | None = None
     expected_empty = False
@@ -992,28 +984,21 @@ def estates(
     populated = [vc for vc in vcenters if vc is not empty]
     pair_ids: list[str] = []
     for vc in populated:
-        tagged = draw(st.booleans())
-        _add_pairs(draw, name, vc, draw(st.integers(0, max_pairs)), pair_ids, tagged)
+        vc.add_pairs(draw(st.integers(0, max_pairs)), pair_ids, tagged=draw(st.booleans()))
     if len(populated) > 1:
         for _ in range(draw(st.integers(0, max_split_pairs))):
             first, second = draw(st.permutations(populated))[:2]
             pair_id = _fresh_pair_id(draw, name, pair_ids)
             # The two members spell the pair id differently: ids are compared case-folded.
             spelt = draw(st.sampled_from([pair_id, pair_id.upper(), f" {pair_id} "]))
-            primary = first.add_appliance(
-                draw, name, "primary", pair_id, *first.place(draw), tagged=draw(st.booleans())
-            )
-            first.split_primaries.add(primary)
-            second.add_appliance(
-                draw, name, "secondary", spelt, *second.place(draw), tagged=draw(st.booleans())
-            )
+            first.add_appliance("primary", pair_id, *first.place(), tagged=draw(st.booleans()))
+            second.add_appliance("secondary", spelt, *second.place(), tagged=draw(st.booleans()))
     for vc in populated:
-        has_any = bool(vc.appliances)
-        for _ in range(draw(st.integers(0 if has_any else 1, max(max_standalone, 1)))):
-            cluster, host = vc.place(draw)
-            vc.add_appliance(draw, name, "standalone", None, cluster, host, tagged=True)
+        vc.add_standalone_appliances(
+            draw(st.integers(0 if vc.appliances else 1, max(max_standalone, 1))), tagged=True
+        )
     for vc in vcenters:
-        vc.add_ordinary_vms(draw, name, draw(st.integers(0, max_other_vms)))
+        vc.add_ordinary_vms(draw(st.integers(0, max_other_vms)))
 
     planted: dict[str, set[tuple[str, str]]] = {rule: set() for rule in plant}
     unidentified: set[tuple[str, str]] = set()
@@ -1022,7 +1007,7 @@ def estates(
         vc = draw(st.sampled_from(populated))
         others = [other for other in vcenters if other is not vc]
         before = len(pair_ids)
-        found = _plant(draw, name, rule, vc, pair_ids, others)
+        found = vc.plant(rule, pair_ids, others)
         planted[rule] |= {(vc.vcenter, obj) for obj in found}
         if rule == "ID001":
             unidentified |= {(vc.vcenter, obj) for obj in found}
@@ -1030,7 +1015,8 @@ def estates(
     if empty is not None and not expected_empty:
         planted["ID001"].add((empty.vcenter, empty.vcenter))
     for vc in vcenters:
-        vc.reserve()
+        for rule, found in vc.finish(draw(st.integers(0, 2048))).items():
+            planted.setdefault(rule, set()).update((vc.vcenter, obj) for obj in found)
     # The vCenter without appliances is expected by name in any case.
     none_expected = [empty.vcenter.upper()] if empty is not None and expected_empty else []
     return SyntheticEstate(
@@ -1040,17 +1026,6 @@ def estates(
         frozenset(doubtful),
         ApplianceSelection(none_expected_in=none_expected),
     )
-
-
-def _check_plantable(plant: Collection[str]) -> None:
-    unknown = set(plant) - set(ESTATE_PLANTABLE)
-    if unknown:
-        raise ValueError(f"cannot plant {sorted(unknown)}; plantable: {ESTATE_PLANTABLE}")
-
-
-def _drop_anti_affinity(b: InventoryBuilder, cluster: str, members: set[str]) -> None:
-    rules = b.clusters[cluster]["rules"]
-    rules[:] = [r for r in rules if not members <= set(r.vms)]
 
 
 # -- running rules ------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def test_check_lab_prints_findings_and_fails() -> None:
     assert "FAIL    SA004 error   ha-pair billing: sa-billing-01 and sa-billing-02 both run" in (
         result.stdout
     )
-    assert "53 passed, 18 failed, 0 waived, 9 unknown, 0 crashed" in result.stdout
+    assert "82 passed, 28 failed, 0 waived, 14 unknown, 0 crashed" in result.stdout
     assert "\033[" not in result.stdout  # not a terminal: no colour
 
 
@@ -67,13 +67,13 @@ def test_json_results_contract(tmp_path: Path) -> None:
     )
     assert vm["object"]["kind"] == "vm" and vm["object"]["id"].startswith("vm-")
     assert vm["status"] == "fail"
-    assert document["summary"] == {"pass": 53, "fail": 18, "waived": 0, "unknown": 9, "crashed": 0}
+    assert document["summary"] == {"pass": 82, "fail": 28, "waived": 0, "unknown": 14, "crashed": 0}
     assert sum(document["summary"].values()) == len(document["results"])
 
 
 def test_every_rule_passes_and_fails_somewhere_in_the_lab() -> None:
     results = json.loads(run_cli(["check", LAB, "--json", "-"]).stdout)["results"]
-    for n in range(1, 12):
+    for n in range(1, 17):
         statuses = {r["status"] for r in results if r["rule"] == f"SA{n:03d}"}
         assert {"pass", "fail"} <= statuses, n
 
@@ -131,12 +131,12 @@ def test_two_snapshots_of_one_vcenter_are_rejected() -> None:
     assert "same vCenter (vcsa01.corp.example)" in result.stderr
 
 
-def test_rules_lists_eleven_under_a_header() -> None:
+def test_rules_lists_the_sixteen_under_a_header() -> None:
     result = run_cli(["rules"])
     assert result.code == 0
     header, *lines = result.stdout.splitlines()
     assert header.split() == ["ID", "NAME", "SEVERITY", "SCOPE", "TITLE"]
-    assert [line.split()[0] for line in lines] == [f"SA{n:03d}" for n in range(1, 12)]
+    assert [line.split()[0] for line in lines] == [f"SA{n:03d}" for n in range(1, 17)]
     assert lines[0].split()[1] == "static-mac"
     # The header's columns are the rows' columns.
     assert header.index("NAME") == lines[0].index("static-mac")
@@ -151,10 +151,10 @@ def test_rules_all_adds_the_tool_findings_after_the_rule_modules() -> None:
     assert header.index("SEVERITY") == lines[-1].index("warning")
     ids = [line.split()[0] for line in lines]
     plan_ids = [f"PLAN00{n}" for n in range(1, 10)]
-    assert ids == [*(f"SA{n:03d}" for n in range(1, 12)), "ID001", *plan_ids, "WAIVER001"]
-    assert lines[11].split()[:4] == ["ID001", "appliance-identification", "error", "vm/vcenter"]
+    assert ids == [*(f"SA{n:03d}" for n in range(1, 17)), "ID001", *plan_ids, "WAIVER001"]
+    assert lines[16].split()[:4] == ["ID001", "appliance-identification", "error", "vm/vcenter"]
     # The SA lines keep their columns; the longer plan names widen only --all's.
-    assert [line.split() for line in lines[:11]] == [line.split() for line in default]
+    assert [line.split() for line in lines[:16]] == [line.split() for line in default]
     assert lines[-1].split()[:4] == ["WAIVER001", "waiver-expired", "warning", "waiver"]
     assert len({line.index(" error ") for line in lines if " error " in line}) == 1
 
@@ -162,8 +162,8 @@ def test_rules_all_adds_the_tool_findings_after_the_rule_modules() -> None:
 def test_rules_all_verbose_names_where_the_tool_rules_come_from() -> None:
     header, *lines = run_cli(["rules", "--all", "-v"]).stdout.splitlines()
     assert header.endswith("TITLE  [SOURCE]")
-    assert lines[11].endswith("[built-in appliance identification (every run)]")
-    assert lines[12].endswith("[built-in plan lint (whatif)]")
+    assert lines[16].endswith("[built-in appliance identification (every run)]")
+    assert lines[17].endswith("[built-in plan lint (whatif)]")
     assert lines[-1].endswith("[built-in waivers (--waivers)]")
 
 

@@ -74,6 +74,14 @@ def check_with(tmp_path: Path, config: str, *extra: str) -> tuple[int, str, dict
             "rules.appliance-identification.enabled: ID001 cannot be disabled",
         ),
         ("rules:\n  ID001: {max_age: 2d}\n", "rules.ID001.max_age: unknown option"),
+        (
+            "rules:\n  snapshot-hygiene: {max_snapshots: -1}\n",
+            "rules.snapshot-hygiene.max_snapshots: Expected `int` >= 0",
+        ),
+        (
+            "rules:\n  SA015: {max_snapshots: two}\n",
+            "rules.SA015.max_snapshots: Expected `int`, got `str`",
+        ),
         ("key: [unclosed\n", "not valid YAML"),
         ("- just\n- a list\n", "the config must be a mapping"),
         ("", "empty file"),
@@ -103,7 +111,7 @@ def test_rule_options_and_severity_and_disable(tmp_path: Path) -> None:
 
 
 def test_fail_on_threshold(tmp_path: Path) -> None:
-    ids = [*(f"SA{n:03d}" for n in range(1, 12)), "ID001"]
+    ids = [*(f"SA{n:03d}" for n in range(1, 17)), "ID001"]
     config = "rules:\n" + "".join(f"  {rule}: {{severity: info}}\n" for rule in ids)
     assert check_with(tmp_path, config)[0] == 0
     assert check_with(tmp_path, config, "--fail-on", "info")[0] == 1
@@ -221,3 +229,22 @@ def test_the_readme_config_example_identifies_the_lab_appliances() -> None:
     # The example's rule settings took effect too.
     assert not [r for r in configured["results"] if r["rule"] == "SA010"]
     assert {r["severity"] for r in configured["results"] if r["rule"] == "SA001"} == {"warning"}
+
+
+def test_snapshot_hygiene_takes_max_snapshots_and_the_new_rules_a_severity(
+    tmp_path: Path,
+) -> None:
+    config = (
+        "rules:\n  SA015: {max_snapshots: 2}\n  no-ha-restart: {severity: info}\n"
+        "  SA012: {enabled: false}\n"
+    )
+    _, _, document = check_with(tmp_path, config)
+    results = document["results"]
+    assert isinstance(results, list)
+    sa015 = {r["object"]["name"]: r for r in results if r["rule"] == "SA015"}
+    # Two snapshots, but the second on top of the first: a chain still warns.
+    assert sa015["sa-billing-02"]["status"] == "fail"
+    assert "a chain of 2 snapshots" in sa015["sa-billing-02"]["message"]
+    assert "snapshots (at most" not in sa015["sa-billing-02"]["message"]
+    assert {r["severity"] for r in results if r["rule"] == "SA013"} == {"info"}
+    assert not [r for r in results if r["rule"] == "SA012"]

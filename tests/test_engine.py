@@ -55,9 +55,9 @@ def identified(results: list[dict[str, Any]], rule: str) -> list[dict[str, Any]]
     return [r for r in mine if r["object"]["name"] != UNIDENTIFIED]
 
 
-def test_builtin_rules_are_the_eleven() -> None:
+def test_builtin_rules_are_the_sixteen() -> None:
     ids = [item.rule.id for item in discover_rules(plugins=False)]
-    assert ids == [f"SA{n:03d}" for n in range(1, 12)]
+    assert ids == [f"SA{n:03d}" for n in range(1, 17)]
 
 
 def test_rules_dir_rule_runs(tmp_path: Path) -> None:

@@ -228,7 +228,7 @@ def test_conflicting_identification_is_id001_and_its_results_unknown(
     unknown = {
         (r["rule"], r["object"]["name"]) for r in document["results"] if r["status"] == "unknown"
     }
-    appliance_rules = {f"SA{n:03d}" for n in (1, 2, 3, 6, 7, 8, 9, 10)}
+    appliance_rules = {f"SA{n:03d}" for n in (1, 2, 3, 6, 7, 8, 9, 10, 12, 13, 14, 15, 16)}
     pair_rules = {"SA004", "SA005", "SA011"}
     assert unknown == {(rule, "sa-s") for rule in appliance_rules} | {
         (rule, "p1") for rule in pair_rules

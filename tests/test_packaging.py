@@ -40,7 +40,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_contains_rules_templates_schema_and_typing_marker(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    for n in range(1, 12):
+    for n in range(1, 17):
         assert any(name.startswith(f"scalearc_lint/_builtin/rules/sa{n:03d}_") for name in names)
     assert "scalearc_lint/_builtin/templates/report.html.j2" in names
     assert "scalearc_lint/snapshot/schema/snapshot.schema.json" in names
@@ -75,7 +75,7 @@ def test_installed_wheel_checks_the_example_outside_the_clone(wheel: Path, tmp_p
     )
     assert run.returncode == 1, run.stderr
     document = json.loads((work / "out.json").read_text())
-    assert len({r["rule"] for r in document["results"]}) == 12  # SA001-SA011 and ID001
+    assert len({r["rule"] for r in document["results"]}) == 17  # SA001-SA016 and ID001
     rules = subprocess.run(
         [str(env_dir / "bin" / "scalearc-lint"), "rules", "-v"],
         cwd=work,

@@ -11,6 +11,7 @@ from scalearc_lint.engine.config import Config
 from scalearc_lint.engine.evaluate import discover_rules, evaluate
 from scalearc_lint.engine.results import Result, ResultsDocument, SnapshotInfo, Summary, ToolInfo
 from scalearc_lint.engine.rule import Status
+from scalearc_lint.snapshot.identification import Role
 from scalearc_lint.snapshot.inventory import Inventory
 from scalearc_lint.snapshot.loader import decode_snapshot, encode_snapshot
 from scalearc_lint.snapshot.model import Snapshot
@@ -97,9 +98,12 @@ def test_linting_does_not_mutate_the_snapshot(inv: SyntheticInventory) -> None:
 def test_every_appliance_and_pair_gets_a_result_per_rule(inv: SyntheticInventory) -> None:
     inventory = Inventory(inv.snapshot)
     results = lint(inv)
+    paired = {moid for moid, a in inventory.appliances.items() if a.role is not Role.STANDALONE}
     for item in RULES:
         objects = {r.object.id for r in results if r.rule == item.rule.id}
-        if item.rule.scope == "appliance" and item.rule.id != "SA009":
+        if item.rule.id == "SA013":  # standalone appliances are out of its scope
+            assert objects == {*paired, *inventory.unidentified}
+        elif item.rule.scope == "appliance" and item.rule.id != "SA009":
             assert objects == {*inventory.appliances, *inventory.unidentified}
         if item.rule.id == "SA011":
             assert objects == set(inventory.pairs)
@@ -143,6 +147,11 @@ def _situations(snapshot: Snapshot) -> set[str]:
             seen.add("chained vMotion")
         if any(m.live is False for m in inventory.migrations_of(moid)):
             seen.add("cold migration")
+        restart = inventory.ha_restart(appliance.vm)
+        if restart.restarts is False and restart.reason.startswith("cluster"):
+            seen.add("HA restart left to a disabled cluster default")
+        if any(limit.limits and not limit.below(10**6) for limit in inventory.limits(appliance.vm)):
+            seen.add("limits above the appliance that do not starve it")
     return seen
 
 
@@ -155,6 +164,8 @@ SITUATIONS = (
     "partial own reservation",
     "chained vMotion",
     "cold migration",
+    "HA restart left to a disabled cluster default",
+    "limits above the appliance that do not starve it",
 )
 
 
@@ -166,6 +177,18 @@ def test_the_strategy_draws_the_situations_the_rules_must_judge(situation: str) 
     find(
         inventories(plant=PLANTABLE, pairs_apart_by_placement=True),
         lambda inv: situation in _situations(inv.snapshot),
+        # Finding one is the point: no shrinking it to the smallest (slow, and not needed).
+        settings=settings(max_examples=300, database=None, deadline=None, phases=[Phase.generate]),
+    )
+
+
+@pytest.mark.filterwarnings("ignore:Generating overly large repr")
+@pytest.mark.parametrize("situation", SITUATIONS)
+def test_the_estate_strategy_draws_the_same_situations_in_its_vcenters(situation: str) -> None:
+    """estates() draws each vCenter as inventories() does: the same situations occur."""
+    find(
+        estates(plant=ESTATE_PLANTABLE),
+        lambda estate: any(situation in _situations(s) for s in estate.snapshots),
         # Finding one is the point: no shrinking it to the smallest (slow, and not needed).
         settings=settings(max_examples=300, database=None, deadline=None, phases=[Phase.generate]),
     )

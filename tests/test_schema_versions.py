@@ -1,6 +1,6 @@
-"""Old snapshots stay readable: a schema-1 file (examples/lab.json as release 0.1 wrote it,
-kept in tests/data) loads, and every rule that needs what schema 1 did not record says
-``unknown``, never ``pass``."""
+"""Old snapshots stay readable: a schema-1 file (examples/lab.json as release 0.1 wrote it)
+and a schema-2 file (as the release before schema 3 wrote it), kept in tests/data, load, and
+every rule that needs what their schema did not record says ``unknown``, never ``pass``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from scalearc_lint.testing import run_rule
 from tests.conftest import REPO, run_cli
 
 SCHEMA_1_LAB = REPO / "tests" / "data" / "lab-schema1.json"
+SCHEMA_2_LAB = REPO / "tests" / "data" / "lab-schema2.json"
 RULES = discover_rules(plugins=False)
 
 
@@ -73,7 +74,7 @@ def test_an_unknown_version_names_the_versions_read(tmp_path: Path) -> None:
     result = run_cli(["check", path])
     assert result.code == 2
     assert f"unsupported snapshot schema version {SCHEMA_VERSION + 1}" in result.stderr
-    assert "reads versions 1 and 2" in result.stderr
+    assert "reads versions 1, 2 and 3" in result.stderr
 
 
 def test_drs_override_that_would_decide_is_unknown_on_schema_1() -> None:
@@ -113,13 +114,89 @@ def test_check_on_a_schema_1_file_reports_unknowns_and_exits_on_its_failures() -
     assert document["summary"]["unknown"] >= 4
 
 
-@pytest.mark.parametrize("field", ["enable_vm_behavior_overrides", "event_types"])
-def test_a_schema_2_snapshot_is_not_upgraded(field: str) -> None:
+@pytest.mark.parametrize("field", ["enable_vm_behavior_overrides", "event_types", "unreadable"])
+def test_a_current_snapshot_is_not_upgraded(field: str) -> None:
     current = json.loads((REPO / "examples" / "lab.json").read_text())
-    assert current["schema_version"] == SCHEMA_VERSION == 2
+    assert current["schema_version"] == SCHEMA_VERSION == 3
     snapshot = decode_snapshot(json.dumps(current).encode())
     if field == "event_types":
         assert snapshot.events.event_types != list(SCHEMA_1_EVENT_TYPES)
+    elif field == "unreadable":
+        assert snapshot.unreadable == []
     else:
         switches = {c.drs.enable_vm_behavior_overrides for c in snapshot.clusters.values()}
         assert None not in switches
+
+
+# -- schema 2: no default HA restart priority, no consolidationNeeded ----------------------
+
+
+def schema_2() -> Snapshot:
+    return load_snapshot(SCHEMA_2_LAB).snapshot
+
+
+def test_the_kept_file_really_is_schema_2() -> None:
+    raw = json.loads(SCHEMA_2_LAB.read_text())
+    assert raw["schema_version"] == 2
+    assert all("default_restart_priority" not in c.get("ha", {}) for c in raw["clusters"].values())
+    assert all("consolidation_needed" not in vm for vm in raw["vms"].values())
+
+
+@pytest.mark.parametrize("lab", [SCHEMA_1_LAB, SCHEMA_2_LAB], ids=["schema-1", "schema-2"])
+def test_an_older_file_records_what_schema_3_added_as_unread(lab: Path) -> None:
+    snapshot = load_snapshot(lab).snapshot
+    unread = {(u.kind, u.moid, u.property) for u in snapshot.unreadable}
+    assert unread == {
+        ("cluster", None, "default_restart_priority"),
+        ("vm", None, "consolidation_needed"),
+    }
+    assert all("export again" in u.fault for u in snapshot.unreadable)
+
+
+@pytest.mark.parametrize("lab", [SCHEMA_1_LAB, SCHEMA_2_LAB], ids=["schema-1", "schema-2"])
+def test_snapshot_hygiene_never_passes_without_the_consolidation_flag(lab: Path) -> None:
+    results = run_rule("SA015", load_snapshot(lab).snapshot)
+    assert results
+    assert not [r for r in results if r.status is Status.PASS]
+    assert {r.status for r in results} <= {Status.UNKNOWN, Status.FAIL}
+
+
+def test_ha_restart_rests_on_the_default_only_where_no_override_decides() -> None:
+    results = {r.object.name: r for r in run_rule("SA013", schema_2())}
+    # The schema-2 lab's pair members carry no HA override and HA is on in their clusters:
+    # whether HA restarts them is the cluster default schema 2 did not record.
+    unknown_ = {name for name, r in results.items() if r.status is Status.UNKNOWN}
+    assert {"sa-orders-01", "sa-orders-02", "sa-billing-01", "sa-billing-02"} <= unknown_
+    assert all(
+        "default restart priority" in results[name].message
+        for name in unknown_ - {"sa-archive-01"}  # sa-archive-01: identification (ID001)
+    )
+    # An HA restart that happened is known whatever the default was.
+    assert results["sa-search-02"].status is Status.FAIL
+    assert not [r for r in results.values() if r.status is Status.PASS]
+
+
+def as_if_recorded(snapshot: Snapshot, default: str | None, consolidation: bool) -> Snapshot:
+    """The snapshot as if its export had recorded every cluster's default restart priority
+    as ``default`` and every VM's consolidationNeeded as ``consolidation``."""
+    replace = msgspec.structs.replace
+    clusters = {
+        moid: replace(c, ha=replace(c.ha, default_restart_priority=default))
+        for moid, c in snapshot.clusters.items()
+    }
+    vms = {
+        moid: replace(vm, consolidation_needed=consolidation) for moid, vm in snapshot.vms.items()
+    }
+    return replace(snapshot, clusters=clusters, vms=vms, unreadable=[])
+
+
+@pytest.mark.parametrize(("default", "consolidation"), [("high", True), ("disabled", False)])
+def test_every_schema_2_pass_holds_whatever_schema_3_would_have_recorded(
+    default: str, consolidation: bool
+) -> None:
+    old = lint(schema_2())
+    known = lint(as_if_recorded(schema_2(), default, consolidation))
+    passes = [key for key, r in old.items() if r.status is Status.PASS]
+    assert passes
+    for key in passes:
+        assert known[key].status is Status.PASS, (key, known[key].message)

@@ -1,5 +1,6 @@
 """How vSphere settings and history resolve, in the one place rules, whatif and fix share:
-DRS automation, VM-Host pins, reservations through pools, migrations from event chains."""
+DRS automation, VM-Host pins, reservations through pools, migrations from event chains,
+HA restart priorities, limits up the pool tree, snapshot chains."""
 
 from __future__ import annotations
 
@@ -11,13 +12,17 @@ import pytest
 from scalearc_lint.engine.rule import Severity, Status
 from scalearc_lint.snapshot.builder import InventoryBuilder
 from scalearc_lint.snapshot.drs import effective_drs_automation
-from scalearc_lint.snapshot.inventory import Inventory, outside_vmware_static_range
+from scalearc_lint.snapshot.ha import effective_ha_restart
+from scalearc_lint.snapshot.inventory import Inventory, outside_vmware_static_range, snapshot_depth
+from scalearc_lint.snapshot.limits import effective_limit
 from scalearc_lint.snapshot.model import (
     EVENT_TYPES,
     Cluster,
     DrsConfig,
     DrsVmOverride,
     Event,
+    HaConfig,
+    HaVmOverride,
     Snapshot,
 )
 from scalearc_lint.snapshot.sketch import build
@@ -347,3 +352,97 @@ def test_revert_and_ha_restart_are_not_migrations() -> None:
 )
 def test_vmware_static_range(mac: str, outside: bool) -> None:
     assert outside_vmware_static_range(mac) is outside
+
+
+# -- vSphere HA restart priority -------------------------------------------------------
+
+
+def _ha_cluster(
+    *, enabled: bool = True, default: str | None = None, own: str | None = None
+) -> Cluster:
+    overrides = {"vm-1": HaVmOverride(restart_priority=own)} if own is not None else {}
+    ha = HaConfig(enabled=enabled, default_restart_priority=default, vm_overrides=overrides)
+    return Cluster(moid="domain-c-1", name="cl", datacenter="dc", ha=ha)
+
+
+@pytest.mark.parametrize(
+    ("cluster", "restarts", "priority"),
+    [
+        (_ha_cluster(), True, "medium"),  # unset default: vSphere's medium
+        (_ha_cluster(enabled=False, own="high"), False, None),  # HA off acts on nothing
+        (_ha_cluster(default="disabled"), False, "disabled"),
+        (_ha_cluster(default="disabled", own="clusterRestartPriority"), False, "disabled"),
+        (_ha_cluster(default="disabled", own="lowest"), True, "lowest"),
+        (_ha_cluster(default="high", own="disabled"), False, "disabled"),
+        (_ha_cluster(own=""), True, "medium"),  # an empty override defers too
+    ],
+)
+def test_effective_ha_restart(cluster: Cluster, restarts: bool, priority: str | None) -> None:
+    found = effective_ha_restart(cluster, "vm-1")
+    assert (found.restarts, found.priority) == (restarts, priority), found.reason
+
+
+def test_an_unrecorded_default_is_unknown_only_where_the_vm_defers_to_it() -> None:
+    assert effective_ha_restart(_ha_cluster(), "vm-1", default_recorded=False).restarts is None
+    own = effective_ha_restart(_ha_cluster(own="disabled"), "vm-1", default_recorded=False)
+    assert own.restarts is False
+    off = effective_ha_restart(_ha_cluster(enabled=False), "vm-1", default_recorded=False)
+    assert off.restarts is False
+
+
+def test_a_vm_outside_a_cluster_is_never_restarted_by_ha() -> None:
+    snapshot = build({"standalone_hosts": 1, "appliances": {"sa-1": {"host": "standalone-1"}}})
+    inventory = Inventory(snapshot)
+    (appliance,) = inventory.appliances.values()
+    assert inventory.ha_restart(appliance.vm).restarts is False
+
+
+# -- limits up the pool tree -------------------------------------------------------------
+
+
+def test_limits_are_collected_from_the_vm_up_to_the_root() -> None:
+    snapshot = build(
+        {
+            "appliances": {"sa-1": {"pool": "inner", "cpu_limit": 9000}},
+            "pools": {
+                "outer": {"parent": "root", "cpu_limit": 3000},
+                "inner": {"parent": "outer", "memory_limit": 2048},
+            },
+        }
+    )
+    inventory = Inventory(snapshot)
+    (appliance,) = inventory.appliances.values()
+    cpu, memory = inventory.limits(appliance.vm)
+    assert [(limit.amount, limit.holder) for limit in cpu.limits] == [
+        (9000, "the VM"),
+        (3000, "pool outer"),
+    ]
+    assert cpu.ceiling is not None and cpu.ceiling.holder == "pool outer"
+    assert [limit.holder for limit in memory.below(8192)] == ["pool inner"]
+    assert len(cpu.pools) == 3  # inner, outer, the root
+
+
+def test_a_parent_loop_in_a_hand_made_file_ends_the_walk() -> None:
+    snapshot = build({"appliances": {"sa-1": {"pool": "a"}}, "pools": {"a": {"parent": "root"}}})
+    pools = dict(snapshot.resource_pools)
+    (vm,) = (v for v in snapshot.vms.values() if v.name == "sa-1")
+    pool = pools[vm.resource_pool or ""]
+    pools[pool.moid] = msgspec.structs.replace(pool, parent=pool.moid)
+    assert effective_limit(vm, pools, "cpu").pools == (pool.moid,)
+
+
+# -- snapshot trees ----------------------------------------------------------------------
+
+
+def test_snapshot_depth_counts_the_longest_chain() -> None:
+    b = InventoryBuilder()
+    leaf = b.vm_snapshot("c", timedelta(hours=1))
+    tree = [
+        b.vm_snapshot(
+            "a",
+            timedelta(hours=3),
+            children=[b.vm_snapshot("b", timedelta(hours=2), children=[leaf])],
+        ),
+        b.vm_snapshot("d", timedelta(hours=4)),
+    ]
+    assert (snapshot_depth([]), snapshot_depth(tree[1:]), snapshot_depth(tree)) == (0, 1, 3)

@@ -1,7 +1,8 @@
 """Build and run the vCenter simulator (``tests/vcsim/main.go``) for tests and benchmarks.
 
 The launcher is built once with Debian's Go toolchain and govmomi sources and
-cached beside its source (git-ignored); it is rebuilt when ``main.go`` changes.
+cached beside its source (git-ignored); it is rebuilt when one of its ``.go``
+files changes.
 A build failure raises: tests that need vcsim fail, they are never skipped.
 """
 
@@ -38,10 +39,10 @@ class VcsimError(RuntimeError):
 
 
 def build_vcsim() -> Path:
-    """The launcher binary, built first if missing or older than its source."""
-    source = LAUNCHER_DIR / "main.go"
+    """The launcher binary, built first if missing or older than its sources."""
+    newest_source = max(p.stat().st_mtime for p in LAUNCHER_DIR.glob("*.go"))
     with _build_lock:
-        if BINARY.exists() and BINARY.stat().st_mtime >= source.stat().st_mtime:
+        if BINARY.exists() and BINARY.stat().st_mtime >= newest_source:
             return BINARY
         go = shutil.which("go")
         if go is None:
@@ -65,6 +66,28 @@ def build_vcsim() -> Path:
                 raise VcsimError(f"building tests/vcsim failed:\n{result.stderr[-4000:]}")
             shutil.move(partial, BINARY)
         return BINARY
+
+
+@dataclass(frozen=True)
+class LoggedCall:
+    """One request the simulator received."""
+
+    #: ``soap-N`` or ``vapi-N`` (in order of first sight; never the key), ``""`` without one.
+    session: str
+    #: e.g. ``SOAP RetrievePropertiesEx`` or ``HTTP GET /api/cis/tagging/tag``.
+    call: str
+    #: The HTTP status it was answered with (a SOAP fault is 500; 0 while unanswered).
+    status: int
+
+
+@dataclass(frozen=True)
+class OpenRetrievals:
+    """The launcher's unfinished retrievals (page sets not read to the end nor cancelled)."""
+
+    #: (session label, collector moid, objects not yet returned) of each, in live sessions.
+    open: list[tuple[str, str, int]]
+    #: Page sets dropped because their session ended first (logout, expiry).
+    abandoned: int
 
 
 @dataclass
@@ -98,6 +121,7 @@ class Vcsim:
         return ssl.create_default_context(cafile=self.ca_file)
 
     def _test_api(self, path: str, method: str = "GET") -> Any:
+        """Call the launcher's test API (loopback only, no login)."""
         request = urllib.request.Request(self.base + path, method=method)
         with urllib.request.urlopen(request, context=self.ssl_context(), timeout=30) as response:
             body = response.read()
@@ -107,6 +131,52 @@ class Vcsim:
         """Every request so far, e.g. ``SOAP RetrievePropertiesEx`` or ``HTTP GET /rest/...``."""
         return list(self._test_api("/_vcsim/calls")["calls"] or [])
 
+    def call_log(self) -> list[LoggedCall]:
+        """Every request so far with its session and how it was answered."""
+        return [
+            LoggedCall(e["session"], e["call"], int(e["status"]))
+            for e in self._test_api("/_vcsim/calls")["log"] or []
+        ]
+
+    def calls_by_session(self) -> dict[str, list[str]]:
+        """The calls of each session so far, by label: ``soap-N`` (SOAP), ``vapi-N`` (vAPI).
+
+        A login is filed under the session it opened; calls made without a
+        session (``RetrieveServiceContent``, the version file) under ``""``.
+        """
+        by_session: dict[str, list[str]] = {}
+        for entry in self.call_log():
+            by_session.setdefault(entry.session, []).append(entry.call)
+        return by_session
+
+    def retrievals(self) -> OpenRetrievals:
+        """The PropertyCollector's unfinished retrievals in live sessions, and the abandoned."""
+        state = self._test_api("/_vcsim/retrievals")
+        return OpenRetrievals(
+            [(o["session"], o["collector"], o["remaining"]) for o in state["open"]],
+            int(state["abandoned"]),
+        )
+
+    def limit_page(self, objects: int) -> None:
+        """Return at most ``objects`` objects per page whatever a retrieval asks (0: no limit)."""
+        self._test_api(f"/_vcsim/page-limit?objects={objects}", method="POST")
+
+    def expire_session(self, method: str, *, after: int = 0) -> None:
+        """End the caller's session just before the ``after + 1``-th next call of ``method``.
+
+        Only calls in a live session count, so calling this K times ends K
+        sessions in turn (each new login included).
+        """
+        self._test_api(f"/_vcsim/expire?{urlencode({'method': method, 'after': after})}", "POST")
+
+    def set_latency(self, ms: int) -> None:
+        """Make every request (SOAP and vAPI) wait ``ms`` milliseconds, like a WAN round trip."""
+        self._test_api(f"/_vcsim/latency?ms={ms}", method="POST")
+
+    def serve_vapi(self, flavours: str) -> None:
+        """Serve ``both`` vAPI flavours, only ``api`` (/rest removed) or only ``rest`` (no /api)."""
+        self._test_api(f"/_vcsim/vapi?serve={flavours}", method="POST")
+
     def secrets(self) -> list[str]:
         """Every session cookie and vAPI session id the simulator has handed out or seen."""
         return list(self._test_api("/_vcsim/calls")["secrets"] or [])
@@ -115,13 +185,15 @@ class Vcsim:
         """Make every call of a SOAP method wait ``ms`` milliseconds before it is served."""
         self._test_api(f"/_vcsim/delay?method={method}&ms={ms}", method="POST")
 
-    def deny(self, method: str, privilege: str, obj: tuple[str, str] | None = None) -> None:
-        """Make every call of a SOAP method fail with a NoPermission fault.
+    def deny(
+        self, method: str, privilege: str, obj: tuple[str, str] | None = None, *, after: int = 0
+    ) -> None:
+        """Make every call of a SOAP method, but the next ``after``, fail with NoPermission.
 
         The fault names ``privilege`` and ``obj`` (type, moid), by default the
         object the method was called on; vcsim itself enforces no privileges.
         """
-        query = {"method": method, "privilege": privilege}
+        query = {"method": method, "privilege": privilege, "after": str(after)}
         if obj is not None:
             query.update(type=obj[0], id=obj[1])
         self._test_api(f"/_vcsim/fault?{urlencode(query)}", method="POST")
@@ -145,10 +217,31 @@ class Vcsim:
         query = urlencode({"id": cluster, "vm_overrides": str(enabled).lower()})
         self._test_api(f"/_vcsim/drs?{query}", method="POST")
 
+    def set_ha(self, cluster: str, enabled: bool, restart_priority: str | None = None) -> None:
+        """Set a cluster's ``dasConfig.enabled`` and, unless ``None``, its default restart
+        priority (``""`` unsets it); vcsim ignores both in a reconfiguration."""
+        query = {"id": cluster, "enabled": str(enabled).lower()}
+        if restart_priority is not None:
+            query["restart_priority"] = restart_priority
+        self._test_api(f"/_vcsim/ha?{urlencode(query)}", method="POST")
+
+    def set_consolidation_needed(self, vm: str, needed: bool) -> None:
+        """Set a VM's ``runtime.consolidationNeeded`` (vcsim never sets it)."""
+        query = urlencode({"id": vm, "needed": str(needed).lower()})
+        self._test_api(f"/_vcsim/consolidation?{query}", method="POST")
+
     def allow_all(self) -> None:
         """Undo every ``deny`` and ``hide_property``."""
         self._test_api("/_vcsim/fault", method="DELETE")
         self._test_api("/_vcsim/missing", method="DELETE")
+
+    def reset(self) -> None:
+        """Undo every switch of the test API but per-method delays: back to a plain simulator."""
+        self.allow_all()
+        self._test_api("/_vcsim/expire", method="DELETE")
+        self.limit_page(0)
+        self.set_latency(0)
+        self.serve_vapi("both")
 
     def log(self) -> str:
         """What the simulator wrote on stderr."""

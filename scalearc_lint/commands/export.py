@@ -222,9 +222,11 @@ def _export_all(
     Each export runs in a daemon thread that the main thread waits for until the deadline:
     a vCenter that stops answering (a stopped process keeps its sockets open) is given up
     on then, whatever step it hangs in (DNS, connect, TLS, login, a read), and its thread
-    ends with the process. Nothing is written for it.
+    ends with the process. Nothing is written for it. An export given up on (the deadline,
+    Ctrl-C) that has logged in is first told to stop and has LOGOUT_GRACE seconds to log
+    out, which ends everything its session holds on the vCenter.
     """
-    from scalearc_lint.exporter import export_vcenter
+    from scalearc_lint.exporter import Cancelled, ExportStats, export_vcenter
 
     results: list[Snapshot | str] = [
         f"{c.server.label}: no complete export within {timeout:g} s (--timeout); the vCenter "
@@ -232,13 +234,29 @@ def _export_all(
         for c in connections
     ]
 
+    cancel = threading.Event()
+    # Set when each export has ended: Thread.is_alive() cannot be trusted after Ctrl-C
+    # interrupted a join (Python 3.11 then marks the thread stopped while it still runs).
+    ended = [threading.Event() for _ in connections]
+    stats = [ExportStats() for _ in connections]
+
     def work(index: int, connection: Connection) -> None:
         try:
-            results[index] = export_vcenter(connection, events_days=events_days, progress=progress)
+            results[index] = export_vcenter(
+                connection,
+                events_days=events_days,
+                progress=progress,
+                stats=stats[index],
+                cancel=cancel,
+            )
+        except Cancelled:
+            pass  # given up on: its message is already there
         except InputError as exc:
             results[index] = str(exc)
         except Exception as exc:  # one vCenter's surprise must not hide the others' results
             results[index] = f"{connection.server.label}: internal error: {type(exc).__name__}"
+        finally:
+            ended[index].set()
 
     # Daemon threads, so Ctrl-C (or the deadline) ends the run at once; nothing is written.
     threads = [
@@ -248,12 +266,32 @@ def _export_all(
     for thread in threads:
         thread.start()
     deadline = time.monotonic() + timeout if timeout else None
-    for thread in threads:
-        while thread.is_alive():
-            remaining = deadline - time.monotonic() if deadline is not None else 0.2
-            if remaining <= 0:
-                break
-            thread.join(min(0.2, remaining))
-    if len(connections) == 1 and isinstance(results[0], str):
-        raise InputError(results[0])
-    return results
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                remaining = deadline - time.monotonic() if deadline is not None else 0.2
+                if remaining <= 0:
+                    break
+                thread.join(min(0.2, remaining))
+    except KeyboardInterrupt:
+        _give_up(cancel, ended, [s.logins > 0 for s in stats])
+        raise
+    finished = list(results)  # an export that ends while logging out is still too late
+    _give_up(cancel, ended, [s.logins > 0 for s in stats])
+    if len(connections) == 1 and isinstance(finished[0], str):
+        raise InputError(finished[0])
+    return finished
+
+
+#: Seconds an export given up on has to log out (one round trip, after its reads stop).
+LOGOUT_GRACE = 5.0
+
+
+def _give_up(cancel: threading.Event, ended: list[threading.Event], logged_in: list[bool]) -> None:
+    """Tell the exports still running to stop, and wait a little for those logged in to log
+    out (one still connecting has nothing to end, and may be stuck where it is)."""
+    cancel.set()
+    end = time.monotonic() + LOGOUT_GRACE
+    for event, session in zip(ended, logged_in, strict=True):
+        if session:
+            event.wait(max(0.0, end - time.monotonic()))

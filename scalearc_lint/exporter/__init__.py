@@ -10,16 +10,25 @@ The exporter only reads: the SOAP methods it calls are listed in
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Protocol
 
 import msgspec
 
-from scalearc_lint.errors import InputError
 from scalearc_lint.exporter import mapping as m
 from scalearc_lint.exporter._vmomi import vim
-from scalearc_lint.exporter.collect import Retrieved, SessionLost, moid, retrieve_all, retrieve_one
+from scalearc_lint.exporter.collect import (
+    Cancelled,
+    Read,
+    Reading,
+    moid,
+    read_concurrently,
+    retrieve_all,
+    retrieve_one,
+)
 from scalearc_lint.exporter.connection import Connection, Session
 from scalearc_lint.exporter.events import collect_events
 from scalearc_lint.exporter.tags import TaggingUnavailable, collect_vm_tags
@@ -40,6 +49,8 @@ READ_ONLY_METHODS = frozenset(
         "Logout",
         "CreateContainerView",
         "DestroyView",
+        "CreatePropertyCollector",
+        "DestroyPropertyCollector",
         "RetrievePropertiesEx",
         "ContinueRetrievePropertiesEx",
         "CancelRetrievePropertiesEx",
@@ -50,9 +61,6 @@ READ_ONLY_METHODS = frozenset(
     }
 )
 
-#: How often a lost session is re-established before giving up.
-MAX_RESTARTS = 3
-
 
 class Progress(Protocol):
     """Told how many objects of each kind have been read from each vCenter."""
@@ -60,24 +68,57 @@ class Progress(Protocol):
     def collected(self, vcenter: str, kind: str, count: int) -> None:
         """``count`` more objects of ``kind`` were read from ``vcenter``."""
 
-    def restarted(self, vcenter: str) -> None:
-        """The session was lost and the export of ``vcenter`` starts over."""
+    def restarted(self, vcenter: str, kind: str) -> None:
+        """The session was lost and the read of ``kind`` from ``vcenter`` starts over."""
 
 
 class _NoProgress:
     def collected(self, vcenter: str, kind: str, count: int) -> None:
         pass
 
-    def restarted(self, vcenter: str) -> None:
+    def restarted(self, vcenter: str, kind: str) -> None:
         pass
 
 
 @dataclass
 class ExportStats:
-    """What an export took: logins (more than one after a lost session)."""
+    """What an export took: logins (more than one after a lost session), reads restarted.
+
+    ``logins`` is set as soon as the export has logged in: another thread can tell an
+    export that holds a session (and will log out when cancelled) from one still connecting.
+    """
 
     logins: int = 0
     restarts: int = 0
+
+
+@dataclass(frozen=True)
+class TypeRead:
+    """One retrieval of the export: every object of a type, with these property paths."""
+
+    kind: str  # what progress calls them
+    vim_type: Any
+    paths: tuple[str, ...]
+    subtype_paths: Mapping[Any, tuple[str, ...]] = field(default_factory=dict)
+
+
+#: The inventory types an export reads, each in one retrieval (all at once).
+#: Virtual machines come first: by far the largest, they should start at once.
+TYPE_READS = (
+    TypeRead("vms", vim.VirtualMachine, m.VM_PATHS),
+    TypeRead("hosts", vim.HostSystem, m.HOST_PATHS),
+    TypeRead(
+        "clusters",
+        vim.ComputeResource,
+        m.COMPUTE_PATHS,
+        subtype_paths={vim.ClusterComputeResource: m.CLUSTER_PATHS},
+    ),
+    TypeRead("resource pools", vim.ResourcePool, m.POOL_PATHS),
+    TypeRead("portgroups", vim.dvs.DistributedVirtualPortgroup, m.DVPG_PATHS),
+    TypeRead("switches", vim.DistributedVirtualSwitch, m.DVS_PATHS),
+    TypeRead("folders", vim.Folder, m.FOLDER_PATHS),
+    TypeRead("datacenters", vim.Datacenter, m.DATACENTER_PATHS),
+)
 
 
 @dataclass
@@ -86,19 +127,12 @@ class _TagResult:
     problem: str = ""
 
 
-def _read_tags_in_background(session: Session) -> tuple[threading.Thread, _TagResult]:
-    """Tags come from a different service (REST); read them while SOAP reads run."""
-    result = _TagResult()
-
-    def run() -> None:
-        try:
-            result.tags = collect_vm_tags(session.connection, session.context)
-        except TaggingUnavailable as exc:
-            result.problem = str(exc)
-
-    thread = threading.Thread(target=run, name="tags", daemon=True)
-    thread.start()
-    return thread, result
+def _read_tags(session: Session) -> _TagResult:
+    """Tags come from a different service (vAPI), on a connection of their own."""
+    try:
+        return _TagResult(tags=collect_vm_tags(session.connection, session.context))
+    except TaggingUnavailable as exc:
+        return _TagResult(problem=str(exc))
 
 
 def export_vcenter(
@@ -107,30 +141,23 @@ def export_vcenter(
     events_days: int = 30,
     progress: Progress | None = None,
     stats: ExportStats | None = None,
+    cancel: threading.Event | None = None,
 ) -> Snapshot:
-    """Read one vCenter into a Snapshot, logging in again if the session is lost."""
+    """Read one vCenter into a Snapshot, logging in again if the session is lost.
+
+    Setting ``cancel`` from another thread ends the export soon (Cancelled),
+    logged out: the caller means to give up on it (Ctrl-C, a deadline).
+    """
     progress = progress or _NoProgress()
     stats = stats if stats is not None else ExportStats()
     session = Session(connection)
+    stats.logins = session.logins
     try:
-        tags_thread, tags = _read_tags_in_background(session)
-        for attempt in range(MAX_RESTARTS + 1):
-            try:
-                snapshot = _export(session, events_days, progress)
-                break
-            except SessionLost:
-                if attempt == MAX_RESTARTS:
-                    raise InputError(
-                        f"{connection.server.label}: the session was lost {attempt + 1} times "
-                        "during the export; check the vCenter's session timeout and load"
-                    ) from None
-                stats.restarts += 1
-                progress.restarted(connection.server.label)
-                session.login()
-        tags_thread.join()
-        return _with_tags(snapshot, tags)
+        return _export(session, events_days, progress, stats, cancel)
     finally:
         stats.logins = session.logins
+        # Also on failure and Ctrl-C: whatever the session still holds on the
+        # server (views, collectors, page sets) ends with it.
         session.logout()
 
 
@@ -145,36 +172,47 @@ def _with_tags(snapshot: Snapshot, tags: _TagResult) -> Snapshot:
     return msgspec.structs.replace(snapshot, vms=vms)
 
 
-def _export(session: Session, events_days: int, progress: Progress) -> Snapshot:
+def _read_type(read: TypeRead, progress: Progress, label: str, reading: Reading) -> Any:
+    return retrieve_all(
+        reading,
+        read.vim_type,
+        read.paths,
+        subtype_paths=read.subtype_paths,
+        on_page=lambda n: progress.collected(label, read.kind, n),
+    )
+
+
+def _export(
+    session: Session,
+    events_days: int,
+    progress: Progress,
+    stats: ExportStats,
+    cancel: threading.Event | None,
+) -> Snapshot:
     content = session.content
     label = session.connection.server.label
     exported_at = datetime.now(UTC).replace(microsecond=0)
     log = m.UnreadableLog()
 
-    def read(kind: str, vim_type: type, paths: tuple[str, ...], **kw: Any) -> list[Retrieved]:
-        return retrieve_all(
-            session,
-            vim_type,
-            paths,
-            on_page=lambda n: progress.collected(label, kind, n),
-            **kw,
-        )
+    def restarted(kind: str) -> None:
+        stats.restarts += 1
+        progress.restarted(label, kind)
 
-    folders = read("folders", vim.Folder, m.FOLDER_PATHS)
-    datacenters = read("datacenters", vim.Datacenter, m.DATACENTER_PATHS)
-    computes = read(
-        "clusters",
-        vim.ComputeResource,
-        m.COMPUTE_PATHS,
-        subtype_paths={vim.ClusterComputeResource: m.CLUSTER_PATHS},
-    )
-    hosts = read("hosts", vim.HostSystem, m.HOST_PATHS)
-    pools = read("resource pools", vim.ResourcePool, m.POOL_PATHS)
-    dvswitches = read("switches", vim.DistributedVirtualSwitch, m.DVS_PATHS)
-    portgroups = read("portgroups", vim.dvs.DistributedVirtualPortgroup, m.DVPG_PATHS)
-    field_names = _custom_field_names(session, log)
-    vms = read("vms", vim.VirtualMachine, m.VM_PATHS)
-    events = collect_events(session, exported_at, events_days)
+    reads: list[tuple[str, Read]] = [
+        (TYPE_READS[0].kind, partial(_read_type, TYPE_READS[0], progress, label)),
+        ("tags", lambda _: _read_tags(session)),
+        ("events", lambda reading: collect_events(reading, exported_at, events_days)),
+        ("custom attributes", _custom_field_names),
+        *((t.kind, partial(_read_type, t, progress, label)) for t in TYPE_READS[1:]),
+    ]
+    read = read_concurrently(session, reads, on_restart=restarted, cancel=cancel)
+    folders, datacenters = read["folders"], read["datacenters"]
+    computes, hosts, pools = read["clusters"], read["hosts"], read["resource pools"]
+    dvswitches, portgroups, vms = read["switches"], read["portgroups"], read["vms"]
+    events = read["events"]
+    field_names, fields_problem = read["custom attributes"]
+    if fields_problem:
+        log.add("custom_attributes", None, "definitions", fields_problem)
 
     inventory = m.Inventory(folders, datacenters)
     for item in (*computes, *hosts, *dvswitches):
@@ -242,34 +280,31 @@ def _export(session: Session, events_days: int, progress: Progress) -> Snapshot:
         events=events,
         unreadable=log.entries,
     )
-    return m.without_dangling_references(snapshot)
+    return _with_tags(m.without_dangling_references(snapshot), read["tags"])
 
 
-def _custom_field_names(session: Session, log: m.UnreadableLog) -> dict[int, str]:
-    """Custom attribute definitions (key to name), read once for all VMs."""
-    manager = session.content.customFieldsManager
+def _custom_field_names(reading: Reading) -> tuple[dict[int, str], str]:
+    """Custom attribute definitions (key to name), read once for all VMs, or why not."""
+    manager = reading.session.content.customFieldsManager
     if manager is None:
-        return {}
-    item = retrieve_one(session, manager, ["field"])
+        return {}, ""
+    item = retrieve_one(reading, manager, ["field"])
     if item is None or "field" in item.missing:
-        log.add(
-            "custom_attributes",
-            None,
-            "definitions",
-            item.missing.get("field", "not readable") if item else "not readable",
-        )
-        return {}
+        return {}, item.missing.get("field", "not readable") if item else "not readable"
     return {
         int(f.key): str(f.name)
         for f in item.props.get("field") or ()
         if f.managedObjectType in (None, vim.VirtualMachine)
-    }
+    }, ""
 
 
 __all__ = [
     "READ_ONLY_METHODS",
+    "TYPE_READS",
+    "Cancelled",
     "ExportStats",
     "Progress",
+    "TypeRead",
     "export_vcenter",
     "moid",
 ]

@@ -1,23 +1,40 @@
-"""Bulk reads through the PropertyCollector: one ContainerView and one retrieval per type.
+"""Bulk reads through the PropertyCollector, several at once: one view and retrieval per type.
 
 Round trips grow with result pages, not with objects: every object of a type
 comes back from ``RetrievePropertiesEx`` (then ``ContinueRetrievePropertiesEx``
 while there is a token) with only the property paths asked for. Property paths
 never go through arrays (vcsim 0.24.2 panics on them) and nothing is read by
 plain pyVmomi attribute access, which would cost a round trip per property.
+
+Independent reads (types, custom attribute definitions, events, tags) run
+concurrently, so on a distant vCenter their round trips overlap: a few worker
+threads share one session, each with its own PropertyCollector. When the
+session is lost, every read it interrupted starts again from its beginning
+after one new login (views, collectors and tokens die with their session);
+when a read fails, the others stop at their next round trip. Either way no
+page set is left open: an unfinished retrieval is cancelled.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from scalearc_lint.errors import InputError
 from scalearc_lint.exporter._vmomi import vim, vmodl
 from scalearc_lint.exporter.connection import NETWORK_ERRORS, Session, translate_faults
 
-#: Objects per result page; vCenter may return fewer, vcsim ignores it (one page).
+#: Objects per result page asked for; vCenter may return fewer.
 PAGE_SIZE = 1000
+
+#: Reads that run at once; pyVmomi's SOAP stub keeps five connections open.
+READ_THREADS = 4
+
+#: How often a lost session is re-established before the export gives up.
+MAX_RESTARTS = 3
 
 PropertyFilterSpec = vmodl.query.PropertyCollector.FilterSpec
 ObjectSpec = vmodl.query.PropertyCollector.ObjectSpec
@@ -27,7 +44,12 @@ RetrieveOptions = vmodl.query.PropertyCollector.RetrieveOptions
 
 
 class SessionLost(Exception):
-    """The session ended while exporting: log in again and restart the retrieval."""
+    """The session ended while exporting: log in again and restart the read."""
+
+
+class Cancelled(Exception):
+    """The read, or the export, was told to stop: another read failed, or the user or the
+    deadline ended the export."""
 
 
 @dataclass
@@ -70,29 +92,110 @@ def _contents(objects: Iterable[Any]) -> Iterable[Retrieved]:
         yield item
 
 
+def quietly(call: Callable[[], Any]) -> None:
+    """Make a clean-up call, ignoring its failure (the object may have died with its session)."""
+    try:
+        call()
+    except (vmodl.MethodFault, *NETWORK_ERRORS):
+        pass
+
+
+class ThreadCollector:
+    """The PropertyCollector of one worker thread: made on first use after each login."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._collector: Any = None
+        self._logins = 0
+
+    def get(self) -> Any:
+        """This thread's collector in the current session."""
+        logins = self._session.logins
+        if self._collector is None or self._logins != logins:
+            # One created in a lost session died with it: nothing to destroy.
+            self._collector = self._session.content.propertyCollector.CreatePropertyCollector()
+            self._logins = logins
+        return self._collector
+
+    def destroy(self) -> None:
+        """Destroy the collector, if there is one (the thread has no more reads)."""
+        if self._collector is not None:
+            quietly(self._collector.DestroyPropertyCollector)
+            self._collector = None
+
+
+@dataclass
+class Reading:
+    """One attempt at one read: the session, the thread's collector, the export's stop flag."""
+
+    session: Session
+    stop: threading.Event
+    collector: ThreadCollector
+    #: ``session.logins`` when the attempt began.
+    logins: int
+
+    def property_collector(self) -> Any:
+        """The calling thread's own PropertyCollector (vCenter: one per thread)."""
+        return self.collector.get()
+
+    def check_stop(self) -> None:
+        """Raise Cancelled when another read of the export has failed."""
+        if self.stop.is_set():
+            raise Cancelled
+
+    @contextmanager
+    def soap_calls(self) -> Iterator[None]:
+        """Faults that mean "the session is gone" become SessionLost; others as translate_faults.
+
+        After another thread logged in again, an object made in the lost
+        session (collector, view, event collector) no longer exists.
+        """
+        try:
+            with translate_faults(self.session.connection.server):
+                yield
+        except vim.fault.NotAuthenticated:
+            raise SessionLost("NotAuthenticated") from None
+        except vmodl.fault.ManagedObjectNotFound:
+            if self.session.logins != self.logins:
+                raise SessionLost("ManagedObjectNotFound after a new login") from None
+            raise
+
+
 def _run_retrieval(
-    session: Session, spec: Any, on_page: Callable[[int], None] | None
+    reading: Reading, collector: Any, spec: Any, on_page: Callable[[int], None] | None
 ) -> list[Retrieved]:
-    pc = session.content.propertyCollector
-    server = session.connection.server
+    """Every page of one retrieval, decoded: the one place result pages are read.
+
+    ``RetrievePropertiesEx``, then ``ContinueRetrievePropertiesEx`` while the
+    server returns a token (each token is used once). Left early for any
+    reason, the loop cancels the page set it holds, so the server does not
+    keep it until the session ends.
+    """
     items: list[Retrieved] = []
-    with translate_faults(server):
-        result = pc.RetrievePropertiesEx(
+    token = ""
+    try:
+        result = collector.RetrievePropertiesEx(
             specSet=[spec], options=RetrieveOptions(maxObjects=PAGE_SIZE)
         )
         while result is not None:
+            token = result.token or ""
             page = list(_contents(result.objects or ()))
             items.extend(page)
             if on_page is not None:
                 on_page(len(page))
-            if not result.token:
+            if not token:
                 break
-            result = pc.ContinueRetrievePropertiesEx(token=result.token)
-    return items
+            reading.check_stop()
+            result = collector.ContinueRetrievePropertiesEx(token=token)
+        token = ""
+        return items
+    finally:
+        if token:
+            quietly(lambda: collector.CancelRetrievePropertiesEx(token=token))
 
 
 def retrieve_all(
-    session: Session,
+    reading: Reading,
     vim_type: type,
     paths: Sequence[str],
     *,
@@ -104,48 +207,126 @@ def retrieve_all(
     ``subtype_paths`` adds paths that only a subtype has (a cluster's
     ``configurationEx`` on a ``ComputeResource`` view), in the same call.
     """
-    content = session.content
-    try:
-        with translate_faults(session.connection.server):
-            view = content.viewManager.CreateContainerView(content.rootFolder, [vim_type], True)
-    except vim.fault.NotAuthenticated:
-        raise SessionLost("CreateContainerView") from None
+    content = reading.session.content
     prop_set = [PropertySpec(type=vim_type, pathSet=list(paths), all=False)]
     for subtype, extra in (subtype_paths or {}).items():
         prop_set.append(PropertySpec(type=subtype, pathSet=list(extra), all=False))
-    spec = PropertyFilterSpec(
-        objectSet=[
-            ObjectSpec(
-                obj=view,
-                skip=True,
-                selectSet=[TraversalSpec(type=vim.view.ContainerView, path="view", skip=False)],
-            )
-        ],
-        propSet=prop_set,
-    )
-    try:
-        return _run_retrieval(session, spec, on_page)
-    except vim.fault.NotAuthenticated:
-        raise SessionLost(vim_type.__name__) from None
-    except vmodl.fault.ManagedObjectNotFound as fault:
-        if moid(fault.obj) == moid(view):
-            raise SessionLost("view gone") from None  # views die with their session
-        raise
-    finally:
+    with reading.soap_calls():
+        collector = reading.property_collector()
+        view = content.viewManager.CreateContainerView(content.rootFolder, [vim_type], True)
         try:
-            view.DestroyView()
-        except (vmodl.MethodFault, *NETWORK_ERRORS):
-            pass  # the view dies with the session anyway
+            spec = PropertyFilterSpec(
+                objectSet=[
+                    ObjectSpec(
+                        obj=view,
+                        skip=True,
+                        selectSet=[
+                            TraversalSpec(type=vim.view.ContainerView, path="view", skip=False)
+                        ],
+                    )
+                ],
+                propSet=prop_set,
+            )
+            return _run_retrieval(reading, collector, spec, on_page)
+        finally:
+            quietly(view.DestroyView)
 
 
-def retrieve_one(session: Session, obj: Any, paths: Sequence[str]) -> Retrieved | None:
+def retrieve_one(reading: Reading, obj: Any, paths: Sequence[str]) -> Retrieved | None:
     """Read ``paths`` of one known object (e.g. the CustomFieldsManager)."""
     spec = PropertyFilterSpec(
         objectSet=[ObjectSpec(obj=obj, skip=False)],
         propSet=[PropertySpec(type=type(obj), pathSet=list(paths), all=False)],
     )
-    try:
-        items = _run_retrieval(session, spec, None)
-    except vim.fault.NotAuthenticated:
-        raise SessionLost(type(obj).__name__) from None
+    with reading.soap_calls():
+        items = _run_retrieval(reading, reading.property_collector(), spec, None)
     return items[0] if items else None
+
+
+#: A read of an export: given a Reading, it returns what it read.
+Read = Callable[[Reading], Any]
+
+
+def read_concurrently(
+    session: Session,
+    reads: Sequence[tuple[str, Read]],
+    *,
+    on_restart: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> dict[str, Any]:
+    """Run independent reads at once and return each one's result by name.
+
+    Reads start in the order given (the longest first, so it is not left for
+    last). A read interrupted by a lost session runs again after a new login
+    (at most MAX_RESTARTS logins more), and ``on_restart`` is told its name.
+    The first read to fail stops the others at their next round trip; its
+    error is raised once all have stopped, so none leaves a page set open.
+    When ``cancel`` is set (Ctrl-C, the export's deadline), Cancelled is raised
+    at once, without waiting for reads in the middle of a call: the caller's
+    logout ends them and everything they hold on the server.
+    """
+    stop = threading.Event()
+    pending = list(reads)
+    results: dict[str, Any] = {}
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def attempts(name: str, read: Read, collector: ThreadCollector) -> Any:
+        while True:
+            reading = Reading(session, stop, collector, session.logins)
+            try:
+                return read(reading)
+            except SessionLost:
+                if stop.is_set():
+                    raise Cancelled from None
+                if session.logins == reading.logins and session.logins > MAX_RESTARTS:
+                    raise InputError(
+                        f"{session.connection.server.label}: the session was lost "
+                        f"{session.logins} times during the export; check the vCenter's "
+                        "session timeout and load"
+                    ) from None
+                session.relogin(reading.logins)
+                if on_restart is not None:
+                    on_restart(name)
+
+    def worker() -> None:
+        collector = ThreadCollector(session)
+        try:
+            while True:
+                with lock:
+                    if not pending or stop.is_set():
+                        return
+                    name, read = pending.pop(0)
+                try:
+                    result = attempts(name, read, collector)
+                except Exception as exc:
+                    with lock:
+                        failures.append(exc)
+                    stop.set()
+                else:
+                    with lock:
+                        results[name] = result
+        finally:
+            collector.destroy()
+
+    # Daemon threads: Ctrl-C ends the export at once; the caller logs out, which
+    # ends everything the session held on the server.
+    threads = [
+        threading.Thread(target=worker, name=f"read-{i}", daemon=True)
+        for i in range(min(READ_THREADS, len(reads)))
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled
+    except BaseException:
+        stop.set()
+        raise
+    errors = [exc for exc in failures if not isinstance(exc, Cancelled)]
+    if errors:
+        raise errors[0]
+    return results

@@ -12,6 +12,7 @@ import ipaddress
 import os
 import re
 import ssl
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -313,12 +314,17 @@ def _negotiate_version(server: Server, context: ssl.SSLContext, timeout: float) 
 
 
 class Session:
-    """A logged-in SOAP session with one vCenter, able to log in again after expiry."""
+    """A logged-in SOAP session with one vCenter, able to log in again after expiry.
+
+    Several threads may use it at once (each with its own PropertyCollector);
+    ``logins`` counts the logins so far and tells them apart.
+    """
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.context = ssl_context(connection.tls)
         self.logins = 0
+        self._login_lock = threading.Lock()
         server = connection.server
         try:
             version = _negotiate_version(server, self.context, connection.http_timeout)
@@ -347,6 +353,16 @@ class Session:
             ) from None
         self.logins += 1
 
+    def relogin(self, seen_logins: int) -> None:
+        """Log in again after the session was lost, unless another thread already did.
+
+        ``seen_logins`` is ``logins`` as the caller saw it before it found the
+        session gone: every thread that lost the same session asks, one logs in.
+        """
+        with self._login_lock:
+            if self.logins == seen_logins:
+                self.login()
+
     def logout(self) -> None:
         """End the session; failures are ignored (the server may be gone)."""
         try:
@@ -365,9 +381,23 @@ def translate_faults(server: Server) -> Iterator[None]:
     except vim.fault.NotAuthenticated:
         raise  # a subclass of NoPermission, but it means "log in again"
     except vim.fault.NoPermission as fault:
-        obj = getattr(fault.object, "_moId", "") if fault.object is not None else ""
+        obj = _object_name(fault.object)
         raise InputError(
             f"{server.label}: permission denied: privilege {fault.privilegeId or '?'} "
             f"missing on {obj or 'the inventory'}; grant the user at least the Read-only "
             "role on the vCenter root, propagated"
         ) from None
+
+
+def _object_name(ref: Any) -> str:
+    """How a fault's object is named in a message: its moid, or the type of a session object.
+
+    A session's own objects (its PropertyCollectors, views) have moids like
+    ``session[<session key>]<id>``, and the session key must not be shown.
+    """
+    if ref is None:
+        return ""
+    moid = str(getattr(ref, "_moId", "") or "")
+    if moid.startswith("session["):
+        return type(ref).__name__.split(".")[-1] + " of the session"
+    return moid

@@ -2,9 +2,11 @@
 history collector.
 
 The collector selects every event type the snapshot records (``EVENT_TYPES``: classes,
-and EventEx by ``eventTypeId``) and is always destroyed afterwards (vCenter keeps a limited
-number per session). Events are also filtered by time here, because vcsim ignores the
-filter's time range.
+and EventEx by ``eventTypeId``) and is destroyed on every way out (vCenter keeps a limited
+number per session): the last page read, a fault, a lost session (where the attempt fails
+with the session, which took the collector with it), or another read of the export
+failing. Events are also filtered by time here, because vcsim ignores the filter's time
+range.
 """
 
 from __future__ import annotations
@@ -12,13 +14,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scalearc_lint.exporter._vmomi import vim, vmodl
-from scalearc_lint.exporter.collect import SessionLost, moid
-from scalearc_lint.exporter.connection import NETWORK_ERRORS, Session, translate_faults
+from scalearc_lint.exporter._vmomi import vim
+from scalearc_lint.exporter.collect import Reading, moid, quietly
 from scalearc_lint.snapshot.model import EVENT_TYPES, LIVE_BY_KIND, Event, EventLog
 
-#: Events per ReadNextEvents call (the API's maximum page size).
+#: Events per ReadNextEvents call (the API's maximum).
 EVENT_PAGE = 1000
+
+#: The collector's latest page. vCenter's ReadNextEvents reads the whole filtered
+#: history from the oldest event, whatever this size; vcsim's reads only the latest
+#: page, which is its whole history (at most 1000 events) at this size.
+LATEST_PAGE = 1000
 
 #: What the collector is asked for: every recorded type id. vCenter matches an EventEx by
 #: its ``eventTypeId``; vcsim matches class names only, so it needs "EventEx" as well
@@ -103,39 +109,27 @@ def event_from_vim(raw: Any) -> Event | None:
     )
 
 
-def collect_events(session: Session, now: datetime, days: int) -> EventLog:
-    """Read the events of the last ``days`` days; the collector is destroyed afterwards."""
+def collect_events(reading: Reading, now: datetime, days: int) -> EventLog:
+    """Read the events of the last ``days`` days, page by page; the collector is destroyed."""
     start = now - timedelta(days=days)
-    manager = session.content.eventManager
+    manager = reading.session.content.eventManager
     event_filter = vim.event.EventFilterSpec(
         eventTypeId=EVENT_TYPE_IDS,
         time=vim.event.EventFilterSpec.ByTime(beginTime=start, endTime=now),
     )
-    server = session.connection.server
     items: dict[int, Event] = {}
-    try:
-        with translate_faults(server):
-            collector = manager.CreateCollectorForEvents(filter=event_filter)
-            try:
-                # vcsim serves only the latest page; vCenter pages past it anyway.
-                collector.SetCollectorPageSize(maxCount=EVENT_PAGE)
-                while True:
-                    page = collector.ReadNextEvents(maxCount=EVENT_PAGE)
-                    if not page:
-                        break
-                    for raw in page:
-                        event = event_from_vim(raw)
-                        if event is not None and start <= event.created <= now + timedelta(
-                            minutes=5
-                        ):
-                            items[event.key] = event
-            finally:
-                try:
-                    collector.DestroyCollector()
-                except (vmodl.MethodFault, *NETWORK_ERRORS):
-                    pass
-    except vim.fault.NotAuthenticated:
-        raise SessionLost("events") from None
+    with reading.soap_calls():
+        collector = manager.CreateCollectorForEvents(filter=event_filter)
+        try:
+            collector.SetCollectorPageSize(maxCount=LATEST_PAGE)
+            while page := collector.ReadNextEvents(maxCount=EVENT_PAGE):
+                for raw in page:
+                    event = event_from_vim(raw)
+                    if event is not None and start <= event.created <= now + timedelta(minutes=5):
+                        items[event.key] = event
+                reading.check_stop()
+        finally:
+            quietly(collector.DestroyCollector)
     return EventLog(
         collected=True,
         window_start=start,

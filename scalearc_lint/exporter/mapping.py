@@ -75,6 +75,7 @@ VM_PATHS = (
     "config.memoryAllocation",
     "config.hardware.device",
     "snapshot",
+    "runtime.consolidationNeeded",
     "customValue",
 )
 DVS_PATHS = ("name", "parent", "uuid", "summary.productInfo", "summary.hostMember")
@@ -84,6 +85,7 @@ DVPG_PATHS = ("name", "key", "config.distributedVirtualSwitch", "config.defaultP
 _FIELD_OF_PATH = {
     "config.hardware.device": "nics",
     "snapshot": "snapshots",
+    "runtime.consolidationNeeded": "consolidation_needed",
     "customValue": "custom_attributes",
     "config.network.vswitch": "vswitches",
     "config.network.portgroup": "portgroups",
@@ -204,7 +206,14 @@ def _ha(config: Any) -> HaConfig:
             restart_priority=restart or info.restartPriority or None,
             isolation_response=isolation or None,
         )
-    return HaConfig(enabled=bool(das.enabled) if das is not None else False, vm_overrides=overrides)
+    defaults = das.defaultVmSettings if das is not None else None
+    # Unset stays None: vSphere's default (medium) is resolved in snapshot.ha, not here.
+    default_priority = (defaults.restartPriority or None) if defaults is not None else None
+    return HaConfig(
+        enabled=bool(das.enabled) if das is not None else False,
+        default_restart_priority=default_priority,
+        vm_overrides=overrides,
+    )
 
 
 def refs(values: Iterable[Any] | None) -> list[str]:
@@ -502,6 +511,7 @@ def vm_from(
         snapshots=_snapshot_tree(snapshot_info.rootSnapshotList or ())
         if snapshot_info is not None
         else [],
+        consolidation_needed=bool(props.get("runtime.consolidationNeeded")),
         custom_attributes=custom,
     )
 

@@ -24,10 +24,10 @@ class TerminalProgress:
             kinds[kind] = kinds.get(kind, 0) + count
             self._draw(force=False)
 
-    def restarted(self, vcenter: str) -> None:
-        """Start counting ``vcenter`` again after a new login."""
+    def restarted(self, vcenter: str, kind: str) -> None:
+        """Start counting ``kind`` of ``vcenter`` again: its read restarts after a new login."""
         with self._lock:
-            self._counts[vcenter] = {}
+            self._counts.setdefault(vcenter, {}).pop(kind, None)
             self._draw(force=True)
 
     def finish(self) -> None:

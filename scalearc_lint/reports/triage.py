@@ -72,8 +72,8 @@ _URGENCY_MEANING = {
 _URGENCY_RANK = {urgency: rank for rank, urgency in enumerate(Urgency)}
 
 #: Rules whose failures are more urgent than ``latent`` (the rest, plugins and plan findings
-#: included, are latent). Ids from DESIGN.md's rule table; SA012-SA016 are listed ahead of
-#: their modules so their results rank right the day they land.
+#: included, are latent). Ids from DESIGN.md's rule table. A rule has one urgency: SA013's
+#: error (HA did restart a pair member) ranks first by its severity anyway.
 URGENCY_BY_RULE: Mapping[str, Urgency] = {
     "SA009": Urgency.HAPPENED,  # an active appliance was vMotioned
     "SA010": Urgency.HAPPENED,  # an appliance was reverted to a snapshot
@@ -82,6 +82,7 @@ URGENCY_BY_RULE: Mapping[str, Urgency] = {
     "SA004": Urgency.EXPOSED,  # one host failure takes both members of the pair
     "SA006": Urgency.EXPOSED,  # DRS may vMotion the appliance at any moment
     "SA013": Urgency.EXPOSED,  # vSphere HA may restart it without ScaleArc support
+    "SA014": Urgency.EXPOSED,  # a limit throttles it under its own load, on an idle host too
 }
 
 

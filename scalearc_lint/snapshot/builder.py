@@ -32,6 +32,7 @@ from scalearc_lint.snapshot.model import (
     EventKind,
     EventLog,
     HaConfig,
+    HaVmOverride,
     Host,
     HostPortgroup,
     NetworkPolicy,
@@ -119,9 +120,12 @@ class InventoryBuilder:
         drs_enabled: bool = True,
         drs_default: DrsBehavior | None = None,
         vm_overrides_enabled: bool | None = True,
+        ha_enabled: bool = True,
+        ha_default_restart_priority: str | None = None,
     ) -> str:
         """Add a cluster with its root resource pool (``vm_overrides_enabled``: DRS
-        ``enableVmBehaviorOverrides``, ``None`` for unknown as in a schema-1 snapshot)."""
+        ``enableVmBehaviorOverrides``, ``None`` for unknown as in a schema-1 snapshot;
+        ``ha_default_restart_priority``: ``None`` unset, which vSphere takes as medium)."""
         moid = self._moid("domain-c")
         root = self._moid("resgroup")
         self.pools[root] = ResourcePool(moid=root, name="Resources", owner=moid)
@@ -135,6 +139,9 @@ class InventoryBuilder:
             "drs_default": drs_default,
             "vm_overrides_enabled": vm_overrides_enabled,
             "overrides": {},
+            "ha_enabled": ha_enabled,
+            "ha_default": ha_default_restart_priority,
+            "ha_overrides": {},
             "rules": [],
             "groups": [],
         }
@@ -220,8 +227,10 @@ class InventoryBuilder:
         cpu_reservation: int = 0,
         memory_reservation: int = 0,
         expandable: bool = True,
+        cpu_limit: int = -1,
+        memory_limit: int = -1,
     ) -> str:
-        """Add a child resource pool (CPU in MHz, memory in MB)."""
+        """Add a child resource pool (CPU in MHz, memory in MB; a limit -1 is none)."""
         moid = self._moid("resgroup")
         owner = self.pools[parent].owner
         self.pools[moid] = ResourcePool(
@@ -229,8 +238,10 @@ class InventoryBuilder:
             name=name,
             owner=owner,
             parent=parent,
-            cpu=Allocation(reservation=cpu_reservation, expandable=expandable),
-            memory=Allocation(reservation=memory_reservation, expandable=expandable),
+            cpu=Allocation(reservation=cpu_reservation, limit=cpu_limit, expandable=expandable),
+            memory=Allocation(
+                reservation=memory_reservation, limit=memory_limit, expandable=expandable
+            ),
         )
         return moid
 
@@ -239,18 +250,27 @@ class InventoryBuilder:
     ) -> None:
         """Change a pool's CPU (MHz) and memory (MB) reservations (and expandability)."""
         old = self.pools[pool]
-        self.pools[pool] = ResourcePool(
-            moid=old.moid,
-            name=old.name,
-            owner=old.owner,
-            parent=old.parent,
-            cpu=Allocation(
-                reservation=cpu, expandable=old.cpu.expandable if expandable is None else expandable
+        replace = msgspec.structs.replace
+        self.pools[pool] = replace(
+            old,
+            cpu=replace(
+                old.cpu,
+                reservation=cpu,
+                expandable=old.cpu.expandable if expandable is None else expandable,
             ),
-            memory=Allocation(
+            memory=replace(
+                old.memory,
                 reservation=memory,
                 expandable=old.memory.expandable if expandable is None else expandable,
             ),
+        )
+
+    def set_pool_limits(self, pool: str, *, cpu: int = -1, memory: int = -1) -> None:
+        """Change a pool's CPU (MHz) and memory (MB) limits (-1: none)."""
+        old = self.pools[pool]
+        replace = msgspec.structs.replace
+        self.pools[pool] = replace(
+            old, cpu=replace(old.cpu, limit=cpu), memory=replace(old.memory, limit=memory)
         )
 
     def dvswitch(
@@ -290,10 +310,13 @@ class InventoryBuilder:
         memory_mb: int = 8192,
         cpu_reservation: int = 0,
         memory_reservation: int = 0,
+        cpu_limit: int = -1,
+        memory_limit: int = -1,
         power_state: str = "poweredOn",
         custom_attributes: dict[str, str] | None = None,
         tags: list[Tag] | None = None,
         snapshots: list[VmSnapshot] | None = None,
+        consolidation_needed: bool = False,
         folder: str = "",
         template: bool = False,
     ) -> str:
@@ -316,10 +339,11 @@ class InventoryBuilder:
             resource_pool=pool if pool is not None else root,
             num_cpu=num_cpu,
             memory_mb=memory_mb,
-            cpu_allocation=Allocation(reservation=cpu_reservation),
-            memory_allocation=Allocation(reservation=memory_reservation),
+            cpu_allocation=Allocation(reservation=cpu_reservation, limit=cpu_limit),
+            memory_allocation=Allocation(reservation=memory_reservation, limit=memory_limit),
             nics=nics if nics is not None else [],
             snapshots=snapshots if snapshots is not None else [],
+            consolidation_needed=consolidation_needed,
             custom_attributes=custom_attributes if custom_attributes is not None else {},
             tags=tags if tags is not None else [],
         )
@@ -350,9 +374,16 @@ class InventoryBuilder:
             backing=backing,
         )
 
-    def vm_snapshot(self, name: str, age: timedelta) -> VmSnapshot:
-        """A snapshot node taken ``age`` before the export."""
-        return VmSnapshot(moid=self._moid("snapshot"), name=name, created=self.exported_at - age)
+    def vm_snapshot(
+        self, name: str, age: timedelta, *, children: list[VmSnapshot] | None = None
+    ) -> VmSnapshot:
+        """A snapshot node taken ``age`` before the export (``children``: taken after it)."""
+        return VmSnapshot(
+            moid=self._moid("snapshot"),
+            name=name,
+            created=self.exported_at - age,
+            children=children if children is not None else [],
+        )
 
     # -- cluster configuration ----------------------------------------------------------
 
@@ -361,6 +392,10 @@ class InventoryBuilder:
     ) -> None:
         """Set a per-VM DRS override (``enabled=False``: DRS disabled for the VM)."""
         self.clusters[cluster]["overrides"][vm] = DrsVmOverride(enabled=enabled, behavior=behavior)
+
+    def ha_override(self, cluster: str, vm: str, *, restart_priority: str | None) -> None:
+        """Set a per-VM vSphere HA restart priority (``disabled``: HA never restarts it)."""
+        self.clusters[cluster]["ha_overrides"][vm] = HaVmOverride(restart_priority=restart_priority)
 
     def anti_affinity(
         self, cluster: str, name: str, vms: list[str], *, enabled: bool = True
@@ -510,7 +545,11 @@ class InventoryBuilder:
                     enable_vm_behavior_overrides=c["vm_overrides_enabled"],
                     vm_overrides=dict(c["overrides"]),
                 ),
-                ha=HaConfig(enabled=True),
+                ha=HaConfig(
+                    enabled=c["ha_enabled"],
+                    default_restart_priority=c["ha_default"],
+                    vm_overrides=dict(c["ha_overrides"]),
+                ),
                 rules=list(c["rules"]),
                 groups=list(c["groups"]),
             )

@@ -20,7 +20,9 @@ from datetime import datetime
 from functools import cached_property
 
 from scalearc_lint.snapshot.drs import HostPinning, host_pinnings
+from scalearc_lint.snapshot.ha import HaRestart, effective_ha_restart
 from scalearc_lint.snapshot.identification import ApplianceSelection, Identifier, Role
+from scalearc_lint.snapshot.limits import EffectiveLimit, effective_limit
 from scalearc_lint.snapshot.migrations import Migration, migrations
 from scalearc_lint.snapshot.model import (
     Cluster,
@@ -395,6 +397,24 @@ class Inventory:
         """The reserved pool that ``pool_moid`` draws on, with what is held of it (None: none)."""
         return self._reservations.headroom(pool_moid, resource)
 
+    def ha_restart(self, vm: VirtualMachine) -> HaRestart:
+        """Whether vSphere HA would restart the VM by itself after its host fails (its
+        effective restart priority: VM override, else the cluster's default, unset medium)."""
+        cluster = self.cluster(vm.cluster)
+        if cluster is None:
+            return HaRestart(False, None, "not in a cluster; vSphere HA does not apply")
+        if self.unreadable("cluster", cluster.moid, "configuration"):
+            return HaRestart(
+                None, None, f"the HA configuration of cluster {cluster.name} could not be read"
+            )
+        recorded = not self.unreadable("cluster", cluster.moid, "default_restart_priority")
+        return effective_ha_restart(cluster, vm.moid, default_recorded=recorded)
+
+    def limits(self, vm: VirtualMachine) -> tuple[EffectiveLimit, EffectiveLimit]:
+        """The CPU (MHz) and memory (MB) limits that cap the VM: its own and its pools'."""
+        pools = self.snapshot.resource_pools
+        return effective_limit(vm, pools, "cpu"), effective_limit(vm, pools, "memory")
+
     def migrations_of(self, vm_moid: str) -> list[Migration]:
         """The VM's migrations in the event window (one per operation), oldest first.
 
@@ -512,6 +532,16 @@ def walk_snapshots(nodes: list[VmSnapshot]) -> Iterator[VmSnapshot]:
         node = stack.pop()
         yield node
         stack.extend(reversed(node.children))
+
+
+def snapshot_depth(nodes: list[VmSnapshot]) -> int:
+    """Levels of a VM's snapshot tree (the longest chain of snapshots), counted without
+    recursion: 0 without snapshots, 1 for snapshots that all sit on the base disks."""
+    depth, level = 0, nodes
+    while level:
+        depth += 1
+        level = [child for node in level for child in node.children]
+    return depth
 
 
 class Estate:

@@ -15,13 +15,15 @@ import msgspec
 from scalearc_lint.errors import InputError
 from scalearc_lint.io.inputs import read_input_file, without_bom
 from scalearc_lint.io.jsonfile import check_unique_keys
+from scalearc_lint.snapshot.inventory import snapshot_depth
 from scalearc_lint.snapshot.model import (
     COLLECTIONS,
     READABLE_SCHEMA_VERSIONS,
     SCHEMA_1_EVENT_TYPES,
     Snapshot,
     SnapshotBundle,
-    VmSnapshot,
+    Unreadable,
+    UnreadableKind,
 )
 
 _DECODER = msgspec.json.Decoder(Snapshot)
@@ -120,18 +122,39 @@ def _validated(snapshot: Snapshot, path: str | Path, at: str) -> Snapshot:
     return upgraded(snapshot)
 
 
+#: What schema 3 added, as (kind, model field): an older snapshot never recorded it.
+NOT_RECORDED_BEFORE_3: tuple[tuple[UnreadableKind, str], ...] = (
+    ("cluster", "default_restart_priority"),
+    ("vm", "consolidation_needed"),
+)
+
+
 def upgraded(snapshot: Snapshot) -> Snapshot:
     """The snapshot with what its schema version did not record stated as unknown.
 
-    Schema 1 (scalearc-lint 0.1) decodes into today's model as it is, except that a field
-    it never had would read as its default and could pass a rule: the DRS VM-overrides
-    switch becomes unknown (``None``) rather than vSphere's default, and the event log lists
-    the event types that release selected, so rules needing other types say ``unknown``.
-    The schema version stays as read.
+    An older snapshot decodes into today's model as it is, except that a field it never had
+    would read as its default and could pass a rule. Schema 1 (scalearc-lint 0.1): the DRS
+    VM-overrides switch becomes unknown (``None``) rather than vSphere's default, and the
+    event log lists the event types that release selected, so rules needing other types say
+    ``unknown``. Schemas 1 and 2: a cluster's default HA restart priority and every VM's
+    need for consolidation are recorded as unread (``unreadable``, as an export records what
+    it could not read). The schema version stays as read.
     """
-    if snapshot.schema_version != 1:
+    if snapshot.schema_version >= 3:
         return snapshot
     replace = msgspec.structs.replace
+    unread = [
+        Unreadable(
+            kind=kind,
+            property=field,
+            fault=f"not recorded in snapshot schema {snapshot.schema_version} "
+            "(an older scalearc-lint); export again to read it",
+        )
+        for kind, field in NOT_RECORDED_BEFORE_3
+    ]
+    snapshot = replace(snapshot, unreadable=[*snapshot.unreadable, *unread])
+    if snapshot.schema_version != 1:
+        return snapshot
     clusters = {
         moid: replace(cluster, drs=replace(cluster.drs, enable_vm_behavior_overrides=None))
         for moid, cluster in snapshot.clusters.items()
@@ -140,18 +163,9 @@ def upgraded(snapshot: Snapshot) -> Snapshot:
     return replace(snapshot, clusters=clusters, events=events)
 
 
-def _tree_depth(nodes: list[VmSnapshot]) -> int:
-    """Levels of a snapshot tree, counted without recursion."""
-    depth, level = 0, nodes
-    while level:
-        depth += 1
-        level = [child for node in level for child in node.children]
-    return depth
-
-
 def _too_deep_tree(snapshot: Snapshot) -> str | None:
     for key, vm in snapshot.vms.items():
-        if vm.snapshots and _tree_depth(vm.snapshots) > MAX_SNAPSHOT_DEPTH:
+        if vm.snapshots and snapshot_depth(vm.snapshots) > MAX_SNAPSHOT_DEPTH:
             return (
                 f"$.vms[{_quote(key)}].snapshots: the snapshot tree is more than "
                 f"{MAX_SNAPSHOT_DEPTH} levels deep (vSphere supports chains of at most 32)"

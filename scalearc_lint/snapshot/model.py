@@ -17,10 +17,11 @@ from typing import Annotated, Literal
 import msgspec
 
 #: Bumped whenever the snapshot's shape changes (2: the DRS VM-overrides switch, event chains,
-#: the event types an export selected, host names in events, more event kinds).
-SCHEMA_VERSION = 2
+#: the event types an export selected, host names in events, more event kinds; 3: a cluster's
+#: default HA restart priority, a VM's need for disk consolidation).
+SCHEMA_VERSION = 3
 #: Every version the loader reads; older ones are upgraded on load (see ``loader``).
-READABLE_SCHEMA_VERSIONS = (1, 2)
+READABLE_SCHEMA_VERSIONS = (1, 2, 3)
 
 Moid = Annotated[str, msgspec.Meta(min_length=1, description="managed-object id")]
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -91,16 +92,27 @@ class DrsConfig(_Model, frozen=True):
 
 
 class HaVmOverride(_Model, frozen=True):
-    """A per-VM vSphere HA setting."""
+    """A per-VM vSphere HA setting (``ClusterDasVmConfigInfo.dasSettings``).
+
+    ``restart_priority`` is ``disabled``, ``lowest`` ... ``highest``, or ``None`` /
+    ``clusterRestartPriority``: the cluster's default applies.
+    """
 
     restart_priority: str | None = None
     isolation_response: str | None = None
 
 
 class HaConfig(_Model, frozen=True):
-    """Cluster vSphere HA configuration."""
+    """Cluster vSphere HA configuration (``dasConfig``, ``dasVmConfig``).
+
+    ``default_restart_priority`` is ``dasConfig.defaultVmSettings.restartPriority``; ``None``
+    when unset, which vSphere treats as ``medium`` (resolved by
+    :func:`scalearc_lint.snapshot.ha.effective_ha_restart`). A snapshot older than schema 3
+    did not record it: the loader marks it unread.
+    """
 
     enabled: bool = False
+    default_restart_priority: str | None = None
     vm_overrides: dict[str, HaVmOverride] = {}
 
 
@@ -242,7 +254,12 @@ class Tag(_Model, frozen=True):
 
 
 class VirtualMachine(_Model, frozen=True):
-    """A virtual machine with the configuration the rules need."""
+    """A virtual machine with the configuration the rules need.
+
+    ``consolidation_needed`` is ``runtime.consolidationNeeded``: a snapshot removal left
+    delta disks behind. A snapshot older than schema 3 did not record it: the loader marks
+    it unread.
+    """
 
     moid: Moid
     name: str
@@ -260,6 +277,7 @@ class VirtualMachine(_Model, frozen=True):
     memory_allocation: Allocation = Allocation()
     nics: list[Nic] = []
     snapshots: list[VmSnapshot] = []
+    consolidation_needed: bool = False
     custom_attributes: dict[str, str] = {}
     tags: list[Tag] = []
 

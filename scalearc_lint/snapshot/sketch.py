@@ -5,14 +5,17 @@ cluster ``cl-1`` with hosts ``esx-1``..``esx-N`` (DRS fully automated by
 default, VM overrides honoured), a standard portgroup ``scalearc-net`` on every host and
 a distributed portgroup ``dv-scalearc`` (both notifying switches and accepting MAC
 changes), and a child pool ``scalearc`` reserving what its appliances (and those of the
-sketch's own pools) are configured for. Appliances get a static unique MAC, a manual DRS
-override, and pairs get an enabled anti-affinity rule with members on different hosts.
+sketch's own pools) are configured for; vSphere HA is on in every cluster (default restart
+priority unset, i.e. medium). Appliances get a static unique MAC and a manual DRS override,
+pair members an HA restart priority ``disabled``, and pairs an enabled anti-affinity rule
+with members on different hosts.
 
 Keys (all optional)::
 
     hosts: 2                          # number of hosts in cl-1
     clusters: {cl-2: {hosts: 2, drs_enabled: true, drs_default: manual,
-                      vm_overrides_enabled: false}}   # null: unknown, as in schema 1
+                      vm_overrides_enabled: false,    # null: unknown, as in schema 1
+                      ha_enabled: true, ha_default: disabled}}   # HA default restart priority
     standalone_hosts: 1                         # standalone-1.. outside any cluster
     host_states: {esx-2: {connection_state: notResponding, power_state: standBy,
                           in_maintenance: true}}
@@ -22,14 +25,19 @@ Keys (all optional)::
     network: {notify_switches: false}           # scalearc-net on every host
     network_by_host: {esx-2: {notify_switches: false}}
     dv_network: {notify_switches: false}        # dv-scalearc
-    pool: {cpu: 0, memory: 0, expandable: true} # scalearc pool reservations
-    pools: {batch: {parent: scalearc, cpu: 0, memory: 0, expandable: true, cluster: cl-1}}
+    pool: {cpu: 0, memory: 0, expandable: true, # scalearc pool reservations
+           cpu_limit: 4000, memory_limit: 4096} #   and limits (default: none)
+    pools: {batch: {parent: scalearc, cpu: 0, memory: 0, expandable: true, cluster: cl-1,
+                    cpu_limit: -1, memory_limit: -1}}
     appliances:
       sa-1: {role: primary, pair: p1, host: esx-1, cluster: cl-1, by: tags,
              nics: [{type: generated, mac: "00:50:56:00:00:01", network: dv}],
              pool: root | scalearc | batch, cpu_reservation: 0, memory_reservation: 0,
              drs: fullyAutomated | none | disabled, snapshots: [26h, -2h],  # -: after export
-             num_cpu: 2, memory_mb: 8192,
+             snapshots_chained: true,           # each snapshot a child of the one before
+             consolidation_needed: true,
+             ha_restart: disabled | none | high | clusterRestartPriority,  # VM override
+             num_cpu: 2, memory_mb: 8192, cpu_limit: -1, memory_limit: -1,
              attributes: {ScaleArc-Role: primary},             # instead of what role/pair
              tags: [{category: scalearc-role, name: primary}]}  # and by would write
     vms: {web-1: {host: esx-1, nics: [{mac: "00:50:56:00:00:01"}], pool: scalearc,
@@ -60,7 +68,14 @@ from datetime import timedelta
 from typing import Any
 
 from scalearc_lint.snapshot.builder import COMPLIANT_POLICY, InventoryBuilder
-from scalearc_lint.snapshot.model import SCHEMA_1_EVENT_TYPES, NetworkPolicy, Nic, Snapshot, Tag
+from scalearc_lint.snapshot.model import (
+    SCHEMA_1_EVENT_TYPES,
+    NetworkPolicy,
+    Nic,
+    Snapshot,
+    Tag,
+    VmSnapshot,
+)
 from scalearc_lint.text import parse_duration
 
 ROLE_ATTRIBUTE = "scalearc-role"
@@ -80,6 +95,17 @@ def _age(value: str) -> timedelta:
     if value.startswith("-"):
         return -parse_duration(value[1:])
     return parse_duration(value)
+
+
+def _snapshots(b: InventoryBuilder, ages: list[str], chained: bool | None) -> list[VmSnapshot]:
+    """Snapshot nodes of the given ages: each on the base disks, or (``chained``) each a
+    child of the one before, as taking snapshots one after another does."""
+    if not chained:
+        return [b.vm_snapshot(f"snap-{i}", _age(age)) for i, age in enumerate(ages)]
+    chain: list[VmSnapshot] = []
+    for i, age in reversed(list(enumerate(ages))):
+        chain = [b.vm_snapshot(f"snap-{i}", _age(age), children=chain)]
+    return chain
 
 
 def build_estate(sketch: Mapping[str, Any]) -> list[Snapshot]:
@@ -152,6 +178,8 @@ def _build(sketch: Mapping[str, Any], b: InventoryBuilder) -> Snapshot:
             drs_enabled=cspec.get("drs_enabled", True),
             drs_default=cspec.get("drs_default"),
             vm_overrides_enabled=cspec.get("vm_overrides_enabled", True),
+            ha_enabled=cspec.get("ha_enabled", True),
+            ha_default_restart_priority=cspec.get("ha_default"),
         )
         clusters[cname] = cmoid
         # Clusters come before standalone hosts, so esx-N counts clustered hosts only.
@@ -181,6 +209,8 @@ def _build(sketch: Mapping[str, Any], b: InventoryBuilder) -> Snapshot:
             cpu_reservation=pspec.get("cpu", 0),
             memory_reservation=pspec.get("memory", 0),
             expandable=pspec.get("expandable", True),
+            cpu_limit=pspec.get("cpu_limit", -1),
+            memory_limit=pspec.get("memory_limit", -1),
         )
 
     def pool_of(choice: str | None, cname: str | None) -> str | None:
@@ -236,13 +266,13 @@ def _build(sketch: Mapping[str, Any], b: InventoryBuilder) -> Snapshot:
             memory_mb=memory_mb,
             cpu_reservation=spec.get("cpu_reservation", 0),
             memory_reservation=spec.get("memory_reservation", 0),
+            cpu_limit=spec.get("cpu_limit", -1),
+            memory_limit=spec.get("memory_limit", -1),
             power_state=spec.get("power_state", "poweredOn"),
             custom_attributes=attributes,
             tags=tags,
-            snapshots=[
-                b.vm_snapshot(f"snap-{i}", _age(age))
-                for i, age in enumerate(spec.get("snapshots", []))
-            ],
+            snapshots=_snapshots(b, spec.get("snapshots", []), spec.get("snapshots_chained")),
+            consolidation_needed=spec.get("consolidation_needed", False),
         )
         names[name] = moid
         if placed_in is not None and pool_choice != "root":
@@ -254,6 +284,10 @@ def _build(sketch: Mapping[str, Any], b: InventoryBuilder) -> Snapshot:
                 b.drs_override(clusters[placed_in], moid, behavior=None, enabled=False)
             else:
                 b.drs_override(clusters[placed_in], moid, behavior=drs)
+        # Pair members are kept from restarting by vSphere HA (SA013); standalones are not.
+        restart = spec.get("ha_restart", "disabled" if role != "standalone" else "none")
+        if placed_in is not None and restart != "none":
+            b.ha_override(clusters[placed_in], moid, restart_priority=restart)
         if pair is not None:
             pair_members.setdefault(pair, []).append(moid)
             if placed_in is not None:
@@ -265,6 +299,10 @@ def _build(sketch: Mapping[str, Any], b: InventoryBuilder) -> Snapshot:
             cpu, memory = pool_spec.get("cpu", cpu), pool_spec.get("memory", memory)
         expandable = pool_spec.get("expandable") if pool_spec is not None else None
         b.set_pool_reservation(pool, cpu=cpu, memory=memory, expandable=expandable)
+        if pool_spec is not None:
+            b.set_pool_limits(
+                pool, cpu=pool_spec.get("cpu_limit", -1), memory=pool_spec.get("memory_limit", -1)
+            )
     for pair, members in pair_members.items():
         anti = sketch.get("pairs", {}).get(pair, {}).get("anti_affinity", True)
         if anti and len(members) > 1 and pair in pair_cluster:

@@ -39,6 +39,11 @@ VIOLATIONS = (
     "SA008",
     "SA009",
     "SA010",
+    "SA012",
+    "SA013",
+    "SA014",
+    "SA015",
+    "SA016",
 )
 
 
@@ -95,11 +100,12 @@ def synthesize(spec: SynthSpec) -> Snapshot:
         fault = violation()
         by_tags = rng.random() < 0.5
         values = {"scalearc-role": role, **({"scalearc-ha-pair": pair} if pair else {})}
+        dynamic_mac = fault in ("SA001", "SA016")
         nics = [
             b.nic(
                 key=4000 + i,
                 portgroup=dv_ok if i else None,
-                address_type="generated" if fault == "SA001" and i == 0 else "manual",
+                address_type="generated" if dynamic_mac and i == 0 else "manual",
             )
             for i in range(2)
         ]
@@ -118,6 +124,8 @@ def synthesize(spec: SynthSpec) -> Snapshot:
             num_cpu=4,
             memory_mb=16384,
             snapshots=snapshots,
+            consolidation_needed=fault == "SA015",
+            memory_limit=8192 if fault == "SA014" else -1,
             folder="/dc-synth/vm/scalearc",
             custom_attributes={} if by_tags else values,
             tags=[Tag(category=k, name=v) for k, v in values.items()] if by_tags else [],
@@ -127,6 +135,16 @@ def synthesize(spec: SynthSpec) -> Snapshot:
             demand[cluster][1] += 16384
         if fault != "SA006":
             b.drs_override(cluster, vm, behavior="manual")
+        if role != "standalone" and fault != "SA013":
+            b.ha_override(cluster, vm, restart_priority="disabled")
+        if fault in ("SA012", "SA016"):
+            # A DRS move (SA012), or a vMotion with a generated MAC (SA016).
+            b.event(
+                "drs-migrate" if fault == "SA012" else "hot-migrate",
+                vm,
+                age=timedelta(hours=rng.randint(1, 600)),
+                live=True,
+            )
         if fault in ("SA009", "SA010"):
             b.event(
                 "drs-migrate" if fault == "SA009" else "revert",

@@ -8,6 +8,7 @@ pool, which vCenter accepts too).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,7 +21,13 @@ from scalearc_lint.change.plan import StepOutcome, nic_of
 from scalearc_lint.exporter import export_vcenter
 from scalearc_lint.exporter import mapping as m
 from scalearc_lint.exporter._vmomi import vim, vmodl
-from scalearc_lint.exporter.collect import Retrieved, retrieve_one
+from scalearc_lint.exporter.collect import (
+    Reading,
+    Retrieved,
+    SessionLost,
+    ThreadCollector,
+    retrieve_one,
+)
 from scalearc_lint.exporter.connection import Connection, Session, translate_faults
 from scalearc_lint.snapshot.inventory import walk_snapshots
 from scalearc_lint.snapshot.model import Snapshot
@@ -48,6 +55,7 @@ class VsphereBackend:
         self.connection = connection
         self.events_days = events_days
         self._session: Session | None = None
+        self._collector: ThreadCollector | None = None
 
     @property
     def session(self) -> Session:
@@ -58,6 +66,8 @@ class VsphereBackend:
 
     def close(self) -> None:
         """Log out."""
+        if self._collector is not None:
+            self._collector.destroy()
         if self._session is not None:
             self._session.logout()
 
@@ -70,9 +80,25 @@ class VsphereBackend:
     def _ref(self, kind: str, moid: str) -> Any:
         return _TYPES[kind](moid, self.session.content.propertyCollector._stub)
 
+    def retrieve(self, obj: Any, paths: Sequence[str]) -> Retrieved | None:
+        """Read ``paths`` of one object through the exporter's reader, logging in again
+        once if the session was lost."""
+        session = self.session
+        if self._collector is None:
+            self._collector = ThreadCollector(session)
+        for attempt in range(2):
+            reading = Reading(session, threading.Event(), self._collector, session.logins)
+            try:
+                return retrieve_one(reading, obj, paths)
+            except SessionLost:
+                if attempt:
+                    raise StepFailed("the vCenter session was lost twice in a row") from None
+                session.relogin(reading.logins)
+        return None
+
     def _one(self, kind: str, moid: str, paths: Sequence[str]) -> Retrieved | None:
         try:
-            return retrieve_one(self.session, self._ref(kind, moid), paths)
+            return self.retrieve(self._ref(kind, moid), paths)
         except vmodl.fault.ManagedObjectNotFound:
             return None
 
@@ -162,7 +188,7 @@ class VsphereBackend:
         """Wait for a task to end (polling its info through the PropertyCollector)."""
         delay = 0.05
         while True:
-            item = retrieve_one(self.session, task, ["info.state", "info.error"])
+            item = self.retrieve(task, ["info.state", "info.error"])
             state = item.props.get("info.state") if item is not None else None
             if state == "success":
                 return
@@ -404,7 +430,7 @@ def _pool_ref(backend: VsphereBackend, outcome: StepOutcome, moid: str) -> Any:
     item = backend._one("pool", pool.parent or "", ["resourcePool"])
     children = item.props.get("resourcePool") or () if item is not None else ()
     for child in children:
-        found = retrieve_one(backend.session, child, ["name"])
+        found = backend.retrieve(child, ["name"])
         if found is not None and found.props.get("name") == pool.name:
             return child
     raise StepFailed(f"no pool {pool.name} under {pool.parent} in vCenter")

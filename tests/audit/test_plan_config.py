@@ -51,7 +51,7 @@ def test_plan_failures_below_fail_on_do_not_fail_the_plan(
 ) -> None:
     """Every finding of the bad plan lowered to info: it still reports, but exits 0."""
     lowered = {f"PLAN00{n}": {"severity": "info"} for n in range(1, 7)}
-    lowered |= {f"SA{n:03d}": {"severity": "info"} for n in range(1, 12)}
+    lowered |= {f"SA{n:03d}": {"severity": "info"} for n in range(1, 17)}
     config = write_yaml("config.yaml", {"rules": lowered})
     ran, document = whatif(cli, tmp_path, "--config", config)
     assert [r for r in document["results"] if r["status"] == "fail"]

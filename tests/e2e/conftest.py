@@ -6,10 +6,12 @@ import contextlib
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Any
 import pytest
 
 from scalearc_lint.cli import main
+from scalearc_lint.exporter.collect import READ_THREADS
 from tests.e2e.lab import Lab, seed_lab
 from tests.vcsim_support import ROOT, Vcsim, build_vcsim, running_vcsim
 
@@ -147,6 +150,58 @@ def vcsim(vcsim_binary: Path) -> Iterator[Vcsim]:
     """A small fresh simulator for one test."""
     with running_vcsim() as sim:
         yield sim
+
+
+#: The fields of a snapshot that say when it was exported.
+_EXPORT_TIME = re.compile(rb'"(exported_at|window_start|window_end)":"[^"]*"')
+
+
+def without_export_time(snapshot: bytes) -> bytes:
+    """A snapshot file's bytes with the export time (and the event window it sets) blanked.
+
+    Two exports of the same inventory differ in nothing else.
+    """
+    return _EXPORT_TIME.sub(rb'"\1":""', snapshot)
+
+
+def but_collectors(calls: Counter[str]) -> Counter[str]:
+    """The calls without the PropertyCollectors made and destroyed.
+
+    Each reading thread makes one when it first reads through one, and how many threads
+    get such a read depends on how they are scheduled (between one and READ_THREADS).
+    """
+    collectors = calls["SOAP CreatePropertyCollector"]
+    assert 1 <= collectors <= READ_THREADS, calls
+    assert calls["SOAP DestroyPropertyCollector"] == collectors, calls
+    return Counter({k: n for k, n in calls.items() if not k.endswith("PropertyCollector")})
+
+
+def new_sessions(sim: Vcsim, before: Iterable[str]) -> dict[str, list[str]]:
+    """The calls of every session the simulator has seen since ``before`` (labels then known)."""
+    known = set(before)
+    return {k: v for k, v in sim.calls_by_session().items() if k and k not in known}
+
+
+@dataclass
+class SeededLab:
+    """The ScaleArc lab in a simulator of its own."""
+
+    sim: Vcsim
+    lab: Lab
+
+
+@pytest.fixture(scope="module")
+def seeded_lab(vcsim_binary: Path) -> Iterator[SeededLab]:
+    """The lab seeded once per module, for tests that export it several times."""
+    with running_vcsim(cluster=1, host=3, vm=8) as sim:
+        yield SeededLab(sim, seed_lab(sim))
+
+
+@pytest.fixture
+def lab_sim(seeded_lab: SeededLab) -> Iterator[Vcsim]:
+    """The seeded lab's simulator, its test-API switches undone after the test."""
+    yield seeded_lab.sim
+    seeded_lab.sim.reset()
 
 
 @dataclass

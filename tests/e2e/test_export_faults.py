@@ -16,6 +16,7 @@ from tests.e2e.conftest import (
     address_export_argv,
     assert_untouched,
     export_argv,
+    new_sessions,
     one_error_line,
     run_cli,
     spawn_cli,
@@ -155,6 +156,7 @@ def test_server_dying_mid_export_leaves_the_old_snapshot(vcsim: Vcsim, tmp_path:
 
 def test_ctrl_c_mid_export_leaves_the_old_snapshot(vcsim: Vcsim, tmp_path: Path) -> None:
     out = tmp_path / "snap.json"
+    known = vcsim.calls_by_session()
     child = _start_slow_export(vcsim, out, "RetrievePropertiesEx")
     child.send_signal(signal.SIGINT)
     _, stderr = child.communicate(timeout=60)
@@ -162,6 +164,33 @@ def test_ctrl_c_mid_export_leaves_the_old_snapshot(vcsim: Vcsim, tmp_path: Path)
     assert "interrupted" in stderr
     assert "Traceback" not in stderr
     assert_untouched(out)
+    # Nothing is left open on the server: the session, and all it held, ended at once.
+    (session,) = [s for s in new_sessions(vcsim, known) if s.startswith("soap-")]
+    assert any(
+        c.session == session and c.call == "SOAP Logout" and c.status == 200
+        for c in vcsim.call_log()
+    )
+    assert vcsim.retrievals().open == []
+
+
+def test_an_export_given_up_at_its_deadline_logs_out(vcsim: Vcsim, tmp_path: Path) -> None:
+    out = tmp_path / "snap.json"
+    out.write_bytes(OLD_SNAPSHOT)
+    known = vcsim.calls_by_session()
+    vcsim.set_delay("RetrievePropertiesEx", 10_000)  # every read hangs past the deadline
+    try:
+        run = run_cli(export_argv(vcsim, out, "--timeout", "3"), {PASSWORD_ENV: vcsim.password})
+    finally:
+        vcsim.set_delay("RetrievePropertiesEx", 0)
+    assert run.code == 2
+    assert "no complete export within 3 s (--timeout)" in one_error_line(run.stderr)
+    assert_untouched(out)
+    # Given up on, the export still logged out, ending all its session held.
+    (session,) = [s for s in new_sessions(vcsim, known) if s.startswith("soap-")]
+    assert any(
+        c.session == session and c.call == "SOAP Logout" and c.status == 200
+        for c in vcsim.call_log()
+    )
 
 
 def test_lost_session_is_re_established_and_the_export_restarts(

@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 
 from scalearc_lint.exporter._vmomi import vim
+from scalearc_lint.snapshot.model import SCHEMA_VERSION
 from tests.e2e.conftest import check_json, export
 from tests.e2e.lab import PAIR, ROLE, _connect, _objects, connect, wait
 from tests.vcsim_support import Vcsim, running_vcsim
@@ -183,7 +184,7 @@ def test_manual_overrides_are_ignored_when_the_cluster_switches_them_off(
 
 def test_event_types_chains_and_hosts_are_exported(seeded: Seeded) -> None:
     log = seeded.snapshot["events"]
-    assert seeded.snapshot["schema_version"] == 2
+    assert seeded.snapshot["schema_version"] == SCHEMA_VERSION == 3
     assert {ENCRYPTED, ARRIVED, HA_RESTART, "VmBeingRelocatedEvent"} <= set(log["event_types"])
     vm_names = {moid: name for name, moid in seeded.vms.items()}
     got = [

@@ -174,6 +174,7 @@ def test_check_reports_exactly_the_lab_failures(lab_export: LabExport, tmp_path:
         ("SA008", "sa-beta-1"),  # a two-day-old snapshot
         ("SA009", "sa-alpha-1"),  # DRS vMotion of the active primary
         ("SA010", "sa-beta-2"),  # reverted to a snapshot
+        ("SA012", "sa-alpha-1"),  # a DRS vMotion, of any role
     }
     assert document["summary"]["unknown"] == 0
     assert document["summary"]["crashed"] == 0
@@ -185,10 +186,12 @@ def test_export_calls_only_read_only_methods(lab_export: LabExport) -> None:
     assert soap.count("Login") == 1
     assert soap[-1] == "Logout"
     assert soap.count("CreateContainerView") == soap.count("DestroyView")
+    assert soap.count("CreatePropertyCollector") == soap.count("DestroyPropertyCollector")
     assert soap.count("CreateCollectorForEvents") == soap.count("DestroyCollector") == 1
     rest = [call for call in lab_export.calls if call.startswith("HTTP ")]
+    # ?~action= on /rest, ?action= on /api: only the list-* actions read.
     assert all(
-        " GET " in f" {call} " or "~action=list-" in call or call.endswith("/session")
+        " GET " in f" {call} " or "action=list-" in call or call.endswith("/session")
         for call in rest
     ), rest
 

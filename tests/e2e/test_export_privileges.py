@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from scalearc_lint.exporter.collect import READ_THREADS
 from tests.e2e.conftest import (
     OLD_SNAPSHOT,
     LabExport,
@@ -59,15 +60,17 @@ def test_no_permission_is_one_line_and_leaves_the_old_snapshot(
     line = one_error_line(run.stderr)
     assert line.startswith(f"scalearc-lint: error: 127.0.0.1:{vcsim.port}: permission denied"), line
     assert f"privilege {privilege} missing" in line
-    # The object the fault names: the one asked for, else the one the method was called on.
-    assert f" on {obj[1] if obj else 'propertyCollector'};" in line
+    # The object the fault names: the one asked for, else the one the method was called on
+    # (a PropertyCollector of the export's own, named without its session's key).
+    assert f" on {obj[1] if obj else 'PropertyCollector of the session'};" in line
     assert "grant the user at least the Read-only role on the vCenter root, propagated" in line
     assert vcsim.password not in run.stderr
     assert run.stdout == ""
     assert_untouched(out)
 
     soap = _soap(vcsim.calls())
-    assert soap.count(method) == 1, soap  # a missing privilege is not retried
+    # A missing privilege is not retried: each reading thread met it at most once.
+    assert 1 <= soap.count(method) <= (1 if method == "Login" else READ_THREADS), soap
     assert soap[-1] == (method if method == "Login" else "Logout"), soap
 
 
@@ -138,5 +141,10 @@ def test_unreadable_properties_make_their_rules_unknown(
         # them any more; sa-alpha-2 still fails on the duplicate the lab put on app-1.
         ("SA002", "sa-beta-1"): ("pass", "unknown"),
         ("SA002", "sa-beta-2"): ("pass", "unknown"),
+        # Snapshot hygiene needs the snapshot tree too.
+        ("SA015", "sa-beta-1"): ("pass", "unknown"),
+        ("SA015", "sa-alpha-2"): ("pass", "unknown"),
+        # DRS vMotioned sa-alpha-1: with its vNICs unread, the provisos cannot be told.
+        ("SA016", "sa-alpha-1"): ("pass", "unknown"),
     }
     assert document["summary"]["unknown"] == len(changed)

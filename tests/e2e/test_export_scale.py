@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from scalearc_lint.snapshot.loader import load_snapshot, load_snapshots
-from tests.e2e.conftest import PASSWORD_ENV, export, export_argv, run_cli
+from tests.e2e.conftest import PASSWORD_ENV, but_collectors, export, export_argv, run_cli
 from tests.vcsim_support import ROOT, Vcsim, running_vcsim
 
 
@@ -29,10 +29,12 @@ def test_round_trips_do_not_grow_with_the_number_of_vms(tmp_path: Path) -> None:
     assert len(load_snapshot(tmp_path / "large.json").snapshot.vms) > 30 * len(
         load_snapshot(tmp_path / "small.json").snapshot.vms
     )
-    assert large_calls == small_calls
-    # One view and one retrieval per type (+1 for the custom field definitions).
+    # The same calls (but for the one PropertyCollector per reading thread, which depends on
+    # scheduling), and one view and one retrieval per type (+1 for the custom field
+    # definitions).
+    assert but_collectors(large_calls) == but_collectors(small_calls)
     assert small_calls["SOAP RetrievePropertiesEx"] == small_calls["SOAP CreateContainerView"] + 1
-    assert sum(small_calls.values()) < 40, small_calls
+    assert sum(small_calls.values()) < 50, small_calls
 
 
 def test_one_failing_vcenter_does_not_stop_the_others(vcsim: Vcsim, tmp_path: Path) -> None:

@@ -364,7 +364,7 @@ def _lab_text() -> str:
             "name",
         ),
         (
-            lambda t: t.replace('{"schema_version":2', '{"schema_version":2,"schema_version":2', 1),
+            lambda t: t.replace('{"schema_version":3', '{"schema_version":3,"schema_version":3', 1),
             "$",
             "schema_version",
         ),

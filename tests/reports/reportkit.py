@@ -329,12 +329,13 @@ EXAMPLE_ACT_NOW = [
     ("vm sa-search-01", "SA009", "happened"),
     # Both members on one host: one host failure takes the pair.
     ("ha-pair billing", "SA004", "exposed"),
+    # Secondaries: DRS moved this one (with a generated MAC, SA016 too).
+    ("vm sa-billing-02", "SA012", "happened"),
     # Its cluster ignores VM overrides: the fully automated default moves it.
     ("vm sa-search-02", "SA006", "exposed"),
     # Latent errors: the stand-in pair of a secondary without pair id, then secondaries.
     ("ha-pair (no pair id) sa-old-02", "SA011", "latent"),
     # A VM whose role attribute and tag disagree: nothing about it can be judged (ID001).
     ("vm sa-archive-01", "ID001", "latent"),
-    ("vm sa-billing-02", "SA001", "latent"),
     ("vm sa-old-02", "SA007", "latent"),
 ]

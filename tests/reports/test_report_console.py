@@ -60,9 +60,9 @@ def test_act_now_first_then_non_passing_results_most_urgent_first_then_a_table_b
         ["WAIVED", "SA001"],
     ]
     assert lines[header].split()[:6] == ["rule", "pass", "fail", "waived", "unknown", "crashed"]
-    table = lines[header + 1 : header + 13]
-    assert [row.split()[0] for row in table] == ["ID001", *(f"SA{i:03d}" for i in range(1, 12))]
-    assert lines[-1] == "40 passed, 2 failed, 1 waived, 1 unknown, 1 crashed"
+    table = lines[header + 1 : header + 18]
+    assert [row.split()[0] for row in table] == ["ID001", *(f"SA{i:03d}" for i in range(1, 17))]
+    assert lines[-1] == "64 passed, 2 failed, 1 waived, 1 unknown, 1 crashed"
 
 
 def test_act_now_says_where_the_object_runs_and_the_next_step() -> None:

@@ -242,7 +242,7 @@ def test_compared_report_marks_every_result_and_sums_up_the_comparison() -> None
     text = " ".join(" ".join(page.text).split())
     assert "Against nightly-previous.json" in text
     assert "new 1 (1 new failure(s))" in text
-    assert "persisting 43" in text
+    assert "persisting 67" in text
     assert "resolved 2 (1 with no result any more: object or rule gone)" in text
 
 

@@ -64,7 +64,10 @@ def test_act_now_comes_first_and_ranks_the_example_lab(
     first_entry = page.inner_text("#act-now li.action >> nth=0")
     # The move: where from, where to (as far as the event says), how long ago.
     assert "(3 days ago): moved from esx02.corp.example to esx03.corp.example" in first_entry
-    assert "Also failing here: SA006 error, SA003 error, SA007 warning" in first_entry
+    assert (
+        "Also failing here: SA012 error, SA016 error, SA006 error, SA014 error, SA003 error, "
+        "SA013 warning, SA007 warning" in first_entry
+    )
     # The first screen holds "Act now" (the header above it stays short).
     top = page.evaluate("() => document.querySelector('#act-now li.action').offsetTop")
     assert top < 1100
@@ -132,16 +135,20 @@ def test_each_appliance_shows_its_context_and_all_its_findings_together(
         "id": "vm-3",
     }
     titles = [t["title"] for t in view["tables"]]
-    assert titles == ["Events", "Results (8)", "Results of its HA pair billing (3)"]
+    assert titles == ["Events", "Results (13)", "Results of its HA pair billing (3)"]
     own = view["tables"][1]["rows"]
     # Every rule's result on this VM, failures first and errors before warnings.
-    assert [(row[0], row[1], row[2].split()[0]) for row in own[:4]] == [
+    assert [(row[0], row[1], row[2].split()[0]) for row in own[:8]] == [
         ("fail", "error", "SA003"),
         ("fail", "error", "SA006"),
         ("fail", "error", "SA009"),
+        ("fail", "error", "SA012"),
+        ("fail", "error", "SA014"),
+        ("fail", "error", "SA016"),
         ("fail", "warning", "SA007"),
+        ("fail", "warning", "SA013"),
     ]
-    assert {row[0] for row in own[4:]} == {"pass"}
+    assert {row[0] for row in own[8:]} == {"pass"}
     assert (
         "Next step: Cluster Prod-Cluster-A > Configure > VM Overrides > Add: select" in (own[1][3])
     )
@@ -176,8 +183,8 @@ def test_the_view_is_linked_from_placement_rows_and_pairs(
     )
     assert [t["title"] for t in view["tables"]] == [
         "Results (3)",
-        "Results of vm sa-billing-01 (8)",
-        "Results of vm sa-billing-02 (7)",
+        "Results of vm sa-billing-01 (13)",
+        "Results of vm sa-billing-02 (12)",
     ]
     # From the list of appliances, which keeps "Act now" order.
     listed = page.eval_on_selector_all(

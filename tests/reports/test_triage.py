@@ -54,7 +54,16 @@ def test_act_now_on_the_example_lab_puts_active_appliances_at_risk_first() -> No
         (a.subject.label, a.top.rule, a.urgency.value) for a in ranked.actions
     ] == EXAMPLE_ACT_NOW
     billing_01 = ranked.actions[0]
-    assert [r.rule for r in billing_01.findings] == ["SA009", "SA006", "SA003", "SA007"]
+    assert [r.rule for r in billing_01.findings] == [
+        "SA009",
+        "SA012",
+        "SA016",
+        "SA006",
+        "SA014",
+        "SA003",
+        "SA013",
+        "SA007",
+    ]
     assert [a.position for a in ranked.actions] == list(range(1, 10))
 
 
@@ -106,7 +115,7 @@ def test_the_next_step_is_the_remediation_with_the_objects_names() -> None:
     assert steps["billing"].startswith(
         "Move the secondary sa-billing-02 to a host other than esx03.corp.example "
     )
-    assert steps["sa-billing-02"].startswith("Power sa-billing-02 off, ")
+    assert steps["sa-billing-02"].startswith("Check sa-billing-02 and its HA pair now; ")
 
 
 # -- the ranking's rules, case by case -------------------------------------------------

@@ -3,18 +3,25 @@
 // It differs from upstream's vcsim in what the tests need: a P-256 certificate
 // for 127.0.0.1 signed by a throw-away CA (OpenSSL rejects the simulator's
 // built-in RSA-1024 one) written out so clients can verify TLS, a login that
-// is actually checked, the vAPI REST endpoints, and a small loopback-only test
-// API under /_vcsim/ that records which SOAP methods and REST calls were made,
-// can slow down chosen SOAP methods (to kill or disturb an export while it
-// runs) and can deny privileges the way a real vCenter does (vcsim enforces
-// none): a method can answer with a NoPermission SOAP fault, and
-// RetrievePropertiesEx can report chosen properties in missingSet.
+// is actually checked, the vAPI endpoints (/rest, and /api as vSphere 7.0 U2+
+// serves it: vapi_api.go), and behaviour closer to a vCenter's: a
+// PropertyCollector that pages (property_collector.go), sessions that calls
+// need and that can end between two calls (sessions.go), and network latency
+// (latency.go). A small loopback-only test API under /_vcsim/ records which
+// SOAP methods and REST calls were made (and in which session), can slow down
+// chosen SOAP methods (to kill or disturb an export while it runs) and can
+// deny privileges the way a real vCenter does (vcsim enforces none): a method
+// can answer with a NoPermission SOAP fault, and RetrievePropertiesEx can
+// report chosen properties in missingSet.
 //
 // It also sets what vcsim 0.24 cannot: PostEvent keeps the chainId a client
 // posts (vcsim overwrites it with the event's key, so one operation's events
-// could not be chained), and a cluster's drsConfig.enableVmBehaviorOverrides
-// is set by /_vcsim/drs and, as vCenter does, by a ReconfigureComputeResource_Task
-// whose spec carries it (vcsim ignores drsConfig reconfiguration).
+// could not be chained), a cluster's drsConfig.enableVmBehaviorOverrides is
+// set by /_vcsim/drs and, as vCenter does, by a ReconfigureComputeResource_Task
+// whose spec carries it (vcsim ignores drsConfig reconfiguration), /_vcsim/ha
+// sets a cluster's dasConfig.enabled and default restart priority (ignored in a
+// reconfiguration too), and /_vcsim/consolidation a VM's
+// runtime.consolidationNeeded (which vcsim never sets).
 //
 // It prints one JSON line {"url", "ca_file", "user"} on stdout once it is
 // serving, and serves until it receives SIGINT or SIGTERM.
@@ -53,13 +60,18 @@ import (
 	"github.com/vmware/govmomi/simulator"
 	_ "github.com/vmware/govmomi/vapi/simulator"
 	"github.com/vmware/govmomi/vim25/methods"
-	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 	vimxml "github.com/vmware/govmomi/vim25/xml"
 )
 
-// permissionDenied is what vCenter says in a NoPermission fault.
-const permissionDenied = "Permission to perform this operation was denied."
+// What vCenter says in a NoPermission and a NotAuthenticated fault.
+const (
+	permissionDenied = "Permission to perform this operation was denied."
+	notLoggedIn      = "The session is not authenticated."
+)
+
+// testAPI holds the /_vcsim/ endpoints defined in the other files, by path.
+var testAPI = map[string]http.HandlerFunc{}
 
 // recorder wraps the simulator's HTTP handler: it logs every call and applies
 // the per-method delays set through /_vcsim/delay.
@@ -77,6 +89,7 @@ type recorder struct {
 type methodFault struct {
 	privilege string
 	object    *types.ManagedObjectReference // nil: the object the method was called on
+	skip      int                           // calls still served before the fault applies
 }
 
 // soapMethod returns the name of the first element inside the SOAP Body and,
@@ -114,6 +127,10 @@ func soapMethod(body []byte) (string, types.ManagedObjectReference) {
 }
 
 func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if handle, ok := testAPI[r.URL.Path]; ok {
+		handle(w, r)
+		return
+	}
 	switch r.URL.Path {
 	case "/_vcsim/calls":
 		rec.serveCalls(w)
@@ -130,22 +147,30 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/_vcsim/drs":
 		serveDrs(w, r)
 		return
+	case "/_vcsim/ha":
+		serveHA(w, r)
+		return
+	case "/_vcsim/consolidation":
+		serveConsolidation(w, r)
+		return
 	}
 
-	var entry string
+	var entry, method string
+	var this types.ManagedObjectReference
 	var delay time.Duration
 	var fault *types.NoPermission
 	var chain int32
 	var drsSwitch *bool
 	var drsCluster string
-	if r.Method == http.MethodPost && r.URL.Path == "/sdk" {
+	soap := r.Method == http.MethodPost && r.URL.Path == "/sdk"
+	if soap {
 		body, err := ioutil.ReadAll(r.Body)
 		if err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
 		r.Body = ioutil.NopCloser(bytes.NewReader(body))
-		method, this := soapMethod(body)
+		method, this = soapMethod(body)
 		entry = "SOAP " + method
 		if method == "PostEvent" {
 			chain = postedChain(body)
@@ -156,37 +181,58 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.mu.Lock()
 		delay = rec.delays[method]
 		if f, ok := rec.faults[method]; ok {
-			fault = &types.NoPermission{Object: this, PrivilegeId: f.privilege}
-			if f.object != nil {
-				fault.Object = *f.object
+			if f.skip > 0 {
+				f.skip--
+				rec.faults[method] = f
+			} else {
+				fault = &types.NoPermission{Object: this, PrivilegeId: f.privilege}
+				if f.object != nil {
+					fault.Object = *f.object
+				}
 			}
 		}
 		rec.mu.Unlock()
 	} else {
 		entry = "HTTP " + r.Method + " " + r.URL.Path
-		if action := r.URL.Query().Get("~action"); action != "" {
-			entry += "?~action=" + action
+		for _, param := range []string{"~action", "action"} {
+			if action := r.URL.Query().Get(param); action != "" {
+				entry += "?" + param + "=" + action
+			}
 		}
 	}
 
 	rec.mu.Lock()
 	rec.calls = append(rec.calls, entry)
-	if c, err := r.Cookie("vmware_soap_session"); err == nil {
+	if c, err := r.Cookie(soapCookie); err == nil {
 		rec.secrets[c.Value] = true
 	}
-	if id := r.Header.Get("vmware-api-session-id"); id != "" {
+	if id := r.Header.Get(vapiHeader); id != "" {
 		rec.secrets[id] = true
 	}
 	rec.mu.Unlock()
+	logged := sessions.record(entry, r)
+	rw := &secretSniffer{ResponseWriter: w, rec: rec, vapiLogin: isVapiLogin(r), status: http.StatusOK}
+	defer func() { sessions.answered(logged, rw.status, rw.opened, rw.openedKind) }()
 
-	if delay > 0 {
-		time.Sleep(delay)
+	if wait := roundTrip() + delay; wait > 0 {
+		time.Sleep(wait)
 	}
-	if fault != nil {
-		writeFault(w, fault)
+	if vapiRemoved(r.URL.Path) {
+		http.NotFound(rw, r)
 		return
 	}
-	rw := &secretSniffer{ResponseWriter: w, rec: rec}
+	if soap {
+		// As a vCenter: the session is checked when the call is served.
+		expireBeforeCall(method, r)
+		if c, err := r.Cookie(soapCookie); !sessionlessMethods[method] && (err != nil || !sessionAlive(c.Value)) {
+			writeFault(rw, notAuthenticated(this), notLoggedIn)
+			return
+		}
+	}
+	if fault != nil {
+		writeFault(rw, fault, permissionDenied)
+		return
+	}
 	rec.next.ServeHTTP(rw, r)
 	if chain != 0 {
 		keepChain(chain)
@@ -281,33 +327,120 @@ func setVmOverrides(id string, value bool) bool {
 	return true
 }
 
+// isVapiLogin tells whether a request opens a vAPI session (/rest or /api).
+func isVapiLogin(r *http.Request) bool {
+	return r.Method == http.MethodPost && r.URL.RawQuery == "" &&
+		(r.URL.Path == "/rest/com/vmware/cis/session" || r.URL.Path == "/api/session")
+}
+
+// serveHA handles /_vcsim/ha:
+//
+//	POST ?id=CLUSTER&enabled=true|false[&restart_priority=P]  sets the cluster's
+//	     configurationEx.dasConfig.enabled and, when given, its
+//	     dasConfig.defaultVmSettings.restartPriority ("" unsets it)
+func serveHA(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	q := r.URL.Query()
+	enabled, err := strconv.ParseBool(q.Get("enabled"))
+	if err != nil || q.Get("id") == "" {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	ref := types.ManagedObjectReference{Type: "ClusterComputeResource", Value: q.Get("id")}
+	cluster, ok := simulator.Map.Get(ref).(*simulator.ClusterComputeResource)
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	priority, setPriority := q["restart_priority"]
+	simulator.Map.WithLock(cluster, func() {
+		config := cluster.ConfigurationEx.(*types.ClusterConfigInfoEx)
+		config.DasConfig.Enabled = types.NewBool(enabled)
+		if setPriority {
+			if priority[0] == "" {
+				config.DasConfig.DefaultVmSettings = nil
+			} else {
+				config.DasConfig.DefaultVmSettings = &types.ClusterDasVmSettings{RestartPriority: priority[0]}
+			}
+		}
+	})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// serveConsolidation handles /_vcsim/consolidation:
+//
+//	POST ?id=VM&needed=true|false  sets the VM's runtime.consolidationNeeded
+func serveConsolidation(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	q := r.URL.Query()
+	needed, err := strconv.ParseBool(q.Get("needed"))
+	if err != nil || q.Get("id") == "" {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	ref := types.ManagedObjectReference{Type: "VirtualMachine", Value: q.Get("id")}
+	vm, ok := simulator.Map.Get(ref).(*simulator.VirtualMachine)
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	simulator.Map.WithLock(vm, func() {
+		vm.Runtime.ConsolidationNeeded = types.NewBool(needed)
+	})
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // secretSniffer remembers the session cookies and REST session ids the
-// server hands out, so tests can check that none of them leaks.
+// server hands out, so tests can check that none of them leaks, and which
+// session a login opened.
 type secretSniffer struct {
 	http.ResponseWriter
-	rec *recorder
+	rec        *recorder
+	vapiLogin  bool
+	status     int    // the HTTP status answered
+	opened     string // the session this response opened, if any
+	openedKind string
 }
 
 func (s *secretSniffer) WriteHeader(code int) {
+	s.status = code
 	for _, c := range (&http.Response{Header: s.Header()}).Cookies() {
 		s.rec.mu.Lock()
 		s.rec.secrets[c.Value] = true
 		s.rec.mu.Unlock()
+		if c.Name == soapCookie {
+			s.opened, s.openedKind = c.Value, "soap"
+		}
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
 
 func (s *secretSniffer) Write(b []byte) (int, error) {
-	// A REST login answers {"value": "<session id>"}; record it too.
-	if len(b) < 256 && bytes.Contains(b, []byte(`"value"`)) {
+	// A REST login answers {"value": "<session id>"}, an /api login "<session id>";
+	// record them too.
+	if len(b) < 256 && (s.vapiLogin || bytes.Contains(b, []byte(`"value"`))) {
 		var v struct {
 			Value interface{} `json:"value"`
 		}
+		var bare string
+		id := ""
 		if json.Unmarshal(b, &v) == nil {
-			if id, ok := v.Value.(string); ok {
-				s.rec.mu.Lock()
-				s.rec.secrets[id] = true
-				s.rec.mu.Unlock()
+			id, _ = v.Value.(string)
+		} else if s.vapiLogin && json.Unmarshal(b, &bare) == nil {
+			id = bare
+		}
+		if id != "" {
+			s.rec.mu.Lock()
+			s.rec.secrets[id] = true
+			s.rec.mu.Unlock()
+			if s.vapiLogin {
+				s.opened, s.openedKind = id, "vapi"
 			}
 		}
 	}
@@ -324,6 +457,7 @@ func (rec *recorder) serveCalls(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]interface{}{
 		"calls":   rec.calls,
+		"log":     sessions.entries(),
 		"secrets": secrets,
 	})
 }
@@ -360,8 +494,9 @@ func objectParam(q url.Values) (*types.ManagedObjectReference, bool) {
 
 // serveFault handles /_vcsim/fault:
 //
-//	POST   ?method=M&privilege=P[&type=T&id=ID]  every later call of M fails with
-//	       NoPermission(privilegeId P, object T:ID or the object M was called on)
+//	POST   ?method=M&privilege=P[&type=T&id=ID][&after=N]  every later call of M
+//	       (but the next N) fails with NoPermission(privilegeId P, object T:ID or
+//	       the object M was called on)
 //	DELETE ?method=M                             M works again
 //	DELETE                                       every method works again
 func (rec *recorder) serveFault(w http.ResponseWriter, r *http.Request) {
@@ -370,12 +505,13 @@ func (rec *recorder) serveFault(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodPost:
 		object, ok := objectParam(q)
-		if method == "" || q.Get("privilege") == "" || !ok {
+		skip, err := optionalCount(q.Get("after"))
+		if method == "" || q.Get("privilege") == "" || !ok || err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
 		rec.mu.Lock()
-		rec.faults[method] = methodFault{privilege: q.Get("privilege"), object: object}
+		rec.faults[method] = methodFault{privilege: q.Get("privilege"), object: object, skip: skip}
 		rec.mu.Unlock()
 	case http.MethodDelete:
 		rec.mu.Lock()
@@ -411,7 +547,7 @@ type faultDetail struct {
 	Fault types.BaseMethodFault
 }
 
-// MarshalXML writes <detail><NoPermissionFault xmlns="urn:vim25" xsi:type="NoPermission">.
+// MarshalXML writes e.g. <detail><NoPermissionFault xmlns="urn:vim25" xsi:type="NoPermission">.
 func (d faultDetail) MarshalXML(e *vimxml.Encoder, start vimxml.StartElement) error {
 	if err := e.EncodeToken(start); err != nil {
 		return err
@@ -430,9 +566,9 @@ func (d faultDetail) MarshalXML(e *vimxml.Encoder, start vimxml.StartElement) er
 	return e.EncodeToken(start.End())
 }
 
-// writeFault answers a SOAP call with a NoPermission fault, as vCenter does:
-// HTTP 500, faultcode ServerFaultCode, the fault in the detail.
-func writeFault(w http.ResponseWriter, fault *types.NoPermission) {
+// writeFault answers a SOAP call with a fault, as vCenter does: HTTP 500,
+// faultcode ServerFaultCode, the fault in the detail.
+func writeFault(w http.ResponseWriter, fault types.BaseMethodFault, message string) {
 	env := faultEnvelope{
 		Enc: "http://schemas.xmlsoap.org/soap/encoding/",
 		Env: "http://schemas.xmlsoap.org/soap/envelope/",
@@ -440,7 +576,7 @@ func writeFault(w http.ResponseWriter, fault *types.NoPermission) {
 		XSI: "http://www.w3.org/2001/XMLSchema-instance",
 	}
 	env.Fault.Code = "ServerFaultCode"
-	env.Fault.String = permissionDenied
+	env.Fault.String = message
 	env.Fault.Detail = faultDetail{fault}
 	var out bytes.Buffer
 	out.WriteString(xml.Header)
@@ -452,105 +588,6 @@ func writeFault(w http.ResponseWriter, fault *types.NoPermission) {
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.WriteHeader(http.StatusInternalServerError)
 	_, _ = w.Write(out.Bytes())
-}
-
-// hiddenProperty is a property path RetrievePropertiesEx reports in missingSet
-// with a NoPermission fault instead of returning it, as vCenter does for
-// objects on which the user lacks a privilege.
-type hiddenProperty struct {
-	kind, id, path, privilege string // id "" means every object of the type
-}
-
-var (
-	hiddenMu sync.Mutex
-	hidden   []hiddenProperty
-)
-
-// serveMissing handles /_vcsim/missing:
-//
-//	POST   ?type=T&path=P&privilege=PRIV[&id=ID]  RetrievePropertiesEx reports P of
-//	       every T (or of T:ID) in missingSet with NoPermission(PRIV, that object)
-//	DELETE                                        nothing is hidden any more
-func serveMissing(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	switch r.Method {
-	case http.MethodPost:
-		h := hiddenProperty{q.Get("type"), q.Get("id"), q.Get("path"), q.Get("privilege")}
-		if h.kind == "" || h.path == "" || h.privilege == "" {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		hiddenMu.Lock()
-		hidden = append(hidden, h)
-		hiddenMu.Unlock()
-	case http.MethodDelete:
-		hiddenMu.Lock()
-		hidden = nil
-		hiddenMu.Unlock()
-	default:
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-// propertyCollector is the simulator's PropertyCollector with hidden
-// properties. The simulator makes each session's collector with reflect.New of
-// the registered type, so it embeds by value and keeps its state in globals.
-type propertyCollector struct {
-	simulator.PropertyCollector
-}
-
-// RetrievePropertiesEx retrieves as the simulator does, then moves hidden
-// properties from propSet to missingSet. A hidden path is reported when the
-// request asks for it (by name or with all=true), set or not, as vCenter does.
-// (The simulator never pages, so there is no ContinueRetrievePropertiesEx.)
-func (pc *propertyCollector) RetrievePropertiesEx(ctx *simulator.Context, req *types.RetrievePropertiesEx) soap.HasFault {
-	res := pc.PropertyCollector.RetrievePropertiesEx(ctx, req)
-	body, ok := res.(*methods.RetrievePropertiesExBody)
-	if !ok || body.Res == nil {
-		return res
-	}
-	hiddenMu.Lock()
-	rules := append([]hiddenProperty(nil), hidden...)
-	hiddenMu.Unlock()
-	if len(rules) == 0 {
-		return res
-	}
-	asked := map[string]bool{}
-	all := false
-	for _, spec := range req.SpecSet {
-		for _, ps := range spec.PropSet {
-			all = all || (ps.All != nil && *ps.All)
-			for _, p := range ps.PathSet {
-				asked[p] = true
-			}
-		}
-	}
-	objects := body.Res.Returnval.Objects
-	for i := range objects {
-		o := &objects[i]
-		for _, h := range rules {
-			if h.kind != o.Obj.Type || (h.id != "" && h.id != o.Obj.Value) || !(all || asked[h.path]) {
-				continue
-			}
-			kept := o.PropSet[:0]
-			for _, p := range o.PropSet {
-				if p.Name != h.path {
-					kept = append(kept, p)
-				}
-			}
-			o.PropSet = kept
-			o.MissingSet = append(o.MissingSet, types.MissingProperty{
-				Path: h.path,
-				Fault: types.LocalizedMethodFault{
-					Fault:            &types.NoPermission{Object: o.Obj, PrivilegeId: h.privilege},
-					LocalizedMessage: permissionDenied,
-				},
-			})
-		}
-	}
-	return res
 }
 
 // writeCertificates creates a P-256 CA and a server certificate for
@@ -630,6 +667,8 @@ func main() {
 	password := flag.String("password", "", "its password (default: $VCSIM_PASSWORD)")
 	certDir := flag.String("cert-dir", "", "where to write ca.pem (default: a new temporary directory)")
 	stdinEOF := flag.Bool("exit-on-stdin-eof", false, "also stop when stdin closes (for test fixtures)")
+	latencyMS := flag.Int("latency-ms", 0, "milliseconds every request waits before it is served")
+	flag.StringVar(&vapiFlavour, "vapi", vapiFlavour, "vAPI flavours served: both, api (no /rest) or rest (no /api)")
 	flag.IntVar(&model.Datacenter, "dc", model.Datacenter, "datacenters")
 	flag.IntVar(&model.Cluster, "cluster", model.Cluster, "clusters per datacenter")
 	flag.IntVar(&model.ClusterHost, "host", model.ClusterHost, "hosts per cluster")
@@ -646,6 +685,11 @@ func main() {
 	if *password == "" {
 		log.Fatal("vcsim: a password is required (-password or $VCSIM_PASSWORD)")
 	}
+	if !validFlavour(vapiFlavour) || *latencyMS < 0 {
+		log.Fatal("vcsim: -vapi must be both, api or rest, and -latency-ms not negative")
+	}
+	launcherUser = *user
+	setLatency(*latencyMS)
 	if *certDir == "" {
 		dir, err := ioutil.TempDir("", "vcsim-")
 		if err != nil {
@@ -680,6 +724,7 @@ func main() {
 	model.Service.Listen = &url.URL{Host: *listen, User: url.UserPassword(*user, *password)}
 
 	server := model.Service.NewServer()
+	serveAPI(model.Service.ServeMux)
 	// Nothing has connected yet (the address is printed below), so the
 	// handler can still be swapped for the recording one.
 	server.Config.Handler = &recorder{
