@@ -206,6 +206,8 @@ def inverse(outcome: StepOutcome) -> str:
         return f"{'exit_maintenance' if s.op == 'maintenance' else 'maintenance'}: {s.target}"
     if s.op == "remove_snapshot":
         return "none: a removed snapshot cannot be brought back"
+    if s.op == "consolidate":
+        return "none: consolidated disks cannot be split again (nothing to undo)"
     return "none: a manual step"
 
 

@@ -41,8 +41,9 @@ from scalearc_lint.change.plan import MAC_PATTERN, OPERATIONS, unusable
 from scalearc_lint.engine.config import Config
 from scalearc_lint.engine.evaluate import LoadedRule
 from scalearc_lint.engine.results import Result
-from scalearc_lint.engine.rule import Status
+from scalearc_lint.engine.rule import Severity, Status
 from scalearc_lint.snapshot.drs import DrsAutomation, effective_drs_automation
+from scalearc_lint.snapshot.ha import DISABLED
 from scalearc_lint.snapshot.identification import Role
 from scalearc_lint.snapshot.inventory import (
     VMWARE_OUI,
@@ -62,6 +63,7 @@ from scalearc_lint.snapshot.model import (
     Nic,
     ResourcePool,
     VirtualMachine,
+    VmSnapshot,
 )
 from scalearc_lint.snapshot.reservations import (
     RESOURCES,
@@ -69,7 +71,11 @@ from scalearc_lint.snapshot.reservations import (
     ReservationIndex,
     Resource,
     allocation,
+    configured_size,
 )
+
+#: A resource in words.
+_RESOURCE_WORDS = {"cpu": "CPU", "memory": "memory"}
 
 #: When a change is made (see the module docstring).
 BEFORE, OFFLINE, AFTER = 0, 1, 2
@@ -287,6 +293,21 @@ class FixContext:
             for nic in vm.nics:
                 users[nic.backing.portgroup or nic.backing.network] += 1
         return users
+
+    @cached_property
+    def vms_under_pool(self) -> Mapping[str, list[str]]:
+        """The names of the VMs in each pool or any pool below it, by pool moid (worked
+        out once: what a change to a pool's allocation reaches)."""
+        pools = self.inventory.snapshot.resource_pools
+        under: dict[str, list[str]] = defaultdict(list)
+        for vm in self.inventory.snapshot.vms.values():
+            seen: set[str] = set()
+            pool = vm.resource_pool
+            while pool is not None and pool in pools and pool not in seen:
+                seen.add(pool)
+                under[pool].append(vm.name)
+                pool = pools[pool].parent
+        return {moid: sorted(names) for moid, names in under.items()}
 
     @cached_property
     def running_vms_by_host(self) -> Mapping[str | None, int]:
@@ -875,6 +896,133 @@ def fix_snapshot_age(result: Result, ctx: FixContext) -> Remedy:
     return Remedy(work) if work else Remedy(listed="no snapshot is older than max_age")
 
 
+def fix_ha_restart(result: Result, ctx: FixContext) -> Remedy:
+    """SA013: an HA restart-priority override ``disabled`` for the pair member vSphere HA
+    would restart (``Inventory.ha_restart``); a restart that happened (the error) stays in
+    history, and the same override prevents a repeat."""
+    appliance = _appliance(result, ctx)
+    if appliance is None:
+        return Remedy(listed="not an identified appliance in this snapshot")
+    vm = appliance.vm
+    history = result.severity is Severity.ERROR
+    ha = ctx.inventory.ha_restart(vm)
+    if not ha.restarts:
+        return Remedy(
+            listed="history: vSphere HA restarted it; HA would not restart it again "
+            f"({ha.reason}), so no step prevents more"
+            if history
+            else f"cannot tell how vSphere HA treats it: {ha.reason}"
+        )
+    also = (
+        f"vSphere HA no longer restarts {vm.name} after its host fails (was restart priority "
+        f"{ha.priority}: {ha.reason}); its partner takes over, and {vm.name} is brought back "
+        "by hand with ScaleArc support. The cluster's other VMs are not changed",
+    )
+    work = Work("ha_override", ctx.ref("vm", vm.moid), {"restart_priority": DISABLED}, BEFORE, also)
+    return Remedy((work,), prevention=history)
+
+
+def fix_limits(result: Result, ctx: FixContext) -> Remedy:
+    """SA014: lift (limit -1, unlimited) each CPU or memory limit below the appliance's
+    configured size: its own, or that of a pool above it (``Inventory.limits``)."""
+    appliance = _appliance(result, ctx)
+    if appliance is None:
+        return Remedy(listed="not an identified appliance in this snapshot")
+    inventory = ctx.inventory
+    vm = appliance.vm
+    host = inventory.host(vm.host)
+    # Holder (None: the VM; else a pool moid) -> the resources to lift there.
+    lifted: dict[str | None, list[Resource]] = defaultdict(list)
+    for limit in inventory.limits(vm):
+        size = configured_size(vm, host, limit.resource)
+        if size is None:
+            continue
+        for found in limit.below(size):
+            lifted[found.pool].append(limit.resource)
+    works: list[Work] = []
+    for pool, resources in lifted.items():
+        params: dict[str, str] = {"of": "vm" if pool is None else "pool"}
+        if len(resources) == 1:
+            params["resource"] = resources[0]
+        what = " and ".join(_RESOURCE_WORDS[r] for r in resources)
+        if pool is None:
+            target = ctx.ref("vm", vm.moid)
+            also = f"{vm.name} may use all the {what} it is configured for"
+        else:
+            target = ctx.ref("pool", pool)
+            name = inventory.snapshot.resource_pools[pool].name
+            under = ctx.vms_under_pool.get(pool, [])
+            also = (
+                f"pool {name} no longer caps its {what}: the {len(under)} VM(s) in it and in "
+                f"the pools below it ({', '.join(under) or 'none'}) may together use more "
+                "of the cluster's, as their shares allow"
+            )
+        works.append(Work("remove_limit", target, params, BEFORE, (also,)))
+    if not works:
+        return Remedy(listed="no limit the snapshot shows is below a known size")
+    return Remedy(tuple(works))
+
+
+def fix_snapshot_hygiene(result: Result, ctx: FixContext) -> Remedy:
+    """SA015: consolidate the disks of a VM that needs it, and remove by name the snapshots
+    beyond ``max_snapshots``, keeping the newest that sit on no kept one (so no chain is
+    left; a removed snapshot's children move up, as vSphere does)."""
+    appliance = _appliance(result, ctx)
+    if appliance is None:
+        return Remedy(listed="not an identified appliance in this snapshot")
+    vm = appliance.vm
+    target = ctx.ref("vm", vm.moid)
+    work: list[Work] = []
+    removed = sorted(_snapshots_beyond(vm, getattr(ctx.options("SA015"), "max_snapshots", 1)))
+    also = (
+        "removing a snapshot consolidates its disks: the VM pauses briefly (do it at a time "
+        "of low activity); the changes since the snapshot stay, the way back to it is gone",
+    )
+    work += [Work("remove_snapshot", target, {"name": name}, AFTER, also) for name in removed]
+    if vm.consolidation_needed:
+        also = (
+            f"merges the delta disks a snapshot removal left behind: {vm.name} pauses while "
+            "the disks are merged (do it at a time of low activity)",
+        )
+        work.append(Work("consolidate", target, {}, AFTER, also))
+    return Remedy(tuple(work)) if work else Remedy(listed="no snapshot to remove or consolidate")
+
+
+def _snapshots_beyond(vm: VirtualMachine, keep: int) -> set[str]:
+    """The names to remove so that at most ``keep`` snapshots stay, none on top of another:
+    the newest are kept while they share no chain with a kept one; a name shared with a
+    removed snapshot is removed too (a removal by name removes every snapshot so called)."""
+    nodes = list(walk_snapshots(vm.snapshots))
+    # Snapshot moid -> the moids of its chain: itself, its ancestors and its descendants.
+    chains: dict[str, set[str]] = {}
+    stack: list[tuple[VmSnapshot, tuple[str, ...]]] = [(root, ()) for root in vm.snapshots]
+    while stack:
+        node, ancestors = stack.pop()
+        below = {n.moid for n in walk_snapshots(node.children)}
+        chains[node.moid] = {node.moid, *ancestors, *below}
+        stack.extend((child, (*ancestors, node.moid)) for child in node.children)
+    kept: set[str] = set()
+    for node in sorted(nodes, key=lambda n: (n.created, n.moid), reverse=True):
+        if len(kept) < keep and not kept & chains[node.moid]:
+            kept.add(node.moid)
+    return {n.name for n in nodes if n.moid not in kept}
+
+
+def prevent_vmotion_without_preconditions(result: Result, ctx: FixContext) -> Remedy:
+    """SA016: the migration stays in history; what the vendor requires before the next one
+    (static MACs: SA001; notifying portgroups: SA003) are those rules' repairs."""
+    work: list[Work] = []
+    for rule, generator in (("SA001", fix_static_mac), ("SA003", fix_arp_notify)):
+        if ctx.fails(rule, result.object.id):
+            work += generator(result, ctx).work
+    if work:
+        return Remedy(tuple(work), prevention=True)
+    return Remedy(
+        listed="history: the appliance was live-migrated without its preconditions; they hold "
+        "now (SA001 and SA003 do not fail), so no step prevents more"
+    )
+
+
 def prevent_drs_migration(result: Result, ctx: FixContext) -> Remedy:
     """SA009, SA012: the event stays in history; the DRS override stops a DRS repeat."""
     if ctx.fails("SA006", result.object.id):
@@ -898,9 +1046,10 @@ REMEDIES: dict[str, Generator] = {
     "SA008": fix_snapshot_age,
     "SA009": prevent_drs_migration,
     "SA012": prevent_drs_migration,
-    # SA013 (HA restart priority), SA014 (limits), SA015 (snapshot hygiene): the step kinds
-    # ha_override, remove_limit and remove_snapshot exist; their generators join here with
-    # the rules.
+    "SA013": fix_ha_restart,
+    "SA014": fix_limits,
+    "SA015": fix_snapshot_hygiene,
+    "SA016": prevent_vmotion_without_preconditions,
 }
 
 #: Why some findings get no step: a person must act.
@@ -1033,7 +1182,9 @@ def _planned(collected: _Collected, work: Work) -> PlannedStep:
     )
 
 
-_OP_ORDER = {op: i for i, op in enumerate(OPERATIONS)}
+#: Steps of one phase in the order of OPERATIONS, but a limit is lifted before any
+#: reservation changes: vCenter refuses a reservation above a limit.
+_OP_ORDER = {op: i for i, op in enumerate(sorted(OPERATIONS, key=lambda op: op != "remove_limit"))}
 
 
 def _sorted(works: Iterable[Work]) -> list[Work]:

@@ -63,6 +63,7 @@ def _vm(vm: VirtualMachine) -> Facts:
         "cpu": _allocation(vm.cpu_allocation),
         "memory": _allocation(vm.memory_allocation),
         "snapshots": ", ".join(sorted(n.name for n in walk_snapshots(vm.snapshots))),
+        "consolidation needed": str(vm.consolidation_needed).lower(),
     }
     for nic in vm.nics:
         network = nic.backing.portgroup or nic.backing.network

@@ -22,6 +22,7 @@ A plan file (``scalearc-lint whatif SNAPSHOT --plan PLAN.yaml``)::
         name: before-upgrade                  # optional
       - remove_snapshot: sa-alpha-1
         name: before-upgrade                  # optional; without it, every snapshot
+      - consolidate: sa-alpha-1               # merge the delta disks a removal left behind
       - drs_override: sa-alpha-1
         behavior: manual                      # manual | partiallyAutomated | fullyAutomated
                                               # | disabled | inherit (remove the override)
@@ -100,7 +101,9 @@ which appliances' ScaleArc services a manual step stopped):
   ``start_services``) name an appliance; apart from the services flag and the
   failover above they change nothing. The change-plan lint (PLAN008) requires
   them around each live migration of a secondary.
-- ``take_snapshot`` creates the snapshot at the run's as-of time.
+- ``take_snapshot`` creates the snapshot at the run's as-of time. ``consolidate``
+  (``ConsolidateVMDisks_Task``) merges the delta disks a failed removal left behind: the
+  VM no longer needs consolidation (``runtime.consolidationNeeded`` false).
 - ``set_mac`` needs the VM powered off (vCenter does not change a running VM's MAC); the
   vNIC becomes ``manual`` with the MAC given. ``portgroup_policy`` sets the policy of a
   distributed portgroup, or of a standard portgroup on one host (its own override, which
@@ -968,6 +971,14 @@ def _remove_snapshot(ctx: _Context) -> StepOutcome:
     return ctx.done(after, vm=vm.moid)
 
 
+def _consolidate(ctx: _Context) -> StepOutcome:
+    vm = ctx.vm(ctx.step.target)
+    if not vm.consolidation_needed:
+        raise ctx.step.error(f"{vm.name} does not need disk consolidation at this step")
+    after = _with_vm(ctx.snapshot, msgspec.structs.replace(vm, consolidation_needed=False))
+    return ctx.done(after, vm=vm.moid)
+
+
 def _drop_named(nodes: list[VmSnapshot], name: str) -> list[VmSnapshot]:
     """The tree without nodes called ``name``; their children move up, as vSphere does."""
     out: list[VmSnapshot] = []
@@ -1291,6 +1302,7 @@ OPERATIONS: dict[str, Operation] = {
     "remove_snapshot": Operation(
         _remove_snapshot, optional=("name",), privileges=("VirtualMachine.State.RemoveSnapshot",)
     ),
+    "consolidate": Operation(_consolidate, privileges=("VirtualMachine.State.RemoveSnapshot",)),
     "switchover": Operation(_switchover, manual=True),
     "drs_override": Operation(
         _drs_override, ("behavior",), privileges=("Host.Inventory.EditCluster",)

@@ -489,6 +489,10 @@ def _remove_snapshot(backend: VsphereBackend, outcome: StepOutcome) -> Any:
     return found[-1].RemoveSnapshot_Task(removeChildren=False)
 
 
+def _consolidate(backend: VsphereBackend, outcome: StepOutcome) -> Any:
+    return backend._ref("vm", _vm(outcome)).ConsolidateVMDisks_Task()
+
+
 def _take_snapshot(backend: VsphereBackend, outcome: StepOutcome) -> Any:
     vm = _vm(outcome)
     name = str(outcome.step.params.get("name") or f"scalearc-lint step {outcome.step.index}")
@@ -566,6 +570,7 @@ _CALLS: dict[str, _Call] = {
         _take_snapshot,
     ),
     "remove_snapshot": (_snapshot_names, _remove_snapshot),
+    "consolidate": (_describe("VirtualMachine:{vm}.ConsolidateVMDisks_Task()"), _consolidate),
     "drs_override": (
         _describe(
             "ClusterComputeResource.ReconfigureComputeResource_Task(drsVmConfigSpec: "

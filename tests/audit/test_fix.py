@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import yaml
 
-from scalearc_lint.change.fix import REMEDIES
+from scalearc_lint.change.fix import REMEDIES, _snapshots_beyond
+from scalearc_lint.engine.rule import Status
 from scalearc_lint.snapshot.loader import encode_snapshot
+from scalearc_lint.snapshot.model import VmSnapshot
 from scalearc_lint.snapshot.sketch import build, build_estate
 from scalearc_lint.testing import run_fix
 from tests.audit.conftest import EXAMPLES, Ran
 from tests.reports.reportkit import validate_sarif
 
 Cli = Callable[..., Ran]
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def ops(plan: Path) -> list[tuple[str, str]]:
@@ -175,6 +180,13 @@ def plan_of(sketch: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     return yaml.safe_load(text)["steps"], text
 
 
+def failing_rules(sketch: dict[str, Any]) -> set[str]:
+    """The rules failing on a sketch; fix then writes no plan (there is nothing to do)."""
+    fixed = run_fix(build(sketch))
+    assert not fixed.texts and not fixed.problems
+    return {r.rule for r in fixed.document.results if r.status is Status.FAIL}
+
+
 def kinds(steps: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [next((k, str(v)) for k, v in step.items() if k != "note") for step in steps]
 
@@ -326,3 +338,136 @@ def test_strict_arp_notify_sets_what_the_snapshot_shows_unset_too(cli: Cli, tmp_
     assert steps == [
         {"portgroup_policy": "dv-scalearc", "notify_switches": True, "mac_changes": True}
     ]
+
+
+# -- SA013-SA016 --------------------------------------------------------------------------
+
+
+def pair(**primary: Any) -> dict[str, Any]:
+    """A running pair on separate hosts, the primary with ``primary``'s settings."""
+    return {
+        "hosts": 3,
+        "appliances": {
+            "sa-p": {"role": "primary", "pair": "p1", "host": "esx-1", **primary},
+            "sa-s": {"role": "secondary", "pair": "p1", "host": "esx-2"},
+        },
+    }
+
+
+def test_a_pair_member_ha_would_restart_by_any_route_gets_a_disabled_override() -> None:
+    # Its own override, an override deferring to the cluster's default (high), and no
+    # override under the cluster's unset default (medium): each is restarted by HA.
+    for clusters, primary in (
+        ({}, {"ha_restart": "high"}),
+        ({"cl-1": {"ha_default": "high"}}, {"ha_restart": "clusterRestartPriority"}),
+        ({}, {"ha_restart": "none"}),
+    ):
+        steps, text = plan_of({**pair(**primary), "clusters": clusters})
+        assert steps == [{"ha_override": "sa-p", "restart_priority": "disabled"}], primary
+        assert "# repairs SA013 sa-p" in text and "brought back by hand" in text
+
+
+def test_a_standalone_appliance_keeps_ha_restart() -> None:
+    # HA's restart is a standalone's only recovery: SA013 does not judge it, fix leaves it.
+    assert failing_rules({"appliances": {"sa-1": {"ha_restart": "none"}}}) == set()
+
+
+def test_an_ha_restart_in_history_gets_the_override_that_prevents_a_repeat() -> None:
+    fixed = run_fix(
+        build({**pair(ha_restart="high"), "events": [{"vm": "sa-p", "kind": "ha-restart"}]})
+    )
+    assert not fixed.problems, fixed.problems
+    (plan,) = fixed.plans
+    (step,) = plan.steps
+    assert (step.op, step.params) == ("ha_override", {"restart_priority": "disabled"})
+    assert [f.rule for f in step.prevents] == ["SA013"] and not step.repairs
+    # Already disabled: nothing prevents more, the finding is listed.
+    fixed = run_fix(build({**pair(), "events": [{"vm": "sa-p", "kind": "ha-restart"}]}))
+    (listed,) = [u for plan in fixed.plans for u in plan.unplanned if u.finding.rule == "SA013"]
+    assert listed.reason.startswith("history: vSphere HA restarted it")
+
+
+def test_a_limit_below_the_size_is_lifted_where_it_is_set() -> None:
+    # The VM's own CPU limit, of one resource: only that one.
+    steps, text = plan_of({"appliances": {"sa-1": {"cpu_limit": 1000}}})
+    assert steps == [{"remove_limit": "sa-1", "of": "vm", "resource": "cpu"}]
+    assert "sa-1 may use all the CPU it is configured for" in text
+    # Both of the VM's limits: one step.
+    steps, _ = plan_of({"appliances": {"sa-1": {"cpu_limit": 1000, "memory_limit": 1024}}})
+    assert steps == [{"remove_limit": "sa-1", "of": "vm"}]
+    # A limit at the size is no problem: nothing to lift.
+    assert failing_rules({"appliances": {"sa-1": {"memory_limit": 8192}}}) == set()
+
+
+def test_a_pool_limit_above_the_appliance_is_lifted_saying_what_else_it_frees() -> None:
+    steps, text = plan_of(
+        {
+            "pool": {"memory_limit": 4096},
+            "pools": {"batch": {"parent": "scalearc", "cpu": 0, "memory": 0}},
+            "appliances": {"sa-1": {"pool": "batch"}},
+            "vms": {"web-1": {"pool": "scalearc"}},
+        }
+    )
+    assert steps == [{"remove_limit": "scalearc", "of": "pool", "resource": "memory"}]
+    assert "the 2 VM(s) in it and in the pools below it (sa-1, web-1)" in text
+
+
+def test_a_limit_is_lifted_before_a_reservation_is_raised_above_it() -> None:
+    steps, _ = plan_of(
+        {"pool": {"cpu": 0, "memory": 0, "memory_limit": 4096}, "appliances": {"sa-1": {}}}
+    )
+    assert [next(iter(s)) for s in steps] == ["remove_limit", "set_reservation"]
+
+
+def test_a_vm_needing_consolidation_is_consolidated_after_its_snapshots_go() -> None:
+    steps, text = plan_of(
+        {"appliances": {"sa-1": {"consolidation_needed": True, "snapshots": ["1h", "2h"]}}}
+    )
+    assert steps == [
+        {"remove_snapshot": "sa-1", "name": "snap-1"},
+        {"consolidate": "sa-1"},
+    ]
+    assert "merges the delta disks" in text
+
+
+def test_a_chain_of_snapshots_keeps_only_the_newest() -> None:
+    # snap-0 (3h) <- snap-1 (2h) <- snap-2 (1h): removing the older two moves snap-2 up.
+    steps, _ = plan_of(
+        {"appliances": {"sa-1": {"snapshots": ["3h", "2h", "1h"], "snapshots_chained": True}}}
+    )
+    assert steps == [
+        {"remove_snapshot": "sa-1", "name": "snap-0"},
+        {"remove_snapshot": "sa-1", "name": "snap-1"},
+    ]
+
+
+def test_max_snapshots_keeps_the_newest_allowed(cli: Cli, tmp_path: Path) -> None:
+    snapshot = build({"appliances": {"sa-1": {"snapshots": ["4h", "1h", "3h", "2h"]}}})
+    path = tmp_path / "s.json"
+    path.write_bytes(encode_snapshot(snapshot))
+    config = tmp_path / "config.yaml"
+    config.write_text("rules:\n  SA015:\n    max_snapshots: 2\n")
+    plan = tmp_path / "plan.yaml"
+    ran = cli("fix", path, "--config", config, "-o", plan)
+    assert ran.code == 0, ran.err
+    assert ops(plan) == [("remove_snapshot", "sa-1"), ("remove_snapshot", "sa-1")]
+    names = [s["name"] for s in yaml.safe_load(plan.read_text())["steps"]]
+    assert names == ["snap-0", "snap-2"]  # 4h and 3h old
+
+
+def test_snapshots_sharing_a_name_go_together() -> None:
+    # A removal by name removes every snapshot so called: the newest 'daily' cannot be
+    # kept while an older 'daily' goes.
+    def node(moid: str, name: str, hours: int) -> VmSnapshot:
+        return VmSnapshot(moid=moid, name=name, created=NOW - timedelta(hours=hours))
+
+    (vm,) = (
+        msgspec.structs.replace(
+            v,
+            snapshots=[node("s-1", "daily", 3), node("s-2", "weekly", 2), node("s-3", "daily", 1)],
+        )
+        for v in build({"appliances": {"sa-1": {}}}).vms.values()
+        if v.name == "sa-1"
+    )
+    assert _snapshots_beyond(vm, 1) == {"daily", "weekly"}  # nothing is left
+    assert _snapshots_beyond(vm, 2) == {"daily"}  # 'weekly' stays
