@@ -39,9 +39,11 @@ Facts = dict[str, str]
 ObjectKey = tuple[str, str]
 
 
-def _allocation(a: Allocation) -> str:
+def _allocation(a: Allocation, *, pool: bool = True) -> str:
+    """An allocation in words; a VM's without ``expandable`` (vSphere expands pools' only)."""
     limit = "unlimited" if a.limit < 0 else str(a.limit)
-    return f"reservation {a.reservation}, limit {limit}, expandable {str(a.expandable).lower()}"
+    words = f"reservation {a.reservation}, limit {limit}"
+    return f"{words}, expandable {str(a.expandable).lower()}" if pool else words
 
 
 def _policy(p: NetworkPolicy) -> str:
@@ -60,8 +62,8 @@ def _vm(vm: VirtualMachine) -> Facts:
         "power_state": vm.power_state,
         "host": vm.host or "",
         "resource_pool": vm.resource_pool or "",
-        "cpu": _allocation(vm.cpu_allocation),
-        "memory": _allocation(vm.memory_allocation),
+        "cpu": _allocation(vm.cpu_allocation, pool=False),
+        "memory": _allocation(vm.memory_allocation, pool=False),
         "snapshots": ", ".join(sorted(n.name for n in walk_snapshots(vm.snapshots))),
         "consolidation needed": str(vm.consolidation_needed).lower(),
     }

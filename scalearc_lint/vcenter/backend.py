@@ -455,11 +455,27 @@ def _migrate(backend: VsphereBackend, outcome: StepOutcome) -> Any:
 def _remove_limit(backend: VsphereBackend, outcome: StepOutcome) -> Any:
     if outcome.vm is None:
         return _update_pool(backend, outcome)
+    before = outcome.before.snapshot.vms[outcome.vm]
     vm = outcome.after.snapshot.vms[outcome.vm]
-    spec = vim.vm.ConfigSpec(
-        cpuAllocation=vim.ResourceAllocationInfo(limit=vm.cpu_allocation.limit),
-        memoryAllocation=vim.ResourceAllocationInfo(limit=vm.memory_allocation.limit),
-    )
+    spec = vim.vm.ConfigSpec()
+    # Only the lifted resources, each whole (reservation and shares as they are): vcsim
+    # replaces a VM's allocation with the one given rather than merging it as vCenter
+    # does. expandableReservation is left out: it applies to pools, not VMs.
+    for field, attribute in (
+        ("cpu_allocation", "cpuAllocation"),
+        ("memory_allocation", "memoryAllocation"),
+    ):
+        old, new = getattr(before, field), getattr(vm, field)
+        if old != new:
+            setattr(
+                spec,
+                attribute,
+                vim.ResourceAllocationInfo(
+                    reservation=new.reservation,
+                    limit=new.limit,
+                    shares=vim.SharesInfo(level=new.shares_level, shares=new.shares),
+                ),
+            )
     return backend._ref("vm", outcome.vm).ReconfigVM_Task(spec=spec)
 
 

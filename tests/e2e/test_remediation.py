@@ -5,12 +5,22 @@ ignores VM overrides (so SA006 fails on every appliance and the plan switches ov
 on), and the beta pair runs, so power-off work on its primary follows a manual
 switchover, where apply pauses.
 
-vcsim 0.24 lacks HostNetworkSystem.UpdatePortGroup (a standard portgroup's policy) and
+For SA013-SA015 the fixture also turns vSphere HA on in the cluster (through the
+launcher: vcsim ignores dasConfig in a reconfiguration), so every pair member would be
+restarted by HA (default priority unset = medium); caps sa-alpha-2's CPU with a VM limit
+below its size; and stacks two snapshots on sa-alpha-1, one on top of the other.
+
+vcsim 0.24 lacks HostNetworkSystem.UpdatePortGroup (a standard portgroup's policy),
 ResourcePool.MoveIntoResourcePool (apply moves a VM between pools with RelocateVM_Task,
-which vCenter accepts too), and ignores drsConfig in ReconfigureComputeResource_Task (the
-launcher sets enableVmBehaviorOverrides from the request, as vCenter does); the lab's
-appliances use distributed portgroups, and a NoPermission fault set through the launcher
-stands in for a failing task.
+which vCenter accepts too) and VirtualMachine.ConsolidateVMDisks_Task (SA015's
+consolidation: the test shows apply calls it and stops cleanly at vcsim's fault; the
+closed loop plants SA015's snapshot pile instead), and ignores drsConfig in
+ReconfigureComputeResource_Task (the launcher sets enableVmBehaviorOverrides from the
+request, as vCenter does); the lab's appliances use distributed portgroups, and a
+NoPermission fault set through the launcher stands in for a failing task. A limit on a
+resource pool above an appliance (SA014's other case) is not seeded: the lab's pool
+reserves the appliances' full size, and vCenter refuses a limit below a reservation, so
+that case is proven by the unit and property tests only.
 """
 
 from __future__ import annotations
@@ -44,9 +54,22 @@ WRITE_METHODS = (
     "RemoveAllSnapshots_Task",
     "CreateSnapshot_Task",
     "UpdatePortGroup",
+    "ConsolidateVMDisks_Task",
 )
 #: The rules whose findings fix repairs (the rest are history or identity).
-REPAIRED = ("SA001", "SA002", "SA003", "SA004", "SA005", "SA006", "SA007", "SA008")
+REPAIRED = (
+    "SA001",
+    "SA002",
+    "SA003",
+    "SA004",
+    "SA005",
+    "SA006",
+    "SA007",
+    "SA008",
+    "SA013",
+    "SA014",
+    "SA015",
+)
 
 
 def apply_argv(sim: Vcsim, plan: Path, *extra: str) -> list[str]:
@@ -86,8 +109,31 @@ def lab(vcsim_binary: Path) -> Iterator[tuple[Vcsim, Lab]]:
     with running_vcsim(cluster=1, host=3, vm=8) as sim:
         seeded = seed_lab(sim)
         sim.set_vm_overrides_enabled(seeded.cluster, False)
+        sim.set_ha(seeded.cluster, True)
+        seed_vendor_rules(sim, seeded)
         power_on(sim, seeded, "sa-beta-1", "sa-beta-2")
         yield sim, seeded
+
+
+def seed_vendor_rules(sim: Vcsim, seeded: Lab) -> None:
+    """SA014: a CPU limit of 100 MHz on sa-alpha-2; SA015: a snapshot on top of another
+    on sa-alpha-1."""
+    si = connect(sim)
+    try:
+        view = si.content.viewManager.CreateContainerView(
+            si.content.rootFolder, [vim.VirtualMachine], True
+        )
+        vms = {v._moId: v for v in view.view}
+        capped = vim.vm.ConfigSpec(cpuAllocation=vim.ResourceAllocationInfo(limit=100))
+        wait(vms[seeded.vms["sa-alpha-2"]].ReconfigVM_Task(spec=capped))
+        for name in ("nightly-1", "nightly-2"):
+            wait(
+                vms[seeded.vms["sa-alpha-1"]].CreateSnapshot_Task(
+                    name=name, description="lab", memory=False, quiesce=False
+                )
+            )
+    finally:
+        si.content.sessionManager.Logout()
 
 
 def fixed_plan(sim: Vcsim, tmp_path: Path) -> tuple[Path, Path, dict[str, Any]]:
@@ -194,7 +240,8 @@ def test_apply_stops_at_a_failed_task_and_resumes_from_its_journal(
 ) -> None:
     sim, seeded = lab
     _, plan, _ = fixed_plan(sim, tmp_path)
-    sim.deny("ReconfigVM_Task", "VirtualMachine.Config.EditDevice")
+    # The first reconfiguration (SA014's limit) goes through; the MAC changes are refused.
+    sim.deny("ReconfigVM_Task", "VirtualMachine.Config.EditDevice", after=1)
     ran = run_apply(sim, plan, "--execute", "--yes")
     assert ran.code == 1, ran.stdout + ran.stderr
     assert "set_mac" in ran.stdout and "FAILED" in ran.stdout
@@ -240,3 +287,27 @@ def test_apply_refuses_a_plan_naming_an_unknown_object_before_writing(
     assert ran.code == 2, ran.stdout + ran.stderr
     assert "no VM 'sa-gamma-9'" in one_error_line(ran.stderr)
     assert writes(sim.calls()[start:]) == [], "nothing is written before the whole plan validated"
+
+
+def test_a_consolidation_is_called_and_vcsims_missing_method_stops_apply_cleanly(
+    lab: tuple[Vcsim, Lab], tmp_path: Path
+) -> None:
+    # vcsim 0.24 has no ConsolidateVMDisks_Task: apply makes the call, gets vcsim's fault,
+    # stops there and records it, as with any failing task on a real vCenter.
+    sim, seeded = lab
+    sim.set_consolidation_needed(seeded.vms["sa-alpha-2"], True)
+    _, plan, before = fixed_plan(sim, tmp_path)
+    assert ("SA015", "sa-alpha-2") in failing(before)
+    steps = [next(iter(step)) for step in yaml.safe_load(plan.read_text())["steps"]]
+    consolidate = steps.index("consolidate") + 1
+    dry = run_apply(sim, plan)
+    assert "ConsolidateVMDisks_Task()" in dry.stdout
+    assert run_apply(sim, plan, "--execute", "--yes").code == 4  # the beta switchover
+    switch_over_beta(sim, seeded)
+    start = len(sim.calls())
+    ran = resume(sim, plan)
+    assert ran.code == 1, ran.stdout + ran.stderr
+    assert "SOAP ConsolidateVMDisks_Task" in sim.calls()[start:]
+    assert "consolidate sa-alpha-2: FAILED: MethodNotFound" in ran.stdout
+    journal = journal_of(plan)
+    assert (journal["stopped_at"], journal["stopped_because"]) == (consolidate, "failed")
