@@ -9,8 +9,8 @@ re-running every rule (:mod:`scalearc_lint.commands.fix`).
 
 :func:`assemble` orders the work as the vendor's procedure wants it:
 
-1. configuration that needs no downtime first (DRS overrides, portgroup policies, pools
-   and reservations, limits, HA overrides), so an appliance is not migrated by DRS while
+1. configuration that needs no downtime first (limits lifted before any reservation is
+   raised, DRS overrides, portgroup policies, pools and reservations, HA overrides), so an appliance is not migrated by DRS while
    it is being worked on and a moved appliance lands on notifying portgroups;
 2. work that needs an appliance powered off (a MAC change, a cold migration), per VM in
    one block (``power_off``, the changes, ``power_on``). For an HA pair the secondary
@@ -19,10 +19,12 @@ re-running every rule (:mod:`scalearc_lint.commands.fix`).
    down: a ``confirm_outage`` step says so and needs a person's confirmation;
 3. changes best made once the pair is apart and the work done: anti-affinity rules (a
    rule created while both members share a host would make DRS move one at once) and
-   snapshot removal (consolidation stuns the VM; after a switchover it stuns a secondary).
+   snapshot removal and consolidation (each stuns the VM; after a switchover it stuns a
+   secondary).
 
-Everything else is listed (``unplanned``), never dropped: history (SA009, SA010, SA012)
-gets a prevention step where one exists, identity (SA011, ID001) is for a person.
+Everything else is listed (``unplanned``), never dropped: history (SA009, SA010, SA012,
+SA013's HA restart, SA016) gets a prevention step where one exists, identity (SA011,
+ID001) is for a person.
 """
 
 from __future__ import annotations
