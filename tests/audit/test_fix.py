@@ -318,23 +318,29 @@ def test_appliances_sharing_a_mac_across_vcenters_end_with_one_keeper() -> None:
     assert new_mac != "00:50:56:00:aa:01" and int(new_mac.split(":")[3], 16) <= 0x3F
 
 
+def fixed_with_config(
+    cli: Cli, tmp_path: Path, sketch: dict[str, Any], config: str
+) -> list[dict[str, Any]]:
+    """The steps ``fix --config`` writes for a sketch with that config file's text."""
+    path = tmp_path / "s.json"
+    path.write_bytes(encode_snapshot(build(sketch)))
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(config)
+    plan = tmp_path / "plan.yaml"
+    ran = cli("fix", path, "--config", config_path, "-o", plan)
+    assert ran.code == 0, ran.err
+    steps: list[dict[str, Any]] = yaml.safe_load(plan.read_text())["steps"]
+    return steps
+
+
 def test_strict_arp_notify_sets_what_the_snapshot_shows_unset_too(cli: Cli, tmp_path: Path) -> None:
     # notify switches off, MAC changes unset: setting only the first would leave SA003
     # unknown in the planned state, which the proof rejects.
-    snapshot = build(
-        {
-            "dv_network": {"notify_switches": False, "mac_changes": None},
-            "appliances": {"sa-1": {"nics": [{"network": "dv"}]}},
-        }
-    )
-    path = tmp_path / "s.json"
-    path.write_bytes(encode_snapshot(snapshot))
-    config = tmp_path / "config.yaml"
-    config.write_text("rules:\n  SA003:\n    strict: true\n")
-    plan = tmp_path / "plan.yaml"
-    ran = cli("fix", path, "--config", config, "-o", plan)
-    assert ran.code == 0, ran.err
-    steps = yaml.safe_load(plan.read_text())["steps"]
+    sketch = {
+        "dv_network": {"notify_switches": False, "mac_changes": None},
+        "appliances": {"sa-1": {"nics": [{"network": "dv"}]}},
+    }
+    steps = fixed_with_config(cli, tmp_path, sketch, "rules:\n  SA003:\n    strict: true\n")
     assert steps == [
         {"portgroup_policy": "dv-scalearc", "notify_switches": True, "mac_changes": True}
     ]
@@ -442,17 +448,12 @@ def test_a_chain_of_snapshots_keeps_only_the_newest() -> None:
 
 
 def test_max_snapshots_keeps_the_newest_allowed(cli: Cli, tmp_path: Path) -> None:
-    snapshot = build({"appliances": {"sa-1": {"snapshots": ["4h", "1h", "3h", "2h"]}}})
-    path = tmp_path / "s.json"
-    path.write_bytes(encode_snapshot(snapshot))
-    config = tmp_path / "config.yaml"
-    config.write_text("rules:\n  SA015:\n    max_snapshots: 2\n")
-    plan = tmp_path / "plan.yaml"
-    ran = cli("fix", path, "--config", config, "-o", plan)
-    assert ran.code == 0, ran.err
-    assert ops(plan) == [("remove_snapshot", "sa-1"), ("remove_snapshot", "sa-1")]
-    names = [s["name"] for s in yaml.safe_load(plan.read_text())["steps"]]
-    assert names == ["snap-0", "snap-2"]  # 4h and 3h old
+    sketch = {"appliances": {"sa-1": {"snapshots": ["4h", "1h", "3h", "2h"]}}}
+    steps = fixed_with_config(cli, tmp_path, sketch, "rules:\n  SA015:\n    max_snapshots: 2\n")
+    assert steps == [  # 4h and 3h old
+        {"remove_snapshot": "sa-1", "name": "snap-0"},
+        {"remove_snapshot": "sa-1", "name": "snap-2"},
+    ]
 
 
 def test_snapshots_sharing_a_name_go_together() -> None:

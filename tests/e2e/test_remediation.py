@@ -36,6 +36,7 @@ import pytest
 import yaml
 
 from scalearc_lint.exporter._vmomi import vim
+from tests.audit.test_fix_properties import REPAIRED
 from tests.e2e.conftest import PASSWORD_ENV, CliRun, check_json, export, one_error_line, run_cli
 from tests.e2e.lab import Lab, connect, power_on, seed_lab, switch_over_beta, wait
 from tests.vcsim_support import Vcsim, running_vcsim
@@ -55,20 +56,6 @@ WRITE_METHODS = (
     "CreateSnapshot_Task",
     "UpdatePortGroup",
     "ConsolidateVMDisks_Task",
-)
-#: The rules whose findings fix repairs (the rest are history or identity).
-REPAIRED = (
-    "SA001",
-    "SA002",
-    "SA003",
-    "SA004",
-    "SA005",
-    "SA006",
-    "SA007",
-    "SA008",
-    "SA013",
-    "SA014",
-    "SA015",
 )
 
 
