@@ -10,8 +10,9 @@ re-running every rule (:mod:`scalearc_lint.commands.fix`).
 :func:`assemble` orders the work as the vendor's procedure wants it:
 
 1. configuration that needs no downtime first (limits lifted before any reservation is
-   raised, DRS overrides, portgroup policies, pools and reservations, HA overrides), so an appliance is not migrated by DRS while
-   it is being worked on and a moved appliance lands on notifying portgroups;
+   raised, DRS overrides, portgroup policies, pools and reservations, HA overrides), so
+   an appliance is not migrated by DRS while it is being worked on and a moved appliance
+   lands on notifying portgroups;
 2. work that needs an appliance powered off (a MAC change, a cold migration), per VM in
    one block (``power_off``, the changes, ``power_on``). For an HA pair the secondary
    goes first; work on the primary follows a manual switchover, so it is done on the new
