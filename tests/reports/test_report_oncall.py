@@ -241,7 +241,10 @@ def test_each_failure_shows_the_step_fix_would_write_labelled_unproven(
     assert label not in reverted and "(no fix step: history:" in reverted
     entries = act_now(report.page)
     first = report.page.inner_text("#act-now li.action >> nth=0")
-    assert entries[0]["rule"] == "SA009" and f"{label}step 1/{len(steps)}: drs_override" in first
+    # SA009's prevention is the DRS override of the VM it names (after SA014's limit).
+    override = next(i for i, s in enumerate(steps, 1) if s.get("drs_override") == "sa-billing-01")
+    assert entries[0]["rule"] == "SA009" and "sa-billing-01" in first
+    assert f"{label}step {override}/{len(steps)}: drs_override sa-billing-01" in first
     assert "which prevents a repeat" in first
     assert report.errors == []
 
