@@ -16,6 +16,9 @@ Install with ``pip install scalearc-lint[testing]``. The main pieces:
   vendor's procedure (:func:`pair_move`, :func:`secondary_live_move`);
   :func:`broken_plans` draws the same plan with one step removed or moved; and
   :func:`run_whatif` runs ``whatif`` on a snapshot and a plan in memory.
+* :func:`run_fix` runs ``fix`` in memory on a snapshot or an estate: the plans it would
+  write, and what keeps them from being proven; :func:`run_plans` lives plans on an
+  estate and judges it as one, as ``fix`` proves them.
 
 Example::
 
@@ -51,9 +54,10 @@ import msgspec
 import yaml
 from hypothesis import strategies as st
 
-from scalearc_lint.change.plan import load_plan, unusable
+from scalearc_lint.change.plan import load_plan, parse_plan, unusable
+from scalearc_lint.commands.fix import Fixed, make_fix
 from scalearc_lint.commands.run import RunInputs
-from scalearc_lint.commands.whatif import WhatIf, what_if
+from scalearc_lint.commands.whatif import EstateWhatIf, WhatIf, what_if, what_if_estate
 from scalearc_lint.engine.appliance_id import ID001, identification_results
 from scalearc_lint.engine.config import Config, RuleSettings, convert_options
 from scalearc_lint.engine.evaluate import LoadedRule, discover_rules, evaluate_rule
@@ -540,7 +544,7 @@ class _Vcenter:
             if rule == "SA004":
                 _replace_vm(b, secondary, host=self.host_of(primary))
             else:
-                _unseparate(b, cluster, {primary, secondary})
+                _unseparate(b, cluster, {primary, secondary}, disable=draw(st.booleans()))
             return {pair_id}
         if rule == "SA011":
             lone = _fresh_pair_id(draw, name, pair_ids)
@@ -809,19 +813,21 @@ class _Vcenter:
         }
 
 
-def _unseparate(b: InventoryBuilder, cluster: str, members: set[str]) -> None:
-    """Drop what keeps the members apart: their anti-affinity rule; their VM-Host rules
-    stay, disabled (so the rule says which rule would have covered them)."""
+def _unseparate(b: InventoryBuilder, cluster: str, members: set[str], *, disable: bool) -> None:
+    """Drop what keeps the members apart: their anti-affinity rule (or, ``disable``, leave it
+    disabled); their VM-Host rules stay, disabled (so the rule says which rule would have
+    covered them)."""
     groups = {
         g.name for g in b.clusters[cluster]["groups"] if g.kind == "vm" and set(g.members) & members
     }
     rules = b.clusters[cluster]["rules"]
     rules[:] = [
         msgspec.structs.replace(r, enabled=False)
-        if r.kind == "vm-host" and r.vm_group in groups
+        if (r.kind == "vm-host" and r.vm_group in groups)
+        or (disable and r.kind == "vm-anti-affinity" and members <= set(r.vms))
         else r
         for r in rules
-        if not (r.kind == "vm-anti-affinity" and members <= set(r.vms))
+        if disable or not (r.kind == "vm-anti-affinity" and members <= set(r.vms))
     ]
 
 
@@ -1196,3 +1202,46 @@ def run_whatif(
     rules = [builtin_rule(item) for item in sorted(_builtin_ids())]
     inputs = RunInputs([loaded], rules, config or Config(), as_of)
     return what_if(inputs, load_plan(plan))
+
+
+def _run_inputs(
+    snapshots: Snapshot | Sequence[Snapshot], config: Config | None, as_of: datetime | None
+) -> RunInputs:
+    """What a run of the built-in rules reads, in memory (each snapshot named by vCenter)."""
+    given = [snapshots] if isinstance(snapshots, Snapshot) else list(snapshots)
+    loaded = [
+        LoadedSnapshot(path=f"{s.source.vcenter}.json", sha256="0" * 64, snapshot=s) for s in given
+    ]
+    rules = [builtin_rule(item) for item in sorted(_builtin_ids())]
+    return RunInputs(loaded, rules, config or Config(), as_of)
+
+
+def run_fix(
+    snapshots: Snapshot | Sequence[Snapshot],
+    *,
+    config: Config | None = None,
+    as_of: datetime | None = None,
+) -> Fixed:
+    """Run ``fix`` in memory with the built-in rules on one snapshot, or on several judged as
+    one estate: the results, each vCenter's plan, the text of each plan with steps (keyed
+    ``plan-<vCenter>.yaml``) and what keeps them from being proven (empty: proven)."""
+    return make_fix(_run_inputs(snapshots, config, as_of), (), "plan-{vcenter}.yaml")
+
+
+def run_plans(
+    snapshots: Snapshot | Sequence[Snapshot],
+    plans: Mapping[str, str],
+    *,
+    config: Config | None = None,
+    as_of: datetime | None = None,
+) -> EstateWhatIf:
+    """Live plans (their YAML text, by vCenter) on an estate in memory and judge the planned
+    estate as one, as ``fix`` proves its plans: the planned results compared with the
+    current ones, with the plan findings. A plan error raises InputError."""
+    inputs = _run_inputs(snapshots, config, as_of)
+    by_index = {
+        index: parse_plan(plans[loaded.snapshot.source.vcenter], f"plan-{index}.yaml")
+        for index, loaded in enumerate(inputs.snapshots)
+        if loaded.snapshot.source.vcenter in plans
+    }
+    return what_if_estate(inputs, by_index)

@@ -18,6 +18,8 @@ BELOW: dict[str, set[str]] = {
     "change": {"io", "snapshot", "engine", "audit"},
     "reports": {"io", "snapshot", "engine", "audit", "change"},
     "exporter": {"io", "snapshot"},
+    # apply's vSphere side: the exporter's connection and reads, and the writes per step kind.
+    "vcenter": {"io", "snapshot", "engine", "audit", "change", "exporter"},
 }
 
 

@@ -9,14 +9,17 @@
   var RANK = { crashed: 0, fail: 1, unknown: 2, waived: 3, pass: 4 };
   var SEVERITY_RANK = { error: 0, warning: 1, info: 2 };
   // A result row: rule, status, severity, object, message, next step (-1: none), waiver
-  // (-1: none), and when the run was compared with a baseline, its mark.
+  // (-1: none), fix steps (-1: none), and when the run was compared with a baseline, its
+  // mark.
   var RULE = 0, STATUS = 1, SEVERITY = 2, OBJECT = 3, MESSAGE = 4, STEP = 5, WAIVER = 6,
-    BASELINE = 7;
+    FIX = 7, BASELINE = 8;
   // An object row: kind, id, name, vcenter, place in "Act now" (0: none), role, host,
   // cluster, pool, pair (-1: none), members, events.
   var KIND = 0, ID = 1, NAME = 2, VCENTER = 3, POSITION = 4, ROLE = 5, HOST = 6, CLUSTER = 7,
     POOL = 8, PAIR = 9, MEMBERS = 10, EVENTS = 11;
 
+  // check works a failure's fix steps out without living the plan (fix proves it).
+  var FIX_LABEL = "Fix step (suggested, not yet proven): ";
   var data = JSON.parse(document.getElementById("report-data").textContent);
   var S = data.strings;
   // Object rows leave out trailing fields that hold nothing: put the defaults back.
@@ -26,9 +29,10 @@
     for (var i = row.length; i < DEFAULTS.length; i++) row.push(DEFAULTS[i]);
     return row;
   });
-  // Result rows leave out their trailing -1s (no next step, no waiver, no baseline mark).
+  // Result rows leave out their trailing -1s (no next step, no waiver, no fix steps, no
+  // baseline mark).
   var compared = document.body.dataset.compared === "1";
-  var rowLength = compared ? 8 : 7;
+  var rowLength = compared ? 9 : 8;
   data.results.forEach(function (row) {
     while (row.length < rowLength) row.push(-1);
   });
@@ -116,19 +120,23 @@
     return objects[row[OBJECT]][EVENTS].slice(0, 3);
   }
 
+  function labelled(label, text, className) {
+    var span = element("span", null, className);
+    span.appendChild(element("b", label));
+    span.appendChild(document.createTextNode(text));
+    return span;
+  }
+
   function messageContent(row, withEvents) {
     var step = row[STEP];
+    var fix = row[FIX];
     var events = withEvents ? eventsOf(row) : [];
-    if (step < 0 && !events.length) return S[row[MESSAGE]];
+    if (step < 0 && fix < 0 && !events.length) return S[row[MESSAGE]];
     var fragment = document.createDocumentFragment();
     fragment.appendChild(element("span", S[row[MESSAGE]]));
     events.forEach(function (e) { fragment.appendChild(element("span", S[e], "event")); });
-    if (step >= 0) {
-      var next = element("span", null, "next");
-      next.appendChild(element("b", "Next step: "));
-      next.appendChild(document.createTextNode(S[step]));
-      fragment.appendChild(next);
-    }
+    if (step >= 0) fragment.appendChild(labelled("Next step: ", S[step], "next"));
+    if (fix >= 0) fragment.appendChild(labelled(FIX_LABEL, S[fix], "next fix"));
     return fragment;
   }
 

@@ -22,14 +22,44 @@ A plan file (``scalearc-lint whatif SNAPSHOT --plan PLAN.yaml``)::
         name: before-upgrade                  # optional
       - remove_snapshot: sa-alpha-1
         name: before-upgrade                  # optional; without it, every snapshot
+      - consolidate: sa-alpha-1               # merge the delta disks a removal left behind
       - drs_override: sa-alpha-1
         behavior: manual                      # manual | partiallyAutomated | fullyAutomated
                                               # | disabled | inherit (remove the override)
+      - drs_vm_overrides: cl-1                # a cluster (name or moid): whether DRS honours
+        enabled: true                         # per-VM overrides (enableVmBehaviorOverrides)
       - add_anti_affinity: scalearc-alpha-apart
         vms: [sa-alpha-1, sa-alpha-2]
         enabled: true                         # optional, default true
       - remove_anti_affinity: scalearc-alpha-apart
         cluster: cl-1                         # optional, when several clusters have the name
+      - enable_anti_affinity: scalearc-beta-apart
+        cluster: cl-1                         # optional, when several clusters have the name
+      - set_mac: sa-beta-1                    # VM (powered off): one vNIC's MAC made static
+        nic: 4000                             # the vNIC's device key or label
+        mac: 00:50:56:00:00:01                # the MAC it keeps (or gets)
+      - portgroup_policy: dvpg-orders         # a distributed portgroup (name or moid), or
+        host: esx-1                           # a standard portgroup on this host
+        notify_switches: true                 # at least one of the three
+        mac_changes: true                     # optional (SA003 strict)
+        forged_transmits: true                # optional (SA003 strict)
+      - create_pool: scalearc-appliances      # a child resource pool
+        parent: Resources                     # pool name or moid (the cluster's root pool...)
+        cpu_reservation: 8000                 # MHz
+        memory_reservation: 16384             # MB
+        expandable: false                     # optional, default false
+      - set_reservation: scalearc             # a resource pool's reservation
+        cpu: 8000                             # MHz; optional when memory is given
+        memory: 16384                         # MB; optional when cpu is given
+      - move_to_pool: sa-alpha-1              # into another pool of its cluster (no migration)
+        pool: scalearc-appliances
+      - remove_limit: sa-alpha-1              # a CPU and/or memory limit made unlimited
+        of: vm                                # vm | pool
+        resource: cpu                         # optional: cpu | memory (default both)
+      - ha_override: sa-alpha-1               # vSphere HA restart priority for one VM
+        restart_priority: disabled            # disabled | low | medium | high | highest |
+                                              # lowest | clusterRestartPriority | inherit
+      - confirm_outage: sa-solo               # manual: an active appliance goes down next
 
 Every step may also carry ``note:`` (free text). A step that cannot happen (an
 unknown VM or host, a live migration of a powered-off VM, a cold migration of a
@@ -71,7 +101,20 @@ which appliances' ScaleArc services a manual step stopped):
   ``start_services``) name an appliance; apart from the services flag and the
   failover above they change nothing. The change-plan lint (PLAN008) requires
   them around each live migration of a secondary.
-- ``take_snapshot`` creates the snapshot at the run's as-of time.
+- ``take_snapshot`` creates the snapshot at the run's as-of time. ``consolidate``
+  (``ConsolidateVMDisks_Task``) merges the delta disks a failed removal left behind: the
+  VM no longer needs consolidation (``runtime.consolidationNeeded`` false).
+- ``set_mac`` needs the VM powered off (vCenter does not change a running VM's MAC); the
+  vNIC becomes ``manual`` with the MAC given. ``portgroup_policy`` sets the policy of a
+  distributed portgroup, or of a standard portgroup on one host (its own override, which
+  is then also the effective policy). ``create_pool`` adds a child pool owned by the
+  parent's cluster or host; ``set_reservation`` and ``remove_limit`` change allocations;
+  ``move_to_pool`` moves a VM between pools of its own compute resource (a VM in another
+  cluster needs ``migrate``); ``ha_override`` sets or removes a VM's HA restart priority;
+  ``drs_vm_overrides`` sets the cluster's ``drsConfig.enableVmBehaviorOverrides`` (while it
+  is false DRS applies the cluster default to every VM and ignores their overrides).
+- ``confirm_outage`` is a manual step: the person carrying the plan out confirms that the
+  named active appliance may go down (a standalone's power-off is an outage).
 
 Applying a plan never changes the snapshot it is given: each step derives a new
 frozen state (``msgspec.structs.replace``); :class:`PlanRun` keeps every
@@ -82,6 +125,7 @@ who wants to inspect the simulation step by step.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -92,8 +136,9 @@ from typing import Any, Literal
 
 import msgspec
 
+from scalearc_lint.change.observed import KINDS, Facts, ObjectKey
 from scalearc_lint.errors import InputError
-from scalearc_lint.io.yamlfile import YamlDocument, YamlPath, load_yaml
+from scalearc_lint.io.yamlfile import YamlDocument, YamlPath, load_yaml, parse_yaml
 from scalearc_lint.snapshot.identification import (
     ApplianceSelection,
     Identifier,
@@ -103,20 +148,39 @@ from scalearc_lint.snapshot.identification import (
 )
 from scalearc_lint.snapshot.inventory import Inventory
 from scalearc_lint.snapshot.model import (
+    Allocation,
     Cluster,
     ClusterRule,
     DrsVmOverride,
+    HaVmOverride,
     Host,
+    Nic,
     ResourcePool,
     Snapshot,
     VirtualMachine,
     VmSnapshot,
 )
 
-_TOP_LEVEL_KEYS = ("description", "vcenter", "steps")
+_TOP_LEVEL_KEYS = ("description", "vcenter", "steps", "observed", "unplanned")
 _COMMON_KEYS = ("note",)
 MIGRATION_MODES = ("live", "cold")
 DRS_SETTINGS = ("manual", "partiallyAutomated", "fullyAutomated", "disabled", "inherit")
+#: ``ClusterDasVmSettingsRestartPriority`` values, plus ``inherit`` (remove the override).
+RESTART_PRIORITIES = (
+    "disabled",
+    "lowest",
+    "low",
+    "medium",
+    "high",
+    "highest",
+    "clusterRestartPriority",
+    "inherit",
+)
+POLICY_KEYS = ("notify_switches", "mac_changes", "forged_transmits")
+LIMIT_OBJECTS = ("vm", "pool")
+RESOURCES = ("cpu", "memory")
+#: A MAC address as plans write it (lower case, colons).
+MAC_PATTERN = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +205,7 @@ class Step:
 
     @property
     def manual(self) -> bool:
-        """Whether this is one of the vendor's manual steps (not simulated, only ordered)."""
+        """Whether a person carries this step out (``apply`` pauses for confirmation)."""
         return OPERATIONS[self.op].manual
 
     def where(self, key: str | None = None) -> str:
@@ -152,10 +216,10 @@ class Step:
     def summary(self) -> str:
         """A short human description: ``migrate sa-1 to esx-2 (live)``."""
         p = {k: v for k, v in self.params.items() if k not in _COMMON_KEYS}
-        text = f"{self.op} {_flat(self.target)}"
+        text = f"{self.op} {param_text(self.target)}"
         if self.op == "migrate":
             text += f" to {p.pop('to')} ({p.pop('mode')})"
-        extra = ", ".join(f"{k} {_flat(v)}" for k, v in p.items())
+        extra = ", ".join(f"{k} {param_text(v)}" for k, v in p.items())
         return f"{text}, {extra}" if extra else text
 
     def error(self, message: str, key: str | None = None) -> InputError:
@@ -163,25 +227,48 @@ class Step:
         return InputError(f"{self.where(key)}: step {self.index} ({self.op}): {message}")
 
 
-def _flat(value: Any) -> str:
+def param_text(value: Any) -> str:
+    """A step's parameter as the plan file spells it (``true``, ``[a, b]``)."""
     if isinstance(value, list):
-        return "[" + ", ".join(_flat(v) for v in value) + "]"
+        return "[" + ", ".join(param_text(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return str(value).lower()
     return str(value)
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """A validated plan file (names not yet resolved against a snapshot)."""
+    """A validated plan file (names not yet resolved against a snapshot).
+
+    ``observed`` is what ``fix`` saw of every object the plan changes (see
+    :mod:`scalearc_lint.change.observed`); ``unplanned`` the findings it listed without
+    a step. A hand-written plan has neither.
+    """
 
     path: str
     description: str
     vcenter: str | None
     steps: tuple[Step, ...]
+    observed: Mapping[ObjectKey, Facts] = field(default_factory=dict)
+    unplanned: tuple[Mapping[str, Any], ...] = ()
+    doc: YamlDocument | None = field(default=None, repr=False, compare=False)
+
+    def where(self, key: str) -> str:
+        """``file:line`` of a top-level key."""
+        return self.doc.where((key,)) if self.doc is not None else self.path
 
 
 def load_plan(path: str | Path) -> Plan:
     """Read and validate the shape of a plan file; every problem names file and line."""
-    doc = load_yaml(path, what="plan")
+    return _plan(load_yaml(path, what="plan"))
+
+
+def parse_plan(text: str, path: str) -> Plan:
+    """Validate plan text (named ``path`` in messages) as :func:`load_plan` does a file."""
+    return _plan(parse_yaml(text, path, what="plan"))
+
+
+def _plan(doc: YamlDocument) -> Plan:
     data = doc.data
     if not isinstance(data, dict):
         raise InputError(f"{doc.where(())}: a plan is a mapping with keys description, steps")
@@ -197,7 +284,45 @@ def load_plan(path: str | Path) -> Plan:
         if data.get(key) is not None and not isinstance(data[key], str):
             raise InputError(f"{doc.where((key,))}: {key}: expected text")
     steps = tuple(_step(doc, i, raw) for i, raw in enumerate(raw_steps))
-    return Plan(doc.path, data.get("description") or "", data.get("vcenter"), steps)
+    return Plan(
+        doc.path,
+        data.get("description") or "",
+        data.get("vcenter"),
+        steps,
+        _observed(doc, data.get("observed")),
+        _unplanned(doc, data.get("unplanned")),
+        doc,
+    )
+
+
+def _observed(doc: YamlDocument, raw: Any) -> dict[ObjectKey, Facts]:
+    """``observed:``: ``KIND MOID: {property: text}`` for each object (see ``observed``)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise InputError(f"{doc.where(('observed',))}: observed: expected a mapping")
+    result: dict[ObjectKey, Facts] = {}
+    for key, facts in raw.items():
+        where = doc.where(("observed", key))
+        kind, _, moid = str(key).partition(" ")
+        if kind not in KINDS or not moid.strip():
+            raise InputError(
+                f"{where}: observed: {key!r} is not 'KIND MOID' (kinds: {', '.join(KINDS)})"
+            )
+        if not isinstance(facts, dict) or not all(
+            isinstance(v, str | int | float) and not isinstance(v, bool) for v in facts.values()
+        ):
+            raise InputError(f"{where}: observed: {key}: expected a mapping of texts")
+        result[(kind, moid.strip())] = {str(k): str(v) for k, v in facts.items()}
+    return result
+
+
+def _unplanned(doc: YamlDocument, raw: Any) -> tuple[Mapping[str, Any], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise InputError(f"{doc.where(('unplanned',))}: unplanned: expected a list of findings")
+    return tuple(raw)
 
 
 def _step(doc: YamlDocument, i: int, raw: Any) -> Step:
@@ -247,6 +372,58 @@ def _check_values(step: Step) -> None:
             f"behavior: expected one of {', '.join(DRS_SETTINGS)}, got {p['behavior']!r}",
             "behavior",
         )
+    _check_remedy_values(step)
+
+
+def _one_of(step: Step, key: str, allowed: Iterable[str]) -> None:
+    allowed = tuple(allowed)
+    if key in step.params and step.params[key] not in allowed:
+        raise step.error(
+            f"{key}: expected one of {', '.join(allowed)}, got {step.params[key]!r}", key
+        )
+
+
+def _amount(step: Step, key: str, *, minimum: int = 0) -> None:
+    value = step.params.get(key)
+    if key in step.params and (
+        isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= 1 << 40
+    ):
+        raise step.error(f"{key}: expected a whole number from {minimum}, got {value!r}", key)
+
+
+def _check_remedy_values(step: Step) -> None:
+    """The parameters of the step kinds ``fix`` writes (their names checked by ``_step``)."""
+    p = step.params
+    if step.op == "set_mac":
+        mac = p["mac"]
+        if not isinstance(mac, str) or not MAC_PATTERN.match(mac.strip().lower().replace("-", ":")):
+            raise step.error(f"mac: expected a MAC such as 00:50:56:00:00:01, got {mac!r}", "mac")
+        if isinstance(p["nic"], bool | list | dict):
+            raise step.error("nic: expected the vNIC's device key or label", "nic")
+    elif step.op == "portgroup_policy":
+        given = [key for key in POLICY_KEYS if key in p]
+        if not given:
+            raise step.error(f"expected at least one of {', '.join(POLICY_KEYS)}")
+        for key in given:
+            if p[key] is not True:
+                raise step.error(f"{key}: only true is planned (accept / notify)", key)
+    elif step.op == "create_pool":
+        _amount(step, "cpu_reservation")
+        _amount(step, "memory_reservation")
+        if not isinstance(p.get("expandable", False), bool):
+            raise step.error("expandable: expected true or false", "expandable")
+    elif step.op == "set_reservation":
+        if "cpu" not in p and "memory" not in p:
+            raise step.error("expected cpu, memory or both")
+        _amount(step, "cpu")
+        _amount(step, "memory")
+    elif step.op == "remove_limit":
+        _one_of(step, "of", LIMIT_OBJECTS)
+        _one_of(step, "resource", RESOURCES)
+    elif step.op == "ha_override":
+        _one_of(step, "restart_priority", RESTART_PRIORITIES)
+    elif step.op == "drs_vm_overrides" and not isinstance(p["enabled"], bool):
+        raise step.error("enabled: expected true or false", "enabled")
 
 
 # -- the simulated world ----------------------------------------------------------------
@@ -386,6 +563,43 @@ class _Context:
         found = [hosts[text]] if text in hosts else [h for h in hosts.values() if h.name == text]
         if len(found) != 1:
             what = "several hosts" if found else "no host"
+            raise self.step.error(f"{what} {text!r} in the snapshot", key or self.step.op)
+        return found[0]
+
+    def pool(self, ref: Any, key: str | None = None) -> ResourcePool:
+        """The resource pool named by moid or (unique) name."""
+        text = str(ref)
+        pools = self.snapshot.resource_pools
+        found = [pools[text]] if text in pools else [p for p in pools.values() if p.name == text]
+        if len(found) != 1:
+            what = "several resource pools" if found else "no resource pool"
+            raise self.step.error(f"{what} {text!r} in the snapshot", key or self.step.op)
+        return found[0]
+
+    def anti_affinity_rule(self, name: str) -> tuple[Cluster, ClusterRule]:
+        """The cluster and VM-VM anti-affinity rule called ``name`` (``cluster:`` narrows)."""
+        wanted = self.step.params.get("cluster")
+        found = [
+            (c, r)
+            for c in self.snapshot.clusters.values()
+            if wanted is None or str(wanted) in (c.moid, c.name)
+            for r in c.rules
+            if r.name == name and r.kind == "vm-anti-affinity"
+        ]
+        if len(found) != 1:
+            what = "several clusters have" if found else "no cluster has"
+            raise self.step.error(f"{what} an anti-affinity rule named {name!r}")
+        return found[0]
+
+    def cluster(self, ref: Any, key: str | None = None) -> Cluster:
+        """The cluster named by moid or (unique) name."""
+        text = str(ref)
+        clusters = self.snapshot.clusters
+        found = [c for c in clusters.values() if c.name == text]
+        if text in clusters:
+            found = [clusters[text]]
+        if len(found) != 1:
+            what = "several clusters" if found else "no cluster"
             raise self.step.error(f"{what} {text!r} in the snapshot", key or self.step.op)
         return found[0]
 
@@ -757,6 +971,14 @@ def _remove_snapshot(ctx: _Context) -> StepOutcome:
     return ctx.done(after, vm=vm.moid)
 
 
+def _consolidate(ctx: _Context) -> StepOutcome:
+    vm = ctx.vm(ctx.step.target)
+    if not vm.consolidation_needed:
+        raise ctx.step.error(f"{vm.name} does not need disk consolidation at this step")
+    after = _with_vm(ctx.snapshot, msgspec.structs.replace(vm, consolidation_needed=False))
+    return ctx.done(after, vm=vm.moid)
+
+
 def _drop_named(nodes: list[VmSnapshot], name: str) -> list[VmSnapshot]:
     """The tree without nodes called ``name``; their children move up, as vSphere does."""
     out: list[VmSnapshot] = []
@@ -805,10 +1027,20 @@ def _drs_override(ctx: _Context) -> StepOutcome:
     if setting == "disabled":
         overrides[vm.moid] = DrsVmOverride(enabled=False)
     elif setting != "inherit":
-        overrides[vm.moid] = DrsVmOverride(behavior=setting)
+        # vCenter records a behaviour override with DRS enabled for the VM.
+        overrides[vm.moid] = DrsVmOverride(enabled=True, behavior=setting)
     drs = msgspec.structs.replace(cluster.drs, vm_overrides=dict(sorted(overrides.items())))
     after = _with_cluster(ctx.snapshot, msgspec.structs.replace(cluster, drs=drs))
     return ctx.done(after, vm=vm.moid)
+
+
+def _drs_vm_overrides(ctx: _Context) -> StepOutcome:
+    cluster = ctx.cluster(ctx.step.target)
+    drs = msgspec.structs.replace(
+        cluster.drs, enable_vm_behavior_overrides=ctx.step.params["enabled"]
+    )
+    after = _with_cluster(ctx.snapshot, msgspec.structs.replace(cluster, drs=drs))
+    return ctx.done(after)
 
 
 def _add_anti_affinity(ctx: _Context) -> StepOutcome:
@@ -833,21 +1065,202 @@ def _add_anti_affinity(ctx: _Context) -> StepOutcome:
 
 
 def _remove_anti_affinity(ctx: _Context) -> StepOutcome:
-    step = ctx.step
-    name = str(step.target)
-    wanted = step.params.get("cluster")
-    holders = [
-        c
-        for c in ctx.snapshot.clusters.values()
-        if (wanted is None or str(wanted) in (c.moid, c.name))
-        and any(r.name == name and r.kind == "vm-anti-affinity" for r in c.rules)
-    ]
-    if len(holders) != 1:
-        what = "several clusters have" if holders else "no cluster has"
-        raise step.error(f"{what} an anti-affinity rule named {name!r}")
-    cluster = holders[0]
-    rules = [r for r in cluster.rules if not (r.name == name and r.kind == "vm-anti-affinity")]
+    cluster, rule = ctx.anti_affinity_rule(str(ctx.step.target))
+    rules = [r for r in cluster.rules if r is not rule]
     return ctx.done(_with_cluster(ctx.snapshot, msgspec.structs.replace(cluster, rules=rules)))
+
+
+# -- the step kinds remediation writes (``fix``) ------------------------------------------
+
+
+def _enable_anti_affinity(ctx: _Context) -> StepOutcome:
+    step = ctx.step
+    cluster, rule = ctx.anti_affinity_rule(str(step.target))
+    if rule.enabled:
+        raise step.error(f"rule {rule.name!r} of cluster {cluster.name} is already enabled")
+    rules = [msgspec.structs.replace(r, enabled=True) if r is rule else r for r in cluster.rules]
+    return ctx.done(_with_cluster(ctx.snapshot, msgspec.structs.replace(cluster, rules=rules)))
+
+
+def nic_of(vm: VirtualMachine, ref: Any) -> Nic | None:
+    """The vNIC of ``vm`` named by its device key or its label."""
+    text = str(ref)
+    return next((n for n in vm.nics if str(n.key) == text or n.label == text), None)
+
+
+def _set_mac(ctx: _Context) -> StepOutcome:
+    step = ctx.step
+    vm = ctx.vm(step.target)
+    nic = nic_of(vm, step.params["nic"])
+    if nic is None:
+        raise step.error(f"{vm.name} has no vNIC {step.params['nic']!r}", "nic")
+    if vm.power_state != "poweredOff":
+        raise step.error(
+            f"{vm.name} is {vm.power_state} at this step; vCenter changes a vNIC's MAC only "
+            "while the VM is powered off (add a power_off step before)"
+        )
+    mac = str(step.params["mac"]).strip().lower().replace("-", ":")
+    nics = [
+        msgspec.structs.replace(n, address_type="manual", mac=mac) if n.key == nic.key else n
+        for n in vm.nics
+    ]
+    after = _with_vm(ctx.snapshot, msgspec.structs.replace(vm, nics=nics))
+    return ctx.done(after, vm=vm.moid)
+
+
+def _portgroup_policy(ctx: _Context) -> StepOutcome:
+    step = ctx.step
+    wanted = {key: True for key in POLICY_KEYS if key in step.params}
+    name = str(step.target)
+    if step.params.get("host") is None:
+        found = [pg for pg in ctx.snapshot.dv_portgroups.values() if name in (pg.moid, pg.name)]
+        if len(found) != 1:
+            what = "several distributed portgroups" if found else "no distributed portgroup"
+            raise step.error(f"{what} {name!r} in the snapshot (a standard one needs host:)")
+        portgroup = found[0]
+        policy = msgspec.structs.replace(portgroup.policy, **wanted)
+        changed = msgspec.structs.replace(portgroup, policy=policy)
+        after = msgspec.structs.replace(
+            ctx.snapshot, dv_portgroups={**ctx.snapshot.dv_portgroups, changed.moid: changed}
+        )
+        return ctx.done(after)
+    host = ctx.host(step.params["host"], "host")
+    if host.connection_state != "connected":
+        raise step.error(f"host {host.name} is {host.connection_state}: vCenter cannot reach it")
+    if not any(pg.name == name for pg in host.portgroups):
+        raise step.error(f"host {host.name} has no standard portgroup {name!r}")
+    portgroups = [
+        msgspec.structs.replace(
+            pg,
+            spec=msgspec.structs.replace(pg.spec, **wanted),
+            computed=msgspec.structs.replace(pg.computed, **wanted),
+        )
+        if pg.name == name
+        else pg
+        for pg in host.portgroups
+    ]
+    return ctx.done(_with_host(ctx.snapshot, msgspec.structs.replace(host, portgroups=portgroups)))
+
+
+def _allocation(old: Allocation, reservation: Any) -> Allocation:
+    return old if reservation is None else msgspec.structs.replace(old, reservation=reservation)
+
+
+def _with_pool(state: Snapshot, pool: ResourcePool) -> Snapshot:
+    return msgspec.structs.replace(state, resource_pools={**state.resource_pools, pool.moid: pool})
+
+
+def _create_pool(ctx: _Context) -> StepOutcome:
+    step = ctx.step
+    parent = ctx.pool(step.params["parent"], "parent")
+    name = str(step.target)
+    if any(
+        p.parent == parent.moid and p.name == name for p in ctx.snapshot.resource_pools.values()
+    ):
+        raise step.error(f"pool {parent.name} already has a child pool named {name!r}")
+    expandable = step.params.get("expandable", False)
+    pool = ResourcePool(
+        moid=f"resgroup-whatif-{step.index}",
+        name=name,
+        owner=parent.owner,
+        parent=parent.moid,
+        cpu=Allocation(reservation=step.params["cpu_reservation"], expandable=expandable),
+        memory=Allocation(reservation=step.params["memory_reservation"], expandable=expandable),
+    )
+    _within_capacity(ctx, pool)
+    return ctx.done(_with_pool(ctx.snapshot, pool))
+
+
+def _within_capacity(ctx: _Context, pool: ResourcePool) -> None:
+    """vCenter's admission control, in its simplest form: a pool of a cluster cannot reserve
+    more than the cluster's hosts have (what the snapshot cannot size is not judged)."""
+    cluster = ctx.snapshot.clusters.get(pool.owner)
+    hosts = (
+        [ctx.snapshot.hosts[h] for h in cluster.hosts if h in ctx.snapshot.hosts] if cluster else []
+    )
+    cpu = sum(h.cpu_mhz * h.cpu_cores for h in hosts)
+    memory = sum(h.memory_mb for h in hosts)
+    for resource, have, want in (
+        ("CPU", cpu, pool.cpu.reservation),
+        ("memory", memory, pool.memory.reservation),
+    ):
+        if have and want > have:
+            raise ctx.step.error(
+                f"a {resource} reservation of {want} exceeds what the hosts of cluster "
+                f"{cluster.name if cluster else pool.owner} have ({have}); vCenter's admission "
+                "control refuses it"
+            )
+
+
+def _set_reservation(ctx: _Context) -> StepOutcome:
+    step = ctx.step
+    pool = ctx.pool(step.target)
+    if pool.parent is None:
+        raise step.error(f"{pool.name} is a root pool: vCenter does not reserve on it")
+    changed = msgspec.structs.replace(
+        pool,
+        cpu=_allocation(pool.cpu, step.params.get("cpu")),
+        memory=_allocation(pool.memory, step.params.get("memory")),
+    )
+    _within_capacity(ctx, changed)
+    return ctx.done(_with_pool(ctx.snapshot, changed))
+
+
+def _move_to_pool(ctx: _Context) -> StepOutcome:
+    step = ctx.step
+    vm = ctx.vm(step.target)
+    pool = ctx.pool(step.params["pool"], "pool")
+    owner = vm.cluster or vm.host
+    if pool.owner != owner:
+        raise step.error(
+            f"pool {pool.name} belongs to another compute resource than {vm.name}'s; moving "
+            "there is a migration (use migrate with pool:)",
+            "pool",
+        )
+    if vm.resource_pool == pool.moid:
+        raise step.error(f"{vm.name} is already in pool {pool.name} at this step", "pool")
+    after = _with_vm(ctx.snapshot, msgspec.structs.replace(vm, resource_pool=pool.moid))
+    return ctx.done(after, vm=vm.moid)
+
+
+def _remove_limit(ctx: _Context) -> StepOutcome:
+    step = ctx.step
+    resources = [step.params["resource"]] if "resource" in step.params else list(RESOURCES)
+    unlimited = dict.fromkeys(resources, True)
+
+    def lifted(old: Allocation, resource: str) -> Allocation:
+        return msgspec.structs.replace(old, limit=-1) if unlimited.get(resource) else old
+
+    if step.params["of"] == "pool":
+        pool = ctx.pool(step.target)
+        changed = msgspec.structs.replace(
+            pool, cpu=lifted(pool.cpu, "cpu"), memory=lifted(pool.memory, "memory")
+        )
+        return ctx.done(_with_pool(ctx.snapshot, changed))
+    vm = ctx.vm(step.target)
+    moved = msgspec.structs.replace(
+        vm,
+        cpu_allocation=lifted(vm.cpu_allocation, "cpu"),
+        memory_allocation=lifted(vm.memory_allocation, "memory"),
+    )
+    return ctx.done(_with_vm(ctx.snapshot, moved), vm=vm.moid)
+
+
+def _ha_override(ctx: _Context) -> StepOutcome:
+    vm = ctx.vm(ctx.step.target)
+    cluster = ctx.cluster_of(vm)
+    setting = ctx.step.params["restart_priority"]
+    overrides = {k: v for k, v in cluster.ha.vm_overrides.items() if k != vm.moid}
+    if setting != "inherit":
+        old = cluster.ha.vm_overrides.get(vm.moid, HaVmOverride())
+        overrides[vm.moid] = msgspec.structs.replace(old, restart_priority=setting)
+    ha = msgspec.structs.replace(cluster.ha, vm_overrides=dict(sorted(overrides.items())))
+    after = _with_cluster(ctx.snapshot, msgspec.structs.replace(cluster, ha=ha))
+    return ctx.done(after, vm=vm.moid)
+
+
+def _confirm_outage(ctx: _Context) -> StepOutcome:
+    return ctx.done(vm=_appliance_vm(ctx).moid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -857,26 +1270,95 @@ class Operation:
     apply: Callable[[_Context], StepOutcome]
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
-    #: One of the vendor's manual steps 2-7 ("vMotion and similar technologies with ScaleArc
-    #: HA"): not carried out, only required in order around a secondary's move (PLAN008).
+    #: Carried out by a person, not by ``apply`` (which pauses for confirmation): the
+    #: vendor's manual steps 2-7 ("vMotion and similar technologies with ScaleArc HA"),
+    #: required in order around a secondary's move (PLAN008), the switchover (done in
+    #: ScaleArc's GUI) and ``confirm_outage``.
     manual: bool = False
+    #: The vSphere privileges ``apply`` needs for the step (besides System.Read, to re-read
+    #: the objects it touches); "a or b (when)" where it depends on the object.
+    privileges: tuple[str, ...] = ()
 
 
 #: Every operation a plan step may name (the step's key), in the order the docs list them.
 OPERATIONS: dict[str, Operation] = {
-    "migrate": Operation(_migrate, ("to", "mode"), ("pool",)),
-    "maintenance": Operation(_maintenance),
-    "exit_maintenance": Operation(_exit_maintenance),
-    "power_off": Operation(_power(on=False)),
-    "power_on": Operation(_power(on=True)),
-    "take_snapshot": Operation(_take_snapshot, optional=("name",)),
-    "remove_snapshot": Operation(_remove_snapshot, optional=("name",)),
-    "switchover": Operation(_switchover),
-    "drs_override": Operation(_drs_override, ("behavior",)),
-    "add_anti_affinity": Operation(_add_anti_affinity, ("vms",), ("enabled",)),
-    "remove_anti_affinity": Operation(_remove_anti_affinity, optional=("cluster",)),
+    "migrate": Operation(
+        _migrate,
+        ("to", "mode"),
+        ("pool",),
+        privileges=(
+            "Resource.HotMigrate (live)",
+            "Resource.ColdMigrate (cold)",
+            "Resource.AssignVMToPool (pool:)",
+        ),
+    ),
+    "maintenance": Operation(_maintenance, privileges=("Host.Config.Maintenance",)),
+    "exit_maintenance": Operation(_exit_maintenance, privileges=("Host.Config.Maintenance",)),
+    "power_off": Operation(_power(on=False), privileges=("VirtualMachine.Interact.PowerOff",)),
+    "power_on": Operation(_power(on=True), privileges=("VirtualMachine.Interact.PowerOn",)),
+    "take_snapshot": Operation(
+        _take_snapshot, optional=("name",), privileges=("VirtualMachine.State.CreateSnapshot",)
+    ),
+    "remove_snapshot": Operation(
+        _remove_snapshot, optional=("name",), privileges=("VirtualMachine.State.RemoveSnapshot",)
+    ),
+    "consolidate": Operation(_consolidate, privileges=("VirtualMachine.State.RemoveSnapshot",)),
+    "switchover": Operation(_switchover, manual=True),
+    "drs_override": Operation(
+        _drs_override, ("behavior",), privileges=("Host.Inventory.EditCluster",)
+    ),
+    "drs_vm_overrides": Operation(
+        _drs_vm_overrides, ("enabled",), privileges=("Host.Inventory.EditCluster",)
+    ),
+    "add_anti_affinity": Operation(
+        _add_anti_affinity, ("vms",), ("enabled",), privileges=("Host.Inventory.EditCluster",)
+    ),
+    "remove_anti_affinity": Operation(
+        _remove_anti_affinity, optional=("cluster",), privileges=("Host.Inventory.EditCluster",)
+    ),
+    "enable_anti_affinity": Operation(
+        _enable_anti_affinity, optional=("cluster",), privileges=("Host.Inventory.EditCluster",)
+    ),
+    "set_mac": Operation(
+        _set_mac, ("nic", "mac"), privileges=("VirtualMachine.Config.EditDevice",)
+    ),
+    "portgroup_policy": Operation(
+        _portgroup_policy,
+        optional=("host", *POLICY_KEYS),
+        privileges=("DVPortgroup.PolicyOp (distributed)", "Host.Config.Network (standard)"),
+    ),
+    "create_pool": Operation(
+        _create_pool,
+        ("parent", "cpu_reservation", "memory_reservation"),
+        ("expandable",),
+        privileges=("Resource.CreatePool",),
+    ),
+    "set_reservation": Operation(
+        _set_reservation, optional=("cpu", "memory"), privileges=("Resource.EditPool",)
+    ),
+    "move_to_pool": Operation(_move_to_pool, ("pool",), privileges=("Resource.AssignVMToPool",)),
+    "remove_limit": Operation(
+        _remove_limit,
+        ("of",),
+        ("resource",),
+        privileges=("VirtualMachine.Config.Resource (of: vm)", "Resource.EditPool (of: pool)"),
+    ),
+    "ha_override": Operation(
+        _ha_override, ("restart_priority",), privileges=("Host.Inventory.EditCluster",)
+    ),
+    "confirm_outage": Operation(_confirm_outage, manual=True),
     "stop_services": Operation(_stop_services, manual=True),
     "check_connectivity": Operation(_check, manual=True),
     "check_ha_lag": Operation(_check, manual=True),
     "start_services": Operation(_start_services, manual=True),
 }
+
+
+def privileges_by_step_kind() -> list[tuple[str, str]]:
+    """(step kinds, privileges) for ``apply --help`` and the docs: kinds needing the same
+    privileges share a line; manual steps need none (a person carries them out)."""
+    by_privileges: dict[tuple[str, ...], list[str]] = {}
+    for op, operation in OPERATIONS.items():
+        if not operation.manual:
+            by_privileges.setdefault(operation.privileges, []).append(op)
+    return [(", ".join(ops), "; ".join(needed)) for needed, ops in by_privileges.items()]

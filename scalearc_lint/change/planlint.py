@@ -611,8 +611,8 @@ class _Linter:
             step = outcome.step
             if step.op == "switchover":
                 yield self._switchover_services(outcome)
-            if not step.manual:
-                continue
+            if step.op not in _MISPLACED:
+                continue  # not one of the vendor's steps 2-7 (a switchover, a confirmation)
             vm = outcome.vm or ""
             role = self.role(vm, position)
             if role is not None and role.active:

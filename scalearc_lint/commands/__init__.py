@@ -4,6 +4,26 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from scalearc_lint.commands import check, diff, explain, export, list_rules, synth, whatif
+from scalearc_lint.commands import (
+    apply,
+    check,
+    diff,
+    explain,
+    export,
+    fix,
+    list_rules,
+    synth,
+    whatif,
+)
 
-COMMANDS: tuple[ModuleType, ...] = (export, check, whatif, diff, list_rules, explain, synth)
+COMMANDS: tuple[ModuleType, ...] = (
+    export,
+    check,
+    whatif,
+    fix,
+    apply,
+    diff,
+    list_rules,
+    explain,
+    synth,
+)

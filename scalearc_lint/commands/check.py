@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from scalearc_lint.audit.baseline import comparison_text, exit_code_new
+from scalearc_lint.change.fix import plan_estate
 from scalearc_lint.commands.options import add_rules_dir_option, seconds
 from scalearc_lint.commands.review import Linted, add_baseline_options, lint_check
 from scalearc_lint.commands.run import RunInputs, identification_gaps, load_inputs
@@ -27,6 +28,7 @@ from scalearc_lint.io.outputs import (
 )
 from scalearc_lint.reports import FORMATS, ReportFormat
 from scalearc_lint.reports.console import render_console
+from scalearc_lint.reports.triage import StepSource, planned_steps, remediation_step
 from scalearc_lint.snapshot.inventory import Inventory
 
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
@@ -97,10 +99,23 @@ def write_reports(
     document: ResultsDocument,
     invs: list[Inventory],
     stdout: BinaryIO | None = None,
+    steps: StepSource = remediation_step,
 ) -> None:
     """Render every report first (a failing renderer writes nothing), then write them all."""
-    rendered = [(target, report.render(document, invs)) for report, target in requested]
+    rendered = [
+        (target, report.render(document, invs, steps=steps)) for report, target in requested
+    ]
     write_outputs(rendered, stdout=stdout)
+
+
+def suggested_fix_steps(
+    inputs: RunInputs, document: ResultsDocument, invs: Sequence[Inventory]
+) -> StepSource:
+    """Each failure's next step with the steps of the plan ``fix`` would write, worked out
+    by the fix generators without living the plan (so labelled unproven)."""
+    rules = {item.rule.id: item for item in inputs.rules}
+    plans = plan_estate(document.results, invs, rules=rules, config=inputs.config)
+    return planned_steps([(plan, "") for plan in plans], proven=False)
 
 
 def fail_on(value: str) -> Severity | None:
@@ -128,20 +143,26 @@ def run_check_command(args: argparse.Namespace) -> int:
             "--fail-on-new needs --baseline FILE: without a baseline every failure would count "
             "as new, or none would"
         )
-    return run_check(args)
+    return run_check(args, suggest_fixes=True)
 
 
 def run_check(
     args: argparse.Namespace,
     lint: Callable[[RunInputs, argparse.Namespace], Linted] = lint_check,
+    *,
+    suggest_fixes: bool = False,
 ) -> int:
-    """Run ``check`` (``whatif`` passes its own ``lint``; the outputs are the same)."""
+    """Run ``check`` (``whatif`` passes its own ``lint``; the outputs are the same).
+
+    With ``suggest_fixes`` (``check``, not ``whatif``, whose results are of a planned
+    state), the reports that show fix steps get each failure's suggested steps.
+    """
     requested = requested_reports(args)
     if any(goes_to_stdout(target) for _, target in requested):
         # Only the report may reach stdout: a plugin rule's print goes to stderr meanwhile.
         with stdout_kept_for_report() as report_stream:
-            return _run(args, lint, requested, report_stream)
-    return _run(args, lint, requested, None)
+            return _run(args, lint, requested, report_stream, suggest_fixes)
+    return _run(args, lint, requested, None, suggest_fixes)
 
 
 def _run(
@@ -149,6 +170,7 @@ def _run(
     lint: Callable[[RunInputs, argparse.Namespace], Linted],
     requested: list[tuple[ReportFormat, str]],
     report_stream: BinaryIO | None,
+    suggest_fixes: bool,
 ) -> int:
     # The snapshots live until the process exits and hold no reference cycles. Load them
     # with the cyclic collector off, then move them out of its sight: otherwise each
@@ -176,7 +198,10 @@ def _run(
             file=sys.stderr,
         )
     document, judged = lint(inputs, args)
-    write_reports(requested, document, judged, report_stream)
+    steps: StepSource = remediation_step
+    if suggest_fixes and any(report.shows_fix_steps for report, _ in requested):
+        steps = suggested_fix_steps(inputs, document, judged)
+    write_reports(requested, document, judged, report_stream, steps)
     if args.fail_on_new:
         code = exit_code_new(document.results, fail_on(args.fail_on))
     else:

@@ -12,7 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from scalearc_lint.commands.options import count_at_most, seconds
+from scalearc_lint.commands.options import (
+    add_login_options,
+    add_timeout_option,
+    count_at_most,
+)
 from scalearc_lint.errors import InputError
 from scalearc_lint.io.inputs import TEXT_LIMIT_MB, decode_text, read_input_file
 from scalearc_lint.io.outputs import check_outputs, write_outputs
@@ -55,26 +59,7 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="file listing vCenters, one per line ('#' starts a comment)",
     )
-    parser.add_argument("--user", metavar="NAME", help="user name (default: $GOVC_USERNAME)")
-    parser.add_argument(
-        "--password-env",
-        metavar="VAR",
-        help="read the password from this environment variable (default: $GOVC_PASSWORD, "
-        "else prompt)",
-    )
-    tls = parser.add_mutually_exclusive_group()
-    tls.add_argument(
-        "--ca-file",
-        action="append",
-        default=[],
-        metavar="PEM",
-        help="trust this CA certificate file (repeatable)",
-    )
-    tls.add_argument(
-        "--insecure",
-        action="store_true",
-        help="do not verify the server's TLS certificate (not recommended)",
-    )
+    add_login_options(parser)
     parser.add_argument(
         "--events-days",
         type=count_at_most(MAX_EVENTS_DAYS, "ten years; vCenter keeps far fewer days of events"),
@@ -96,15 +81,7 @@ def register(subparsers: Any) -> None:
         help="write all vCenters into the one file -o names (a bundle that check reads as "
         "several vCenters); written only if every vCenter was exported",
     )
-    parser.add_argument(
-        "--timeout",
-        type=seconds,
-        default=EXPORT_TIMEOUT,
-        metavar="SECONDS",
-        help="give up on a vCenter whose export (connecting, logging in and every read) has not "
-        f"finished within this time; also the longest wait for one answer (default "
-        f"{EXPORT_TIMEOUT}; 0: no deadline)",
-    )
+    add_timeout_option(parser, EXPORT_TIMEOUT)
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     parser.set_defaults(func=run_export)
 

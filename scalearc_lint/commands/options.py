@@ -49,3 +49,40 @@ def seconds(text: str) -> float:
     if not 0 <= value <= 86400 * 7:
         raise argparse.ArgumentTypeError(f"{text} is not between 0 and 604800 seconds")
     return value
+
+
+def add_login_options(parser: argparse.ArgumentParser) -> None:
+    """How to log in to vCenter (export, apply): user, password source, TLS trust."""
+    parser.add_argument("--user", metavar="NAME", help="user name (default: $GOVC_USERNAME)")
+    parser.add_argument(
+        "--password-env",
+        metavar="VAR",
+        help="read the password from this environment variable (default: $GOVC_PASSWORD, "
+        "else prompt)",
+    )
+    tls = parser.add_mutually_exclusive_group()
+    tls.add_argument(
+        "--ca-file",
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="trust this CA certificate file (repeatable)",
+    )
+    tls.add_argument(
+        "--insecure",
+        action="store_true",
+        help="do not verify the server's TLS certificate (not recommended)",
+    )
+
+
+def add_timeout_option(parser: argparse.ArgumentParser, default: float) -> None:
+    """``--timeout``: the deadline of one vCenter's reads, and of each answer."""
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=default,
+        metavar="SECONDS",
+        help="give up on a vCenter whose export (connecting, logging in and every read) has not "
+        f"finished within this time; also the longest wait for one answer (default "
+        f"{default:g}; 0: no deadline)",
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +11,7 @@ import msgspec
 
 from scalearc_lint.audit.baseline import WHATIF_SOURCE, compare
 from scalearc_lint.audit.waivers import Waiver, apply_waivers
+from scalearc_lint.change.observed import check_observed
 from scalearc_lint.change.plan import Plan, PlanRun, apply_plan, load_plan
 from scalearc_lint.change.planlint import enabled_plan_rules, lint_plan
 from scalearc_lint.commands.check import add_run_options, run_check
@@ -62,6 +63,17 @@ class WhatIf:
     run: PlanRun
 
 
+@dataclass(frozen=True, slots=True)
+class EstateWhatIf:
+    """Plans lived on some vCenters of an estate, judged as one with the others."""
+
+    document: ResultsDocument
+    #: One planned inventory per snapshot of the run, in its order (unchanged where no plan).
+    planned: list[Inventory]
+    #: The lived plan of each snapshot that has one, by its index in the run.
+    runs: dict[int, PlanRun]
+
+
 def what_if(inputs: RunInputs, plan: Plan, waivers: Sequence[Waiver] = ()) -> WhatIf:
     """Apply ``plan`` to the one snapshot of ``inputs``: the planned state's results and the
     plan findings, compared with the current state (plan errors raise InputError)."""
@@ -71,27 +83,63 @@ def what_if(inputs: RunInputs, plan: Plan, waivers: Sequence[Waiver] = ()) -> Wh
             "one vCenter, so give whatif that vCenter's own snapshot"
         )
     (loaded,) = inputs.snapshots
-    (current_inventory,) = inventories(inputs)
-    as_of = current_inventory.as_of
+    check_observed(plan.observed, loaded.snapshot, where=plan.where("observed"), now=loaded.path)
+    lived = what_if_estate(inputs, {0: plan}, waivers)
+    document = msgspec.structs.replace(
+        lived.document,
+        snapshot=msgspec.structs.replace(
+            lived.document.snapshot, path=f"{loaded.path} + {plan.path}"
+        ),
+        plan=PlanInfo(plan.path, plan.description, len(plan.steps)),
+    )
+    return WhatIf(document, lived.planned[0], lived.runs[0])
+
+
+def what_if_estate(
+    inputs: RunInputs, plans: Mapping[int, Plan], waivers: Sequence[Waiver] = ()
+) -> EstateWhatIf:
+    """Apply each plan to its snapshot of ``inputs`` (by index) and judge the planned estate
+    as one, with the plan findings, compared with the current estate (plan errors raise
+    InputError). Events precede every plan: rules judge them with the current roles."""
+    current_inventories = inventories(inputs)
     selection = inputs.config.selection
-    planned_run = apply_plan(loaded.snapshot, plan, selection=selection, at=as_of)
-    current = apply_waivers(run(inputs, [current_inventory]), waivers)
-    # Events precede the plan: rules judge them with the roles of the exported state.
-    planned_inventory = Inventory(
-        planned_run.final, as_of=as_of, selection=selection, recorded=current_inventory
-    )
-    planned = run(inputs, [planned_inventory])
-    findings = lint_plan(
-        planned_run, selection=selection, as_of=as_of, rules=inputs.rules, config=inputs.config
-    )
+    runs: dict[int, PlanRun] = {}
+    planned_inventories = []
+    for index, (loaded, current_inventory) in enumerate(
+        zip(inputs.snapshots, current_inventories, strict=True)
+    ):
+        plan = plans.get(index)
+        state = loaded.snapshot
+        if plan is not None:
+            runs[index] = apply_plan(state, plan, selection=selection, at=current_inventory.as_of)
+            state = runs[index].final
+        planned_inventories.append(
+            Inventory(
+                state,
+                as_of=current_inventory.as_of,
+                selection=selection,
+                recorded=current_inventory,
+            )
+        )
+    current = apply_waivers(run(inputs, current_inventories), waivers)
+    planned = run(inputs, planned_inventories)
+    findings = [
+        finding
+        for index, lived in runs.items()
+        for finding in lint_plan(
+            lived,
+            selection=selection,
+            as_of=planned_inventories[index].as_of,
+            rules=inputs.rules,
+            config=inputs.config,
+        )
+    ]
     results = sorted_results([*planned.results, *findings])
     planned = msgspec.structs.replace(
         planned,
-        snapshot=msgspec.structs.replace(planned.snapshot, path=f"{loaded.path} + {plan.path}"),
         results=results,
         summary=Summary.of(results),
         rules=[*planned.rules, *enabled_plan_rules(inputs.config)],
-        plan=PlanInfo(plan.path, plan.description, len(plan.steps)),
     )
     document = compare(apply_waivers(planned, waivers), current, source=WHATIF_SOURCE)
-    return WhatIf(document, planned_inventory, planned_run)
+    return EstateWhatIf(document, planned_inventories, runs)

@@ -56,7 +56,11 @@ class YamlDocument:
 def load_yaml(path: str | Path, *, what: str) -> YamlDocument:
     """Parse one YAML document safely, or raise InputError with file and line."""
     raw = read_input_file(path, what=f"YAML {what}", limit_mb=TEXT_LIMIT_MB)
-    text = decode_text(raw, path, what=f"YAML {what}")
+    return parse_yaml(decode_text(raw, path, what=f"YAML {what}"), path, what=what)
+
+
+def parse_yaml(text: str, path: str | Path, *, what: str) -> YamlDocument:
+    """Parse YAML text (named ``path`` in messages) as :func:`load_yaml` parses a file."""
     try:
         _check_depth(text, path)
         node = yaml.compose(text, Loader=yaml.SafeLoader)

@@ -48,6 +48,7 @@ from scalearc_lint.reports.triage import (
     Triage,
     Urgency,
     expiry_text,
+    fix_text,
     remediation_step,
     severity_rank,
     status_rank,
@@ -389,9 +390,10 @@ def embedded_data(document: ResultsDocument, ranked: Triage, objects: ObjectTabl
 
     ``results``, one row per result: rule, status, severity (strings), object number,
     message with ages (string), next step (string or -1), waiver (index into ``waivers`` or
-    -1), and only when the run was compared with a baseline its mark (new, persisting,
-    resolved; string or -1); the -1s at the end of a row are left out. A waiver row:
-    reason, owner, ticket, expiry with its age.
+    -1), the fix plan's steps that repair it when they are not already the next step
+    (``check``'s suggestion; string or -1), and only when the run was compared with a
+    baseline its mark (new, persisting, resolved; string or -1); the -1s at the end of a
+    row are left out. A waiver row: reason, owner, ticket, expiry with its age.
 
     ``rules``: each rule id with its title and urgency (strings): the result tables show
     an object's events beside the findings of a rule whose urgency is ``happened``.
@@ -446,6 +448,7 @@ def embedded_data(document: ResultsDocument, ranked: Triage, objects: ObjectTabl
         if message is None:
             message = messages[key] = intern(ranked.message(r))
         step = ranked.step(r) if r.status is Status.FAIL else None
+        fix = fix_text(step) if step is not None else ""
         rule = rule_ids.get(r.rule)
         if rule is None:
             rule = rule_ids[r.rule] = intern(r.rule)
@@ -457,6 +460,7 @@ def embedded_data(document: ResultsDocument, ranked: Triage, objects: ObjectTabl
             message,
             intern(step.text) if step is not None else -1,
             waiver,
+            intern(fix) if fix else -1,
         ]
         if compared:
             result_row.append(intern(r.baseline) if isinstance(r.baseline, str) else -1)
@@ -576,6 +580,7 @@ def render(
             compared=ComparisonSummary.of(document),
             plan=document.plan if isinstance(document.plan, PlanInfo) else None,
             data=script_safe_json(embedded_data(document, ranked, objects)),
+            fix_text=fix_text,
             script=script.text,
             style=style.text,
             csp=csp,

@@ -26,6 +26,17 @@ relative age after every timestamp, counted at the as-of time.
 A result's vSphere object is a logical location (``vcenter/kind/id``). Code scanning
 also insists on a physical location, so each result points at line 1 of the snapshot
 file it came from (repository-relative when the snapshot path was given relative).
+
+Fixes: SARIF's ``result.fixes`` (§3.55) are edits of artifacts — each ``fix`` needs
+``artifactChanges`` with regions to delete and text to insert, which a tool can apply to
+the files it names. The repair of a finding here is a change in vCenter, not an edit of
+the snapshot the result points at, and the plan that carries it is a file ``fix``
+writes, not one of the run's artifacts; presenting either as ``fixes`` would invite a
+viewer to "apply" an edit that repairs nothing. So ``fixes`` is never emitted: a
+failure's fix steps go in ``properties.fix`` (``steps``: the plan's numbered steps that
+repair it; ``plan``: the plan file, empty when ``check`` worked the steps out without
+writing a plan; ``proven``: whether ``fix`` proved the plan with whatif), and the
+message's "Next step" names them when ``fix`` wrote the plan.
 """
 
 from __future__ import annotations
@@ -161,6 +172,12 @@ def _result(
         }
     if step is not None:
         entry["properties"]["nextStep"] = step.text
+        if step.fix is not None:
+            entry["properties"]["fix"] = {
+                "steps": list(step.fix.steps),
+                "plan": step.fix.plan,
+                "proven": step.fix.proven,
+            }
     if isinstance(result.baseline, str):
         entry["baselineState"] = BASELINE_STATES[result.baseline]
     if result.status is Status.WAIVED:

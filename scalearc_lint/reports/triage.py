@@ -16,7 +16,8 @@ result, most urgent first:
 
 An object's entry ("action") is led by its most urgent finding and carries the next step:
 today the rule's remediation with the object's names filled in (:func:`remediation_step`).
-``fix`` will hand its plan's steps in through the same :data:`StepSource` hook.
+``fix`` (and ``check``, from the plan ``fix`` would write) hands its plan's steps in
+through the same :data:`StepSource` hook (:func:`planned_steps`).
 
 Renderers only present: the context shown beside a finding (role, host, cluster, pool,
 pair members, the hosts an event moved a VM between) is read from the inventory as it is,
@@ -33,6 +34,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from scalearc_lint.audit.waivers import parse_expiry
+from scalearc_lint.change.fix import FixPlan, PlannedStep
+from scalearc_lint.change.plan import param_text
 from scalearc_lint.engine.results import ObjectRef, Result, ResultsDocument, RuleInfo, WaiverRef
 from scalearc_lint.engine.rule import Severity, Status
 from scalearc_lint.snapshot.identification import Role
@@ -323,11 +326,40 @@ def expiry_text(waiver: WaiverRef, as_of: datetime) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class FixSteps:
+    """The steps of a ``fix`` plan that repair one finding (or prevent a repeat of it)."""
+
+    #: ``step 3/16: set_mac sa-1 (nic 4000, mac 00:50:56:00:00:01)``, in plan order.
+    steps: tuple[str, ...]
+    #: The plan file they are in ("": a plan not written, as ``check`` works it out).
+    plan: str
+    #: Whether ``fix`` proved the plan with whatif (``check``'s steps are not proven).
+    proven: bool
+
+    @property
+    def text(self) -> str:
+        """The steps on one line, after the plan file's name when there is one (a report
+        labels steps that are not proven as suggested)."""
+        steps = "; ".join(self.steps)
+        return f"{self.plan}, {steps}" if self.plan else steps
+
+
+@dataclass(frozen=True, slots=True)
 class NextStep:
-    """What to do about one finding; ``source`` says where the words come from."""
+    """What to do about one finding; ``source`` says where the words come from; ``fix``,
+    the steps of a fix plan that repair it, when there are any."""
 
     text: str
     source: str = "remediation"
+    fix: FixSteps | None = None
+
+
+def fix_text(step: NextStep) -> str:
+    """The fix steps a report shows beside the next step ("" when the next step already is
+    the fix plan's, or there is none)."""
+    if step.fix is None or step.source == "fix":
+        return ""
+    return step.fix.text
 
 
 #: Gives the next step for a failing result: ``(result, subject, rule) -> step``. The default
@@ -376,6 +408,62 @@ def remediation_step(result: Result, subject: Subject, rule: RuleInfo | None) ->
     if rule is None or not rule.remediation:
         return None
     return NextStep(fill_names(rule.remediation, subject))
+
+
+def _step_text(step: PlannedStep) -> str:
+    params = ", ".join(
+        f"{key} {param_text(value)}" for key, value in step.params.items() if key != "note"
+    )
+    return f"{step.op} {step.target}" + (f" ({params})" if params else "")
+
+
+def planned_steps(
+    plans: Sequence[tuple[FixPlan, str]],
+    fallback: StepSource = remediation_step,
+    *,
+    proven: bool = True,
+) -> StepSource:
+    """Each finding's next step with the ``fix`` plan's numbered steps that repair it (or
+    prevent a repeat), in the plan written to the given path ("" when not written).
+
+    A proven plan (``fix``) gives those steps as the next step; an unproven one (``check``
+    works the plan out without living it) keeps the rule's remediation as the next step and
+    adds the steps as a suggestion. A finding no step repairs gets the remediation, and
+    why fix has no step for it.
+    """
+    by_finding: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
+    unplanned: dict[tuple[str, str, str, str], str] = {}
+    where: dict[str, str] = {}
+    for plan, path in plans:
+        where[plan.vcenter] = path
+        total = len(plan.steps)
+        for number, step in enumerate(plan.steps, 1):
+            text = f"step {number}/{total}: {_step_text(step)}"
+            for finding in step.repairs:
+                by_finding[(plan.vcenter, finding.rule, finding.kind, finding.id)].append(text)
+            for finding in step.prevents:
+                key = (plan.vcenter, finding.rule, finding.kind, finding.id)
+                by_finding[key].append(f"{text}, which prevents a repeat")
+        for item in plan.unplanned:
+            f = item.finding
+            unplanned[(plan.vcenter, f.rule, f.kind, f.id)] = item.reason
+
+    def source(result: Result, subject: Subject, rule: RuleInfo | None) -> NextStep | None:
+        o = result.object
+        key = (o.vcenter, result.rule, o.kind, o.id)
+        steps = by_finding.get(key)
+        step = fallback(result, subject, rule)
+        if steps:
+            fix = FixSteps(tuple(steps), where.get(o.vcenter, ""), proven)
+            if proven or step is None:
+                unwritten = "" if fix.plan else "the plan scalearc-lint fix writes, "
+                return NextStep(unwritten + fix.text, source="fix", fix=fix)
+            return NextStep(step.text, step.source, fix)
+        if key in unplanned and step is not None:
+            return NextStep(f"{step.text} (no fix step: {unplanned[key]})", step.source)
+        return step
+
+    return source
 
 
 # -- the ranking -----------------------------------------------------------------------

@@ -72,6 +72,13 @@ class PoolHeadroom:
         """How much the appliances drawing on this pool lack together (0: none)."""
         return max(self.needed_beyond_own - self.remaining, 0)
 
+    @property
+    def covering(self) -> int:
+        """The reservation that covers everything drawing on this pool: what others hold,
+        the appliances' own reservations (carved out of it, so vCenter admits them) and
+        what the appliances lack beyond those."""
+        return self.held_by_others + self.held_by_appliances + self.needed_beyond_own
+
 
 GuaranteeStatus = Literal["guaranteed", "short", "none", "unsized"]
 

@@ -13,7 +13,9 @@ Groovy) what the block is, e.g. ```` ```yaml plan ````. Renderers show only the 
     Commands to paste, one per line (``\\`` continues); no output is shown, so only the exit
     codes are checked: 0 unless the line ends with ``# exit N`` (or ``# exits N: why``).
     ``sh vcenter``: the same, for commands that talk to a real vCenter; the test runs them
-    against the vCenter simulator. ``sh benchmark``: commands that measure for minutes; the
+    against the vCenter simulator. ``sh vcenter-lab``: commands that change a vCenter's
+    appliances (``fix``, ``apply``); the test runs them against a fresh simulator seeded with
+    the end-to-end tests' ScaleArc lab. ``sh benchmark``: commands that measure for minutes; the
     test runs each with ``--preflight``. ``sh ci``: the command CI itself runs.
 ``text``
     Not a command: a diagram or a message quoted in prose. It may hold no ``$ `` prompt and
@@ -34,6 +36,8 @@ KINDS = {
     "sh": "runs each command in one shell; compares exit codes",
     "sh vcenter": "runs the commands against the vCenter simulator; compares exit codes "
     "(a lint may also exit 1: what it finds depends on the vCenter)",
+    "sh vcenter-lab": "runs the commands against a fresh simulator seeded with the ScaleArc "
+    "lab of tests/e2e/lab.py (appliances failing what fix repairs); compares exit codes",
     "sh benchmark": "runs each command with --preflight (options valid, everything needed here)",
     "sh ci": "the command CI runs (so every CI run runs it); checks it is .ci/run and parses",
     "text": "checks it holds no command",

@@ -57,6 +57,8 @@ class Lab:
     dvpg: str = ""
     no_notify_pg: str = ""
     beta_1_mac: str = ""
+    #: Tag ids of the role tags, by role.
+    role_tags: dict[str, str] = field(default_factory=dict)
 
 
 def connect(sim: Vcsim) -> Any:
@@ -152,15 +154,47 @@ class _Rest:
         return str(self.call("POST", "/com/vmware/cis/tagging/tag", {"create_spec": spec}))
 
     def attach(self, tag: str, vm: str) -> None:
+        self._associate("attach", tag, vm)
+
+    def detach(self, tag: str, vm: str) -> None:
+        self._associate("detach", tag, vm)
+
+    def _associate(self, action: str, tag: str, vm: str) -> None:
         self.call(
             "POST",
-            f"/com/vmware/cis/tagging/tag-association/id:{tag}?~action=attach",
+            f"/com/vmware/cis/tagging/tag-association/id:{tag}?~action={action}",
             {"object_id": {"type": "VirtualMachine", "id": vm}},
         )
 
     def close(self) -> None:
         self.call("DELETE", "/com/vmware/cis/session")
         self.conn.close()
+
+
+def power_on(sim: Vcsim, lab: Lab, *names: str) -> None:
+    """Power lab VMs on (the simulator starts them off)."""
+    si = connect(sim)
+    try:
+        vms = {vm._moId: vm for vm in _objects(si, vim.VirtualMachine)}
+        for name in names:
+            wait(vms[lab.vms[name]].PowerOnVM_Task())
+    finally:
+        _connect.Disconnect(si)
+
+
+def switch_over_beta(sim: Vcsim, lab: Lab) -> None:
+    """What a person does for the beta pair's manual switchover step: after the switchover
+    in ScaleArc's GUI, swap the two members' role tags in vCenter."""
+    rest = _Rest(sim)
+    try:
+        for name, old, new in (
+            ("sa-beta-1", "primary", "secondary"),
+            ("sa-beta-2", "secondary", "primary"),
+        ):
+            rest.detach(lab.role_tags[old], lab.vms[name])
+            rest.attach(lab.role_tags[new], lab.vms[name])
+    finally:
+        rest.close()
 
 
 def post_events(si: Any, lab: Lab) -> None:
@@ -295,6 +329,7 @@ def _seed(si: Any, sim: Vcsim) -> Lab:
         role_category, pair_category = rest.category(ROLE), rest.category(PAIR)
         primary = rest.tag(role_category, "primary")
         secondary = rest.tag(role_category, "secondary")
+        lab.role_tags = {"primary": primary, "secondary": secondary}
         beta = rest.tag(pair_category, "beta")
         rest.tag(pair_category, "unused")
         rest.attach(primary, lab.vms["sa-beta-1"])

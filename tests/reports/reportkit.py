@@ -87,7 +87,9 @@ OBJECT_FIELDS = (
     "kind", "id", "name", "vcenter", "position", "role", "host", "cluster", "pool", "pair",
     "members", "events",
 )  # fmt: skip
-RESULT_FIELDS = ("rule", "status", "severity", "object", "message", "step", "waiver", "baseline")
+RESULT_FIELDS = (
+    "rule", "status", "severity", "object", "message", "step", "waiver", "fix", "baseline",
+)  # fmt: skip
 
 
 class HtmlPage(HTMLParser):
@@ -150,12 +152,13 @@ class HtmlPage(HTMLParser):
         compared = "data-compared" in self.all("body")[0]
         width = len(RESULT_FIELDS) if compared else len(RESULT_FIELDS) - 1
         for row in data["results"]:
-            # Trailing -1s (no step, waiver or baseline mark) are left out of the page.
+            # Trailing -1s (no step, waiver, fix or baseline mark) are left out of the page.
             full = list(row) + [-1] * (width - len(row))
             item = dict(zip(RESULT_FIELDS, full, strict=False))
             for name in ("rule", "status", "severity", "message"):
                 item[name] = strings[item[name]]
             item["step"] = strings[item["step"]] if item["step"] >= 0 else None
+            item["fix"] = strings[item["fix"]] if item["fix"] >= 0 else None
             if "baseline" in item:
                 item["baseline"] = strings[item["baseline"]] if item["baseline"] >= 0 else None
             waiver = item["waiver"]

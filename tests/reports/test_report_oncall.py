@@ -4,14 +4,18 @@ and with no serious accessibility fault (axe-core)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from playwright.sync_api import Browser, Page
 
+from scalearc_lint.cli import main as scalearc_lint
 from tests.reports.conftest import OpenedReport, ReportOpener
 from tests.reports.reportkit import EXAMPLE_ACT_NOW
 from tests.reports.screenshots import lab_report, take_screenshots
@@ -212,6 +216,37 @@ def test_migration_findings_show_where_from_and_to_in_the_rule_table(
     ) in rows["vm sa-search-01"][4]
     # Rules not about events do not show them.
     assert "moved from" not in report.visible_rows("#rule-SA006")[0][4]
+
+
+def test_each_failure_shows_the_step_fix_would_write_labelled_unproven(
+    example_report: Path, open_report: ReportOpener, tmp_path: Path
+) -> None:
+    plan = tmp_path / "plan.yaml"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert scalearc_lint(["fix", str(REPO / "examples" / "lab.json"), "-o", str(plan)]) == 0
+    steps = yaml.safe_load(plan.read_text())["steps"]
+    number = next(i for i, s in enumerate(steps, 1) if s.get("set_mac") == "sa-billing-02")
+    written = steps[number - 1]
+    report = open_report(example_report)
+    label = "Fix step (suggested, not yet proven): "
+    row = {r[2]: r for r in report.visible_rows("#rule-SA001")}["vm sa-billing-02"][4]
+    # The suggestion is the step fix writes, at its place in the plan.
+    assert (
+        f"{label}step {number}/{len(steps)}: set_mac sa-billing-02 (nic {written['nic']}, "
+        f"mac {written['mac']})"
+    ) in row
+    assert "Next step: Power sa-billing-02 off, set each network adapter's MAC" in row
+    # History has no fix step, and says why; prevention is labelled as such.
+    reverted = report.visible_rows("#rule-SA010")[0][4]
+    assert label not in reverted and "(no fix step: history:" in reverted
+    entries = act_now(report.page)
+    first = report.page.inner_text("#act-now li.action >> nth=0")
+    # SA009's prevention is the DRS override of the VM it names (after SA014's limit).
+    override = next(i for i, s in enumerate(steps, 1) if s.get("drs_override") == "sa-billing-01")
+    assert entries[0]["rule"] == "SA009" and "sa-billing-01" in first
+    assert f"{label}step {override}/{len(steps)}: drs_override sa-billing-01" in first
+    assert "which prevents a repeat" in first
+    assert report.errors == []
 
 
 def test_placement_shows_status_and_shared_host_in_words_not_only_colour(

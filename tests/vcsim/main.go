@@ -16,10 +16,11 @@
 //
 // It also sets what vcsim 0.24 cannot: PostEvent keeps the chainId a client
 // posts (vcsim overwrites it with the event's key, so one operation's events
-// could not be chained), /_vcsim/drs sets a cluster's
-// drsConfig.enableVmBehaviorOverrides (vcsim ignores drsConfig reconfiguration),
-// /_vcsim/ha sets a cluster's dasConfig.enabled and default restart priority
-// (ignored in a reconfiguration too), and /_vcsim/consolidation a VM's
+// could not be chained), a cluster's drsConfig.enableVmBehaviorOverrides is
+// set by /_vcsim/drs and, as vCenter does, by a ReconfigureComputeResource_Task
+// whose spec carries it (vcsim ignores drsConfig reconfiguration), /_vcsim/ha
+// sets a cluster's dasConfig.enabled and default restart priority (ignored in a
+// reconfiguration too), and /_vcsim/consolidation a VM's
 // runtime.consolidationNeeded (which vcsim never sets).
 //
 // It prints one JSON line {"url", "ca_file", "user"} on stdout once it is
@@ -159,6 +160,8 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var delay time.Duration
 	var fault *types.NoPermission
 	var chain int32
+	var drsSwitch *bool
+	var drsCluster string
 	soap := r.Method == http.MethodPost && r.URL.Path == "/sdk"
 	if soap {
 		body, err := ioutil.ReadAll(r.Body)
@@ -171,6 +174,9 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		entry = "SOAP " + method
 		if method == "PostEvent" {
 			chain = postedChain(body)
+		}
+		if method == "ReconfigureComputeResource_Task" && this.Type == "ClusterComputeResource" {
+			drsSwitch, drsCluster = postedVmOverrides(body), this.Value
 		}
 		rec.mu.Lock()
 		delay = rec.delays[method]
@@ -231,6 +237,24 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if chain != 0 {
 		keepChain(chain)
 	}
+	if drsSwitch != nil {
+		setVmOverrides(drsCluster, *drsSwitch)
+	}
+}
+
+// vmOverridesPattern finds drsConfig.enableVmBehaviorOverrides in a
+// ReconfigureComputeResource_Task request.
+var vmOverridesPattern = regexp.MustCompile(
+	`(?s)<drsConfig[^>]*>.*?<enableVmBehaviorOverrides>(true|false)</enableVmBehaviorOverrides>`)
+
+// postedVmOverrides is the enableVmBehaviorOverrides a cluster reconfiguration
+// sets (nil when it sets none).
+func postedVmOverrides(body []byte) *bool {
+	m := vmOverridesPattern.FindSubmatch(body)
+	if m == nil {
+		return nil
+	}
+	return types.NewBool(string(m[1]) == "true")
 }
 
 // chainIDPattern finds the posted event's chainId in a PostEvent request.
@@ -281,17 +305,26 @@ func serveDrs(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	ref := types.ManagedObjectReference{Type: "ClusterComputeResource", Value: q.Get("id")}
-	cluster, ok := simulator.Map.Get(ref).(*simulator.ClusterComputeResource)
-	if !ok {
+	if !setVmOverrides(q.Get("id"), value) {
 		w.WriteHeader(http.StatusNotFound)
 		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// setVmOverrides sets a cluster's configurationEx.drsConfig.enableVmBehaviorOverrides
+// (false when there is no such cluster).
+func setVmOverrides(id string, value bool) bool {
+	ref := types.ManagedObjectReference{Type: "ClusterComputeResource", Value: id}
+	cluster, ok := simulator.Map.Get(ref).(*simulator.ClusterComputeResource)
+	if !ok {
+		return false
 	}
 	simulator.Map.WithLock(cluster, func() {
 		config := cluster.ConfigurationEx.(*types.ClusterConfigInfoEx)
 		config.DrsConfig.EnableVmBehaviorOverrides = types.NewBool(value)
 	})
-	w.WriteHeader(http.StatusNoContent)
+	return true
 }
 
 // isVapiLogin tells whether a request opens a vAPI session (/rest or /api).
