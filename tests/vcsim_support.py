@@ -185,6 +185,11 @@ class Vcsim:
         """Make every call of a SOAP method wait ``ms`` milliseconds before it is served."""
         self._test_api(f"/_vcsim/delay?method={method}&ms={ms}", method="POST")
 
+    def garble_next(self, method: str, mode: str) -> None:
+        """Make the next answer to a SOAP method end halfway (``truncate``) or carry a
+        mismatched closing tag (``garble``): a complete HTTP answer, a broken document."""
+        self._test_api(f"/_vcsim/garble?method={method}&mode={mode}", method="POST")
+
     def deny(
         self, method: str, privilege: str, obj: tuple[str, str] | None = None, *, after: int = 0
     ) -> None:

@@ -294,7 +294,7 @@ def _custom_field_names(reading: Reading) -> tuple[dict[int, str], str]:
     return {
         int(f.key): str(f.name)
         for f in item.props.get("field") or ()
-        if f.managedObjectType in (None, vim.VirtualMachine)
+        if f.managedObjectType in (None, "VirtualMachine")
     }, ""
 
 

@@ -18,3 +18,4 @@ vmodl: Any = _pyvmomi.vmodl
 SoapStubAdapter: Any = _pyvmomi.SoapStubAdapter
 VmomiSupport: Any = _pyvmomi.VmomiSupport
 GetServiceVersions: Any = _connect.GetServiceVersions
+SoapAdapter: Any = _pyvmomi.SoapAdapter

@@ -17,15 +17,34 @@ page set is left open: an unfinished retrieval is cancelled.
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from scalearc_lint.errors import InputError
 from scalearc_lint.exporter._vmomi import vim, vmodl
 from scalearc_lint.exporter.connection import NETWORK_ERRORS, Session, translate_faults
+from scalearc_lint.exporter.decode import (
+    NotUnderstood,
+    Page,
+    Retrieved,
+    SessionLost,
+    UnexpectedValue,
+    Wanted,
+    decode_page,
+    fallback_page,
+    page_of_result,
+)
+from scalearc_lint.exporter.wire import UnreadableResponse, invoke_raw
+
+log = logging.getLogger(__name__)
+
+#: ``pyvmomi``: decode every result page with pyVmomi (to compare the two decoders).
+DECODER_ENV = "SCALEARC_LINT_DECODER"
 
 #: Objects per result page asked for; vCenter may return fewer.
 PAGE_SIZE = 1000
@@ -43,53 +62,17 @@ TraversalSpec = vmodl.query.PropertyCollector.TraversalSpec
 RetrieveOptions = vmodl.query.PropertyCollector.RetrieveOptions
 
 
-class SessionLost(Exception):
-    """The session ended while exporting: log in again and restart the read."""
-
-
 class Cancelled(Exception):
     """The read, or the export, was told to stop: another read failed, or the user or the
     deadline ended the export."""
 
 
-@dataclass
-class Retrieved:
-    """One object's requested properties; ``missing`` maps unreadable paths to their fault."""
-
-    moid: str
-    type: str
-    props: dict[str, Any] = field(default_factory=dict)
-    missing: dict[str, str] = field(default_factory=dict)
-
-
 def moid(ref: Any) -> str | None:
-    """The managed-object id of a reference (no round trip), or None."""
-    return None if ref is None else str(ref._moId)
-
-
-def _fault_text(fault: Any) -> str:
-    """``NoPermission (System.Read)``: the fault's type and, if it names one, the privilege."""
-    if fault is None:
-        return "unknown fault"
-    name = type(fault).__name__.split(".")[-1]
-    privilege = (
-        getattr(fault, "privilegeId", None) if isinstance(fault, vim.fault.NoPermission) else None
-    )
-    return f"{name} ({privilege})" if privilege else name
-
-
-def _contents(objects: Iterable[Any]) -> Iterable[Retrieved]:
-    for content in objects:
-        item = Retrieved(moid=content.obj._moId, type=type(content.obj).__name__.split(".")[-1])
-        for prop in content.propSet or ():
-            item.props[prop.name] = prop.val
-        for missing in content.missingSet or ():
-            # pyVmomi unwraps the LocalizedMethodFault: this is the MethodFault itself.
-            fault = missing.fault
-            if isinstance(fault, vim.fault.NotAuthenticated):
-                raise SessionLost(missing.path)
-            item.missing[missing.path] = _fault_text(fault)
-        yield item
+    """The managed-object id of a reference (no round trip), or None; a decoded
+    reference already is its id."""
+    if ref is None or isinstance(ref, str):
+        return ref
+    return str(ref._moId)
 
 
 def quietly(call: Callable[[], Any]) -> None:
@@ -161,8 +144,38 @@ class Reading:
             raise
 
 
+def _page(
+    reading: Reading, collector: Any, wanted: Wanted, method: str, **args: Any
+) -> Page | None:
+    """One result page: the fast decoder's reading of the response, or pyVmomi's where the
+    fast one does not fully understand it (or ``SCALEARC_LINT_DECODER=pyvmomi`` says so)."""
+    stub = collector._stub
+    if os.environ.get(DECODER_ENV) == "pyvmomi":
+        return page_of_result(getattr(collector, method)(**args), wanted)
+    try:
+        body, result_type = invoke_raw(collector, method, **args)
+        try:
+            return decode_page(body, wanted, stub.version)
+        except NotUnderstood as exc:
+            log.debug("%s: pyVmomi decodes this %s response: %s", stub.host, method, exc)
+        return fallback_page(body, result_type, stub, wanted)
+    except UnreadableResponse as exc:
+        raise InputError(
+            f"{reading.session.connection.server.label}: unreadable {method} response ({exc})"
+        ) from None
+    except UnexpectedValue as exc:
+        raise InputError(
+            f"{reading.session.connection.server.label}: unexpected value in a {method} "
+            f"response ({exc})"
+        ) from None
+
+
 def _run_retrieval(
-    reading: Reading, collector: Any, spec: Any, on_page: Callable[[int], None] | None
+    reading: Reading,
+    collector: Any,
+    spec: Any,
+    wanted: Wanted,
+    on_page: Callable[[int], None] | None,
 ) -> list[Retrieved]:
     """Every page of one retrieval, decoded: the one place result pages are read.
 
@@ -174,19 +187,23 @@ def _run_retrieval(
     items: list[Retrieved] = []
     token = ""
     try:
-        result = collector.RetrievePropertiesEx(
-            specSet=[spec], options=RetrieveOptions(maxObjects=PAGE_SIZE)
+        page = _page(
+            reading,
+            collector,
+            wanted,
+            "RetrievePropertiesEx",
+            specSet=[spec],
+            options=RetrieveOptions(maxObjects=PAGE_SIZE),
         )
-        while result is not None:
-            token = result.token or ""
-            page = list(_contents(result.objects or ()))
-            items.extend(page)
+        while page is not None:
+            token = page.token
+            items.extend(page.items)
             if on_page is not None:
-                on_page(len(page))
+                on_page(len(page.items))
             if not token:
                 break
             reading.check_stop()
-            result = collector.ContinueRetrievePropertiesEx(token=token)
+            page = _page(reading, collector, wanted, "ContinueRetrievePropertiesEx", token=token)
         token = ""
         return items
     finally:
@@ -208,9 +225,10 @@ def retrieve_all(
     ``configurationEx`` on a ``ComputeResource`` view), in the same call.
     """
     content = reading.session.content
-    prop_set = [PropertySpec(type=vim_type, pathSet=list(paths), all=False)]
-    for subtype, extra in (subtype_paths or {}).items():
-        prop_set.append(PropertySpec(type=subtype, pathSet=list(extra), all=False))
+    wanted = Wanted(
+        {vim_type: tuple(paths), **{t: tuple(p) for t, p in (subtype_paths or {}).items()}}
+    )
+    prop_set = [PropertySpec(type=t, pathSet=list(p), all=False) for t, p in wanted.paths.items()]
     with reading.soap_calls():
         collector = reading.property_collector()
         view = content.viewManager.CreateContainerView(content.rootFolder, [vim_type], True)
@@ -227,7 +245,7 @@ def retrieve_all(
                 ],
                 propSet=prop_set,
             )
-            return _run_retrieval(reading, collector, spec, on_page)
+            return _run_retrieval(reading, collector, spec, wanted, on_page)
         finally:
             quietly(view.DestroyView)
 
@@ -239,7 +257,8 @@ def retrieve_one(reading: Reading, obj: Any, paths: Sequence[str]) -> Retrieved 
         propSet=[PropertySpec(type=type(obj), pathSet=list(paths), all=False)],
     )
     with reading.soap_calls():
-        items = _run_retrieval(reading, reading.property_collector(), spec, None)
+        wanted = Wanted({type(obj): tuple(paths)})
+        items = _run_retrieval(reading, reading.property_collector(), spec, wanted, None)
     return items[0] if items else None
 
 

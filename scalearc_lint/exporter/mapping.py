@@ -1,7 +1,7 @@
-"""From PropertyCollector results (pyVmomi data objects) to the snapshot model.
+"""From PropertyCollector results to the snapshot model.
 
-Only data objects are touched here, never managed-object properties, so no
-function in this module makes a round trip. Whatever could not be read is
+The values are the records ``exporter.properties`` declares (references as moids),
+whichever decoder read them, so nothing here makes a round trip. Whatever could not be read is
 recorded as an ``Unreadable`` entry naming the model field it affects.
 """
 
@@ -13,8 +13,10 @@ from typing import Any, get_args
 
 import msgspec
 
+from scalearc_lint.exporter import properties as declared
 from scalearc_lint.exporter._vmomi import vim
-from scalearc_lint.exporter.collect import Retrieved, moid
+from scalearc_lint.exporter.collect import moid
+from scalearc_lint.exporter.decode import Retrieved
 from scalearc_lint.snapshot.model import (
     Allocation,
     Cluster,
@@ -45,41 +47,17 @@ from scalearc_lint.snapshot.model import (
 replace = msgspec.structs.replace
 
 
-# The property paths read per type. None goes through an array (vcsim panics).
-FOLDER_PATHS = ("name", "parent")
-DATACENTER_PATHS = ("name", "parent")
-COMPUTE_PATHS = ("name", "parent", "host", "resourcePool")
-CLUSTER_PATHS = ("configurationEx",)
-HOST_PATHS = (
-    "name",
-    "parent",
-    "runtime.connectionState",
-    "runtime.inMaintenanceMode",
-    "runtime.powerState",
-    "summary.hardware",
-    "config.network.vswitch",
-    "config.network.portgroup",
-)
-POOL_PATHS = ("name", "parent", "owner", "config.cpuAllocation", "config.memoryAllocation")
-VM_PATHS = (
-    "name",
-    "parent",
-    "resourcePool",
-    "runtime.powerState",
-    "runtime.host",
-    "config.instanceUuid",
-    "config.template",
-    "config.hardware.numCPU",
-    "config.hardware.memoryMB",
-    "config.cpuAllocation",
-    "config.memoryAllocation",
-    "config.hardware.device",
-    "snapshot",
-    "runtime.consolidationNeeded",
-    "customValue",
-)
-DVS_PATHS = ("name", "parent", "uuid", "summary.productInfo", "summary.hostMember")
-DVPG_PATHS = ("name", "key", "config.distributedVirtualSwitch", "config.defaultPortConfig")
+# The property paths read per type, as ``properties`` declares them. None goes through an
+# array (vcsim panics).
+FOLDER_PATHS = declared.paths(vim.Folder)
+DATACENTER_PATHS = declared.paths(vim.Datacenter)
+COMPUTE_PATHS = declared.paths(vim.ComputeResource)
+CLUSTER_PATHS = declared.paths(vim.ClusterComputeResource)
+HOST_PATHS = declared.paths(vim.HostSystem)
+POOL_PATHS = declared.paths(vim.ResourcePool)
+VM_PATHS = declared.paths(vim.VirtualMachine)
+DVS_PATHS = declared.paths(vim.DistributedVirtualSwitch)
+DVPG_PATHS = declared.paths(vim.dvs.DistributedVirtualPortgroup)
 
 #: Which model field an unreadable property path leaves incomplete.
 _FIELD_OF_PATH = {
@@ -231,11 +209,11 @@ def _rules(config: Any) -> list[ClusterRule]:
             enabled=bool(rule.enabled),
             mandatory=bool(rule.mandatory),
         )
-        if isinstance(rule, vim.cluster.AntiAffinityRuleSpec):
+        if isinstance(rule, declared.ClusterAntiAffinityRuleSpec):
             rules.append(replace(base, kind="vm-anti-affinity", vms=refs(rule.vm)))
-        elif isinstance(rule, vim.cluster.AffinityRuleSpec):
+        elif isinstance(rule, declared.ClusterAffinityRuleSpec):
             rules.append(replace(base, vms=refs(rule.vm)))
-        elif isinstance(rule, vim.cluster.VmHostRuleInfo):
+        elif isinstance(rule, declared.ClusterVmHostRuleInfo):
             affine = rule.affineHostGroupName is not None
             host_group = rule.affineHostGroupName if affine else rule.antiAffineHostGroupName
             rules.append(
@@ -253,10 +231,12 @@ def _rules(config: Any) -> list[ClusterRule]:
 def _groups(config: Any) -> list[ClusterGroup]:
     groups = []
     for group in config.group or ():
-        if isinstance(group, vim.cluster.VmGroup):
-            groups.append(ClusterGroup(name=group.name, kind="vm", members=refs(group.vm)))
-        elif isinstance(group, vim.cluster.HostGroup):
-            groups.append(ClusterGroup(name=group.name, kind="host", members=refs(group.host)))
+        if isinstance(group, declared.ClusterVmGroup):
+            groups.append(ClusterGroup(name=group.name or "", kind="vm", members=refs(group.vm)))
+        elif isinstance(group, declared.ClusterHostGroup):
+            groups.append(
+                ClusterGroup(name=group.name or "", kind="host", members=refs(group.host))
+            )
     return groups
 
 
@@ -264,7 +244,7 @@ def cluster_from(item: Retrieved, inventory: Inventory) -> Cluster:
     """A cluster with DRS/HA settings, rules and groups."""
     config = item.props.get("configurationEx")
     extra: dict[str, Any] = {}
-    if config is not None:
+    if isinstance(config, declared.ClusterConfigInfoEx):
         extra = {
             "drs": _drs(config),
             "ha": _ha(config),
@@ -407,15 +387,15 @@ _ADDRESS_TYPES = ("manual", "generated", "assigned")
 
 def _backing(device: Any, dvpg_by_key: Mapping[str, tuple[str, str]]) -> NicBacking:
     backing = device.backing
-    if isinstance(backing, vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo):
+    if isinstance(backing, declared.VirtualEthernetCardDistributedVirtualPortBackingInfo):
         key = backing.port.portgroupKey if backing.port is not None else None
         found = dvpg_by_key.get(key or "")
         if found is None:
             return NicBacking(kind="distributed", network=key or "")
         return NicBacking(kind="distributed", network=found[1], portgroup=found[0])
-    if isinstance(backing, vim.vm.device.VirtualEthernetCard.NetworkBackingInfo):
+    if isinstance(backing, declared.VirtualEthernetCardNetworkBackingInfo):
         return NicBacking(kind="standard", network=backing.deviceName or "")
-    if isinstance(backing, vim.vm.device.VirtualEthernetCard.OpaqueNetworkBackingInfo):
+    if isinstance(backing, declared.VirtualEthernetCardOpaqueNetworkBackingInfo):
         return NicBacking(kind="opaque", network=backing.opaqueNetworkId or "")
     return NicBacking(kind="other")
 
@@ -425,7 +405,7 @@ def _nics(
 ) -> list[Nic]:
     nics = []
     for device in item.props.get("config.hardware.device") or ():
-        if not isinstance(device, vim.vm.device.VirtualEthernetCard):
+        if not isinstance(device, declared.VirtualEthernetCard):
             continue
         address_type = str(device.addressType or "").lower()
         if address_type not in _ADDRESS_TYPES:
@@ -434,10 +414,10 @@ def _nics(
         connectable = device.connectable
         nics.append(
             Nic(
-                key=int(device.key),
+                key=int(device.key or 0),
                 address_type=address_type,  # type: ignore[arg-type]
                 backing=_backing(device, dvpg_by_key),
-                label=device.deviceInfo.label if device.deviceInfo is not None else "",
+                label=(device.deviceInfo.label or "") if device.deviceInfo is not None else "",
                 mac=(device.macAddress or "").lower(),
                 connected=bool(connectable.connected) if connectable is not None else True,
             )

@@ -21,7 +21,8 @@
 // whose spec carries it (vcsim ignores drsConfig reconfiguration), /_vcsim/ha
 // sets a cluster's dasConfig.enabled and default restart priority (ignored in a
 // reconfiguration too), and /_vcsim/consolidation a VM's
-// runtime.consolidationNeeded (which vcsim never sets).
+// runtime.consolidationNeeded (which vcsim never sets); /_vcsim/garble cuts or
+// garbles the next response to a method (garble.go).
 //
 // It prints one JSON line {"url", "ca_file", "user"} on stdout once it is
 // serving, and serves until it receives SIGINT or SIGTERM.
@@ -233,7 +234,11 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeFault(rw, fault, permissionDenied)
 		return
 	}
-	rec.next.ServeHTTP(rw, r)
+	if mode := takeGarble(method); soap && mode != "" {
+		serveGarbled(rec.next, rw, r, mode)
+	} else {
+		rec.next.ServeHTTP(rw, r)
+	}
 	if chain != 0 {
 		keepChain(chain)
 	}
