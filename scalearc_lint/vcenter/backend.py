@@ -21,14 +21,9 @@ from scalearc_lint.change.plan import StepOutcome, nic_of
 from scalearc_lint.exporter import export_vcenter
 from scalearc_lint.exporter import mapping as m
 from scalearc_lint.exporter._vmomi import vim, vmodl
-from scalearc_lint.exporter.collect import (
-    Reading,
-    Retrieved,
-    SessionLost,
-    ThreadCollector,
-    retrieve_one,
-)
+from scalearc_lint.exporter.collect import Reading, ThreadCollector, retrieve_one
 from scalearc_lint.exporter.connection import Connection, Session, translate_faults
+from scalearc_lint.exporter.decode import Retrieved, SessionLost
 from scalearc_lint.snapshot.inventory import walk_snapshots
 from scalearc_lint.snapshot.model import Snapshot
 
