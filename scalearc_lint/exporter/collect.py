@@ -250,15 +250,29 @@ def retrieve_all(
             quietly(view.DestroyView)
 
 
-def retrieve_one(reading: Reading, obj: Any, paths: Sequence[str]) -> Retrieved | None:
-    """Read ``paths`` of one known object (e.g. the CustomFieldsManager)."""
+def retrieve_one(
+    reading: Reading, obj: Any, paths: Sequence[str], *, as_objects: bool = False
+) -> Retrieved | None:
+    """Read ``paths`` of one known object (e.g. the CustomFieldsManager).
+
+    ``as_objects``: the values as pyVmomi's own objects, not the declared records, for a
+    caller that changes what it read and sends it back to vCenter (``apply``).
+    """
     spec = PropertyFilterSpec(
         objectSet=[ObjectSpec(obj=obj, skip=False)],
         propSet=[PropertySpec(type=type(obj), pathSet=list(paths), all=False)],
     )
     with reading.soap_calls():
-        wanted = Wanted({type(obj): tuple(paths)})
-        items = _run_retrieval(reading, reading.property_collector(), spec, wanted, None)
+        if as_objects:
+            # One object: one page, never a token to continue or cancel.
+            result = reading.property_collector().RetrievePropertiesEx(
+                specSet=[spec], options=RetrieveOptions()
+            )
+            page = page_of_result(result, Wanted({}))
+            items = page.items if page is not None else []
+        else:
+            wanted = Wanted({type(obj): tuple(paths)})
+            items = _run_retrieval(reading, reading.property_collector(), spec, wanted, None)
     return items[0] if items else None
 
 

@@ -75,25 +75,30 @@ class VsphereBackend:
     def _ref(self, kind: str, moid: str) -> Any:
         return _TYPES[kind](moid, self.session.content.propertyCollector._stub)
 
-    def retrieve(self, obj: Any, paths: Sequence[str]) -> Retrieved | None:
+    def retrieve(
+        self, obj: Any, paths: Sequence[str], *, as_objects: bool = True
+    ) -> Retrieved | None:
         """Read ``paths`` of one object through the exporter's reader, logging in again
-        once if the session was lost."""
+        once if the session was lost. The values are pyVmomi's objects, which a step may
+        change and send back; ``as_objects=False`` gives the exporter's records instead."""
         session = self.session
         if self._collector is None:
             self._collector = ThreadCollector(session)
         for attempt in range(2):
             reading = Reading(session, threading.Event(), self._collector, session.logins)
             try:
-                return retrieve_one(reading, obj, paths)
+                return retrieve_one(reading, obj, paths, as_objects=as_objects)
             except SessionLost:
                 if attempt:
                     raise StepFailed("the vCenter session was lost twice in a row") from None
                 session.relogin(reading.logins)
         return None
 
-    def _one(self, kind: str, moid: str, paths: Sequence[str]) -> Retrieved | None:
+    def _one(
+        self, kind: str, moid: str, paths: Sequence[str], *, as_objects: bool = True
+    ) -> Retrieved | None:
         try:
-            return self.retrieve(self._ref(kind, moid), paths)
+            return self.retrieve(self._ref(kind, moid), paths, as_objects=as_objects)
         except vmodl.fault.ManagedObjectNotFound:
             return None
 
@@ -111,7 +116,8 @@ class VsphereBackend:
         dvpg_by_key = {pg.key or pg.moid: (pg.moid, pg.name) for pg in base.dv_portgroups.values()}
         result = base
         for kind, moid in keys:
-            item = self._one(kind, moid, _PATHS[kind])
+            # The exporter's own records, mapped by the exporter's own code.
+            item = self._one(kind, moid, _PATHS[kind], as_objects=False)
             old = getattr(base, KINDS[kind]).get(moid)
             if item is None or old is None:
                 live: Any = None
