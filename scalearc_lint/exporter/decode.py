@@ -558,6 +558,30 @@ def decode_page(body: bytes, wanted: Wanted, version: str) -> Page | None:
     return Page(token or "", items)
 
 
+def leading_token(body: bytes) -> str:
+    """The continuation token of a result page when it comes before the page's first
+    object, read from the head of the response alone; "" otherwise.
+
+    vSphere's WSDL puts ``token`` before ``objects`` in a ``RetrieveResult``, so the next
+    page can be asked for before this one is decoded. Only a hint: the page's decoder
+    (fast or pyVmomi's) reads the token again, and the caller checks that they agree.
+    Anything odd at the head (no well-formed start, a token with children, a token
+    outside a result) is "": the page is then decoded first, as any other.
+    """
+    events = etree.iterparse(
+        io.BytesIO(body), events=("end",), tag=(_TOKEN, _OBJECTS), **_PARSE_OPTIONS
+    )
+    try:
+        for _, el in events:
+            parent = el.getparent()
+            if el.tag != _TOKEN or len(el) or parent is None or parent.tag != _RETURNVAL:
+                return ""
+            return el.text or ""
+    except etree.XMLSyntaxError:
+        return ""
+    return ""
+
+
 def _check_envelope(root: Any, returnval: Any) -> None:
     """The result sits in Envelope, Body, a retrieval's Response, and holds only results."""
     if root.tag != _ENVELOPE:
