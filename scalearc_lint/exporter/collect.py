@@ -12,7 +12,9 @@ threads share one session, each with its own PropertyCollector. When the
 session is lost, every read it interrupted starts again from its beginning
 after one new login (views, collectors and tokens die with their session);
 when a read fails, the others stop at their next round trip. Either way no
-page set is left open: an unfinished retrieval is cancelled.
+page set is left open: an unfinished retrieval is cancelled. Within one
+retrieval the next page is asked for while the one before is decoded
+(``_PageReader``), so the server's time and the decoder's overlap.
 """
 
 from __future__ import annotations
