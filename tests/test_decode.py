@@ -29,6 +29,7 @@ from scalearc_lint.exporter.decode import (
     declared_type,
     decode_page,
     fallback_page,
+    leading_token,
 )
 from scalearc_lint.exporter.wire import UnreadableResponse
 
@@ -265,6 +266,8 @@ def test_the_fast_decoder_reads_what_pyvmomi_reads(drawn: tuple[bytes, Prefixes]
         assert fast == slow
     else:
         assert fast in (slow, NotUnderstood)
+    # The next page is asked for with the token read from the head: never another one.
+    assert leading_token(body) in ("", slow.token if slow is not None else "")
 
 
 def test_generated_responses_are_not_all_given_up_on() -> None:
@@ -350,3 +353,32 @@ def test_every_requested_path_is_declared_and_agrees_with_pyvmomi(read: Any) -> 
 def test_the_custom_field_definitions_are_declared() -> None:
     kind = declared_type(vim.CustomFieldsManager, "field")
     _path_value(vim.CustomFieldsManager, "field", kind)
+
+
+def _with_token_after_objects(objects: str, token: str) -> bytes:
+    body = response_of(P, objects).decode()
+    return body.replace("</returnval>", _el(P, "token", token) + "</returnval>").encode()
+
+
+def test_the_token_leading_a_page_is_read_from_its_head() -> None:
+    objects = _vm(_prop("name", _el(P, "val", "a", "xsd:string"))) * 3
+    body = response_of(P, objects, "t-1")
+    assert leading_token(body) == "t-1"
+    # The head alone: whatever the rest of the page holds, even cut short.
+    assert leading_token(body[: body.index(b"</token>") + 40]) == "t-1"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        response_of(P, _vm(_prop("name", _el(P, "val", "a", "xsd:string")))),
+        _with_token_after_objects(_vm(_prop("name", _el(P, "val", "a", "xsd:string"))), "t-2"),
+        response_of(P, "", "<b>t-3</b>"),
+        response_of(P, "", "t-4")[:60],
+        b"<Envelope><token>t-5</token></Envelope>",
+        b"not xml at all",
+    ],
+    ids=["no-token", "token-after-objects", "token-with-children", "cut-before", "outside", "junk"],
+)
+def test_without_a_token_leading_the_result_the_head_says_nothing(body: bytes) -> None:
+    assert leading_token(body) == ""

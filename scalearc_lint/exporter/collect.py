@@ -12,7 +12,9 @@ threads share one session, each with its own PropertyCollector. When the
 session is lost, every read it interrupted starts again from its beginning
 after one new login (views, collectors and tokens die with their session);
 when a read fails, the others stop at their next round trip. Either way no
-page set is left open: an unfinished retrieval is cancelled.
+page set is left open: an unfinished retrieval is cancelled. Within one
+retrieval the next page is asked for while the one before is decoded
+(``_PageReader``), so the server's time and the decoder's overlap.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from scalearc_lint.errors import InputError
@@ -37,6 +40,7 @@ from scalearc_lint.exporter.decode import (
     Wanted,
     decode_page,
     fallback_page,
+    leading_token,
     page_of_result,
 )
 from scalearc_lint.exporter.wire import UnreadableResponse, invoke_raw
@@ -144,30 +148,149 @@ class Reading:
             raise
 
 
-def _page(
-    reading: Reading, collector: Any, wanted: Wanted, method: str, **args: Any
-) -> Page | None:
-    """One result page: the fast decoder's reading of the response, or pyVmomi's where the
-    fast one does not fully understand it (or ``SCALEARC_LINT_DECODER=pyvmomi`` says so)."""
-    stub = collector._stub
-    if os.environ.get(DECODER_ENV) == "pyvmomi":
-        return page_of_result(getattr(collector, method)(**args), wanted)
-    try:
-        body, result_type = invoke_raw(collector, method, **args)
+class _Fetch:
+    """One call made on a thread of its own: the next result page, asked for while the
+    caller decodes the one before (on 2 cores the server writes one page while lxml reads
+    the other). A daemon thread, as the reads' own: a cancelled export does not wait."""
+
+    def __init__(self, call: Callable[[], tuple[bytes, Any]]) -> None:
+        self._done = threading.Event()
+        self._response: tuple[bytes, Any] | None = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, args=(call,), name="page-ahead", daemon=True).start()
+
+    def _run(self, call: Callable[[], tuple[bytes, Any]]) -> None:
         try:
-            return decode_page(body, wanted, stub.version)
+            self._response = call()
+        except BaseException as exc:  # handed to the reader, raised there
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def result(self) -> tuple[bytes, Any]:
+        """The response (body, result type), once it is there; the call's error if it failed."""
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._response is not None
+        return self._response
+
+
+class _PageReader:
+    """The pages of one retrieval, each decoded as it arrives, the next asked for early.
+
+    A response is fetched as bytes (``wire.invoke_raw``) and decoded by the fast decoder,
+    or by pyVmomi's where the fast one does not fully understand it (or
+    ``SCALEARC_LINT_DECODER=pyvmomi`` says so). When a page's token leads it (as vSphere's
+    WSDL orders a ``RetrieveResult``), the next page is asked for before this one is
+    decoded; this page's bytes stay here, so whichever decoder reads it reads them all,
+    and its token must be the one continued. ``close`` cancels the page set still open,
+    if any: the server keeps none until the session ends.
+    """
+
+    def __init__(self, reading: Reading, collector: Any, wanted: Wanted) -> None:
+        self._reading = reading
+        self._collector = collector
+        self._wanted = wanted
+        self._pyvmomi = os.environ.get(DECODER_ENV) == "pyvmomi"
+        #: A token the server returned that no continuation has used yet ("": none).
+        self._open = ""
+        #: The next page, asked for with ``_ahead_token``.
+        self._ahead: _Fetch | None = None
+        self._ahead_token = ""
+
+    def first(self, spec: Any) -> Page | None:
+        """The first page of a retrieval of ``spec``."""
+        method = "RetrievePropertiesEx"
+        args = {"specSet": [spec], "options": RetrieveOptions(maxObjects=PAGE_SIZE)}
+        with self._readable(method):
+            if self._pyvmomi:
+                return self._pyvmomi_page(method, **args)
+            return self._page(self._call(method, **args))
+
+    def next(self, token: str) -> Page | None:
+        """The page ``token`` (the previous page's) stands for."""
+        method = "ContinueRetrievePropertiesEx"
+        # Until its page is here, the token is open: a failed continuation may not have
+        # used it up, and ``close`` cancels it.
+        self._open = token
+        with self._readable(method):
+            if self._pyvmomi:
+                return self._pyvmomi_page(method, token=token)
+            if self._ahead is not None and self._ahead_token == token:
+                ahead, self._ahead = self._ahead, None
+                return self._page(ahead.result())
+            return self._page(self._call(method, token=token))
+
+    def close(self) -> None:
+        """Cancel the page sets still open (a retrieval left early), quietly."""
+        tokens = [self._open]
+        if self._ahead is not None:
+            # The next page was asked for: wait for it, and cancel what it leaves open.
+            ahead, self._ahead = self._ahead, None
+            try:
+                body, result_type = ahead.result()
+            except Exception:  # the continuation failed: its token may still be open
+                tokens.append(self._ahead_token)
+            else:
+                tokens.append(leading_token(body) or self._any_token(body, result_type))
+        self._open = ""
+        for token in tokens:
+            if token:
+                quietly(partial(self._collector.CancelRetrievePropertiesEx, token=token))
+
+    def _call(self, method: str, **args: Any) -> tuple[bytes, Any]:
+        return invoke_raw(self._collector, method, **args)
+
+    def _pyvmomi_page(self, method: str, **args: Any) -> Page | None:
+        page = page_of_result(getattr(self._collector, method)(**args), self._wanted)
+        self._open = page.token if page is not None else ""
+        return page
+
+    def _page(self, response: tuple[bytes, Any]) -> Page | None:
+        body, result_type = response
+        self._open = ""
+        ahead = leading_token(body)
+        if ahead and not self._reading.stop.is_set():
+            self._ahead_token = ahead
+            self._ahead = _Fetch(partial(self._call, "ContinueRetrievePropertiesEx", token=ahead))
+        else:
+            ahead = ""
+        page = self._decoded(body, result_type)
+        token = page.token if page is not None else ""
+        if ahead and token != ahead:
+            self._open = token  # never continued: cancelled with the one asked for
+            raise UnreadableResponse(f"its token is {token!r}, its head said {ahead!r}")
+        if not ahead:
+            self._open = token
+        return page
+
+    def _decoded(self, body: bytes, result_type: Any) -> Page | None:
+        stub = self._collector._stub
+        try:
+            return decode_page(body, self._wanted, stub.version)
         except NotUnderstood as exc:
-            log.debug("%s: pyVmomi decodes this %s response: %s", stub.host, method, exc)
-        return fallback_page(body, result_type, stub, wanted)
-    except UnreadableResponse as exc:
-        raise InputError(
-            f"{reading.session.connection.server.label}: unreadable {method} response ({exc})"
-        ) from None
-    except UnexpectedValue as exc:
-        raise InputError(
-            f"{reading.session.connection.server.label}: unexpected value in a {method} "
-            f"response ({exc})"
-        ) from None
+            log.debug("%s: pyVmomi decodes this response: %s", stub.host, exc)
+        return fallback_page(body, result_type, stub, self._wanted)
+
+    def _any_token(self, body: bytes, result_type: Any) -> str:
+        """The token of a page fetched and never decoded, wherever it is (for cancelling)."""
+        try:
+            page = self._decoded(body, result_type)
+        except Exception:  # cleaning up after a failure: that one is what the user sees
+            return ""
+        return page.token if page is not None else ""
+
+    @contextmanager
+    def _readable(self, method: str) -> Iterator[None]:
+        """A response that cannot be read, or holds a value nothing can hold: one line."""
+        label = self._reading.session.connection.server.label
+        try:
+            yield
+        except UnreadableResponse as exc:
+            raise InputError(f"{label}: unreadable {method} response ({exc})") from None
+        except UnexpectedValue as exc:
+            raise InputError(f"{label}: unexpected value in a {method} response ({exc})") from None
 
 
 def _run_retrieval(
@@ -185,30 +308,20 @@ def _run_retrieval(
     keep it until the session ends.
     """
     items: list[Retrieved] = []
-    token = ""
+    pages = _PageReader(reading, collector, wanted)
     try:
-        page = _page(
-            reading,
-            collector,
-            wanted,
-            "RetrievePropertiesEx",
-            specSet=[spec],
-            options=RetrieveOptions(maxObjects=PAGE_SIZE),
-        )
+        page = pages.first(spec)
         while page is not None:
-            token = page.token
             items.extend(page.items)
             if on_page is not None:
                 on_page(len(page.items))
-            if not token:
+            if not page.token:
                 break
             reading.check_stop()
-            page = _page(reading, collector, wanted, "ContinueRetrievePropertiesEx", token=token)
-        token = ""
+            page = pages.next(page.token)
         return items
     finally:
-        if token:
-            quietly(lambda: collector.CancelRetrievePropertiesEx(token=token))
+        pages.close()
 
 
 def retrieve_all(

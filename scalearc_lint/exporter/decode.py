@@ -214,6 +214,11 @@ class _Document:
         self.bindings: dict[str, str] = {}
         self._types: dict[str, Any] = {}
         self._exact: dict[str, Any] = {}
+        # What one decoder already checked in this response (an ``xsi:type`` it accepts, a
+        # record table it found): a type name means the same all through one response, so
+        # each is checked once per response, not once per element.
+        self.accepted: set[tuple[Any, str]] = set()
+        self.tables: dict[tuple[Any, str | None], Any] = {}
 
     def bind(self, prefix: str, uri: str) -> None:
         """A namespace declaration seen in the document."""
@@ -318,26 +323,40 @@ class _Scalar:
     def decode(self, el: Any, doc: _Document) -> Any:
         """The value of one element."""
         dynamic = el.get(XSI_TYPE)
+        if dynamic is not None and (self, dynamic) not in doc.accepted:
+            self._accept(dynamic, doc)
+        if len(el):
+            raise NotUnderstood(f"element {el.tag} has children where a value was expected")
+        text: str = el.text or ""
         declared = self.declared
-        if dynamic is not None and declared is not TypeName:
-            # pyVmomi ignores xsi:type on a TypeName; elsewhere it is the value's type.
-            found = doc.resolve(dynamic)
-            if declared is Moid:
-                if not issubclass(found, _ManagedObject):
-                    raise NotUnderstood(f"{self.where}: {dynamic} where a reference was expected")
-            elif found not in self.accepted:
-                raise NotUnderstood(f"{self.where}: {dynamic} where {self.vim_type} was expected")
-        text = _leaf_text(el)
         if declared is Moid:
             kind = el.get("type")
-            if kind is None or not issubclass(doc.exact(kind), _ManagedObject):
-                raise NotUnderstood(f"{self.where}: a reference without a managed object type")
+            if kind is None or (self, kind) not in doc.accepted:
+                self._accept_reference(kind, doc)
             return text
         if declared is TypeName:
             return VmomiSupport.GetWsdlName(doc.exact(text)) if text else None
         if self.enum_values is not None and text not in self.enum_values:
             raise NotUnderstood(f"{self.where}: {text!r} is not a {self.vim_type.__name__}")
         return self.convert(text)
+
+    def _accept(self, dynamic: str, doc: _Document) -> None:
+        """Check that a value of type ``dynamic`` (an ``xsi:type``) is what was declared."""
+        # pyVmomi ignores xsi:type on a TypeName; elsewhere it is the value's type.
+        if self.declared is not TypeName:
+            found = doc.resolve(dynamic)
+            if self.declared is Moid:
+                if not issubclass(found, _ManagedObject):
+                    raise NotUnderstood(f"{self.where}: {dynamic} where a reference was expected")
+            elif found not in self.accepted:
+                raise NotUnderstood(f"{self.where}: {dynamic} where {self.vim_type} was expected")
+        doc.accepted.add((self, dynamic))
+
+    def _accept_reference(self, kind: str | None, doc: _Document) -> None:
+        """Check that a reference's ``type`` attribute names a managed object type."""
+        if kind is None or not issubclass(doc.exact(kind), _ManagedObject):
+            raise NotUnderstood(f"{self.where}: a reference without a managed object type")
+        doc.accepted.add((self, kind))
 
 
 #: A child element's meaning inside a data object: skip it, or (field, decoder, is a list).
@@ -387,10 +406,13 @@ class _Records:
     def decode(self, el: Any, doc: _Document) -> Any:
         """The record of one element (_DROPPED: a value of a type none of them stands for)."""
         dynamic = el.get(XSI_TYPE)
-        vim_type = doc.resolve(dynamic) if dynamic is not None else self.vim_type
-        if _is_list(vim_type):
-            raise NotUnderstood(f"{self.where}: an array where one value was expected")
-        found = self.table(vim_type)
+        key = (self, dynamic)
+        found = doc.tables.get(key, _DROPPED)
+        if found is _DROPPED:
+            vim_type = doc.resolve(dynamic) if dynamic is not None else self.vim_type
+            if _is_list(vim_type):
+                raise NotUnderstood(f"{self.where}: an array where one value was expected")
+            found = doc.tables[key] = self.table(vim_type)
         if found is None:
             return _DROPPED
         record, entries = found
@@ -455,8 +477,10 @@ class _PathValue:
         dynamic = val.get(XSI_TYPE)
         if dynamic is None:
             raise NotUnderstood(f"{self.where}: a value without xsi:type")
-        if _is_list(doc.resolve(dynamic)) != self.is_list:
-            raise NotUnderstood(f"{self.where}: a value of type {dynamic}")
+        if (self, dynamic) not in doc.accepted:
+            if _is_list(doc.resolve(dynamic)) != self.is_list:
+                raise NotUnderstood(f"{self.where}: a value of type {dynamic}")
+            doc.accepted.add((self, dynamic))
         decode = self.item.decode
         if not self.is_list:
             value = decode(val, doc)
@@ -558,6 +582,30 @@ def decode_page(body: bytes, wanted: Wanted, version: str) -> Page | None:
     return Page(token or "", items)
 
 
+def leading_token(body: bytes) -> str:
+    """The continuation token of a result page when it comes before the page's first
+    object, read from the head of the response alone; "" otherwise.
+
+    vSphere's WSDL puts ``token`` before ``objects`` in a ``RetrieveResult``, so the next
+    page can be asked for before this one is decoded. Only a hint: the page's decoder
+    (fast or pyVmomi's) reads the token again, and the caller checks that they agree.
+    Anything odd at the head (no well-formed start, a token with children, a token
+    outside a result) is "": the page is then decoded first, as any other.
+    """
+    events = etree.iterparse(
+        io.BytesIO(body), events=("end",), tag=(_TOKEN, _OBJECTS), **_PARSE_OPTIONS
+    )
+    try:
+        for _, el in events:
+            parent = el.getparent()
+            if el.tag != _TOKEN or len(el) or parent is None or parent.tag != _RETURNVAL:
+                return ""
+            return el.text or ""
+    except etree.XMLSyntaxError:
+        return ""
+    return ""
+
+
 def _check_envelope(root: Any, returnval: Any) -> None:
     """The result sits in Envelope, Body, a retrieval's Response, and holds only results."""
     if root.tag != _ENVELOPE:
@@ -596,7 +644,14 @@ def _object(el: Any, doc: _Document, object_types: _ObjectTypes) -> Retrieved:
     for child in el:
         tag = child.tag
         if tag == _PROPSET:
-            prop_sets.append(child)
+            if obj is None or prop_sets:
+                prop_sets.append(child)  # read once the object's type is known
+                continue
+            # The usual shape, obj first and each propSet a name then a val: read at once.
+            path, val = _key_and_value(child, _NAME, _VAL)
+            if path is None or (reader := readers.get(path)) is None:
+                raise NotUnderstood(f"{name}: property {path!r} was not asked for")
+            props[path] = reader.decode(val, doc) if val is not None else None
         elif tag == _OBJ:
             kind = child.get("type")
             if obj is not None or kind is None:
@@ -624,6 +679,11 @@ def _object(el: Any, doc: _Document, object_types: _ObjectTypes) -> Retrieved:
 def _key_and_value(el: Any, key_tag: str, value_tag: str) -> tuple[str | None, Any]:
     """(the text of the key child, the value child) of a propSet or missingSet, each None
     when absent; NotUnderstood at any other child."""
+    if len(el) == 2:
+        # The usual shape, a key then a value: no loop.
+        first, second = el
+        if first.tag == key_tag and second.tag == value_tag:
+            return _leaf_text(first), second
     key: str | None = None
     value: Any = None
     for child in el:

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,9 @@ from scalearc_lint.exporter.collect import (
     retrieve_all,
 )
 from scalearc_lint.exporter.connection import Connection, Credentials, Server, Session, TlsSettings
+from scalearc_lint.exporter.decode import NotUnderstood, decode_page, leading_token
 from scalearc_lint.exporter.events import collect_events
+from scalearc_lint.exporter.wire import UnreadableResponse
 from tests.e2e.conftest import (
     OLD_SNAPSHOT,
     assert_untouched,
@@ -215,29 +218,36 @@ def test_a_session_lost_too_often_is_one_line(
     assert_untouched(out)
 
 
+def failed_export(sim: Vcsim, tmp_path: Path) -> tuple[str, Counter[str]]:
+    """An export that must fail: its one error line and the calls it made, once it is
+    checked that it left the old snapshot untouched and nothing open on the server, every
+    page set cancelled before the logout (none left for the session's end to drop)."""
+    out = tmp_path / "snap.json"
+    out.write_bytes(OLD_SNAPSHOT)
+    known = sim.calls_by_session()
+    abandoned = sim.retrievals().abandoned
+    before = len(sim.calls())
+
+    run = export(sim, out)
+
+    assert run.code == 2
+    line = one_error_line(run.stderr)
+    assert_untouched(out)
+    assert_nothing_left_open(sim, known)
+    assert sim.retrievals().abandoned == abandoned
+    (session,) = [k for k in new_sessions(sim, known) if k.startswith("soap-")]
+    assert sim.calls_by_session()[session][-1] == "SOAP Logout"
+    return line, Counter(sim.calls()[before:])
+
+
 def test_a_failing_export_cancels_its_open_retrievals(
     lab_sim: Vcsim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(collect_module, "PAGE_SIZE", 1)
-    out = tmp_path / "snap.json"
-    out.write_bytes(OLD_SNAPSHOT)
-    known = lab_sim.calls_by_session()
-    abandoned = lab_sim.retrievals().abandoned
     lab_sim.deny("ContinueRetrievePropertiesEx", "System.Read", after=3)
-    before = len(lab_sim.calls())
-
-    run = export(lab_sim, out)
-
-    assert run.code == 2
-    assert "permission denied: privilege System.Read" in one_error_line(run.stderr)
-    assert_untouched(out)
-    calls = Counter(lab_sim.calls()[before:])
+    line, calls = failed_export(lab_sim, tmp_path)
+    assert "permission denied: privilege System.Read" in line
     assert calls["SOAP CancelRetrievePropertiesEx"] >= 1
-    assert_nothing_left_open(lab_sim, known)
-    # Every page set was cancelled before the logout: none was left for the session to end.
-    assert lab_sim.retrievals().abandoned == abandoned
-    (session,) = [k for k in new_sessions(lab_sim, known) if k.startswith("soap-")]
-    assert lab_sim.calls_by_session()[session][-1] == "SOAP Logout"
 
 
 def test_a_read_told_to_stop_cancels_its_page_set(
@@ -279,6 +289,70 @@ def test_latency_changes_neither_the_snapshot_nor_the_round_trips(
     far, far_calls = export_lab(lab_sim, tmp_path / "far.json", monkeypatch, 7)
     assert far == near
     assert but_collectors(far_calls) == but_collectors(near_calls)
+
+
+# The next page is asked for while the one before is decoded (its token leads it).
+
+
+def _failing_on_a_page_with_a_next(
+    monkeypatch: pytest.MonkeyPatch, error: Exception, every: int = 0
+) -> list[int]:
+    """Make the fast decoder raise ``error`` on the first page with a token in its head (or,
+    with ``every``, on every ``every``-th such page): a page whose next one is already on
+    its way. Returns the count of pages it failed, as the export goes."""
+    failed, lock = [0], threading.Lock()
+    seen = [0]
+
+    def flaky(body: bytes, *args: Any) -> Any:
+        if leading_token(body):
+            with lock:
+                seen[0] += 1
+                hit = seen[0] % every == 0 if every else seen[0] == 1
+                failed[0] += hit
+            if hit:
+                raise error
+        return decode_page(body, *args)
+
+    monkeypatch.setattr(collect_module, "decode_page", flaky)
+    return failed
+
+
+def test_pages_handed_to_pyvmomi_while_the_next_is_on_its_way_give_the_same_snapshot(
+    lab_sim: Vcsim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clean, clean_calls = export_lab(lab_sim, tmp_path / "clean.json", monkeypatch, 2)
+    known = lab_sim.calls_by_session()
+    failed = _failing_on_a_page_with_a_next(monkeypatch, NotUnderstood("as a test"), every=2)
+
+    mixed, calls = export_lab(lab_sim, tmp_path / "mixed.json", monkeypatch, 2)
+
+    assert failed[0] > 1
+    assert mixed == clean
+    assert calls == clean_calls  # each page asked for once, none cancelled
+    assert_nothing_left_open(lab_sim, known)
+
+
+def test_an_unreadable_page_cancels_the_next_one_already_asked_for(
+    lab_sim: Vcsim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collect_module, "PAGE_SIZE", 2)
+    failed = _failing_on_a_page_with_a_next(monkeypatch, UnreadableResponse("cut short"))
+    line, calls = failed_export(lab_sim, tmp_path)
+    assert failed[0] == 1
+    assert "unreadable" in line
+    # The page already asked for was cancelled, not left for the logout to end.
+    assert calls["SOAP CancelRetrievePropertiesEx"] >= 1
+
+
+def test_a_page_whose_token_is_not_the_one_its_head_gave_is_one_line(
+    lab_sim: Vcsim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collect_module, "PAGE_SIZE", 2)
+    monkeypatch.setattr(
+        collect_module, "leading_token", lambda body: leading_token(body) and "not-the-token"
+    )
+    line, _ = failed_export(lab_sim, tmp_path)
+    assert "its head said 'not-the-token'" in line
 
 
 # Events: a simulator of their own, so the lab's snapshot stays as the tests above expect.
