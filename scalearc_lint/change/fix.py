@@ -785,13 +785,12 @@ def fix_anti_affinity(result: Result, ctx: FixContext) -> Remedy:
     ]
     also = ("DRS and HA keep the pair on separate hosts from now on",)
     if covering:
-        return Remedy(
-            (
-                Work(
-                    "enable_anti_affinity", covering[0].name, {"cluster": cluster.name}, AFTER, also
-                ),
-            )
-        )
+        rule = covering[0]
+        where: dict[str, Any] = {"cluster": cluster.name}
+        if sum(r.name == rule.name for r in cluster.rules) > 1:
+            # vSphere does not make rule names unique: the key tells this one apart.
+            where["key"] = rule.key
+        return Remedy((Work("enable_anti_affinity", rule.name, where, AFTER, also),))
     taken = {r.name for r in cluster.rules}
     name = f"scalearc-{pair.id}-apart"
     number = 2

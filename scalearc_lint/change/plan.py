@@ -577,18 +577,34 @@ class _Context:
         return found[0]
 
     def anti_affinity_rule(self, name: str) -> tuple[Cluster, ClusterRule]:
-        """The cluster and VM-VM anti-affinity rule called ``name`` (``cluster:`` narrows)."""
+        """The cluster and VM-VM anti-affinity rule called ``name``; ``cluster:`` narrows
+        to one cluster, ``key:`` to one rule (vSphere's ClusterRuleInfo.key, unique in its
+        cluster: names need not be)."""
         wanted = self.step.params.get("cluster")
+        key = self.step.params.get("key")
         found = [
             (c, r)
             for c in self.snapshot.clusters.values()
             if wanted is None or str(wanted) in (c.moid, c.name)
             for r in c.rules
-            if r.name == name and r.kind == "vm-anti-affinity"
+            if r.name == name
+            and r.kind == "vm-anti-affinity"
+            and (key is None or str(r.key) == str(key))
         ]
-        if len(found) != 1:
-            what = "several clusters have" if found else "no cluster has"
-            raise self.step.error(f"{what} an anti-affinity rule named {name!r}")
+        if not found:
+            keyed = f" with key {key}" if key is not None else ""
+            raise self.step.error(f"no cluster has an anti-affinity rule named {name!r}{keyed}")
+        if len(found) > 1:
+            clusters = {c.moid for c, _ in found}
+            if len(clusters) > 1:
+                raise self.step.error(
+                    f"several clusters have an anti-affinity rule named {name!r} (add cluster:)"
+                )
+            keys = ", ".join(str(r.key) for _, r in found)
+            raise self.step.error(
+                f"cluster {found[0][0].name} has several anti-affinity rules named {name!r} "
+                f"(keys {keys}; add key:)"
+            )
         return found[0]
 
     def cluster(self, ref: Any, key: str | None = None) -> Cluster:
@@ -1314,10 +1330,14 @@ OPERATIONS: dict[str, Operation] = {
         _add_anti_affinity, ("vms",), ("enabled",), privileges=("Host.Inventory.EditCluster",)
     ),
     "remove_anti_affinity": Operation(
-        _remove_anti_affinity, optional=("cluster",), privileges=("Host.Inventory.EditCluster",)
+        _remove_anti_affinity,
+        optional=("cluster", "key"),
+        privileges=("Host.Inventory.EditCluster",),
     ),
     "enable_anti_affinity": Operation(
-        _enable_anti_affinity, optional=("cluster",), privileges=("Host.Inventory.EditCluster",)
+        _enable_anti_affinity,
+        optional=("cluster", "key"),
+        privileges=("Host.Inventory.EditCluster",),
     ),
     "set_mac": Operation(
         _set_mac, ("nic", "mac"), privileges=("VirtualMachine.Config.EditDevice",)

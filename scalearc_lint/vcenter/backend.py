@@ -25,7 +25,7 @@ from scalearc_lint.exporter.collect import Reading, ThreadCollector, retrieve_on
 from scalearc_lint.exporter.connection import Connection, Session, translate_faults
 from scalearc_lint.exporter.decode import Retrieved, SessionLost
 from scalearc_lint.snapshot.inventory import walk_snapshots
-from scalearc_lint.snapshot.model import Snapshot
+from scalearc_lint.snapshot.model import ClusterRule, Snapshot
 
 _TYPES = {
     "vm": vim.VirtualMachine,
@@ -284,27 +284,41 @@ def _live_rules(backend: VsphereBackend, cluster: str) -> list[Any]:
 
 
 def _rules(backend: VsphereBackend, outcome: StepOutcome) -> Any:
+    """Add, enable or remove anti-affinity rules, told apart by key (names may repeat)."""
     before, after = _cluster_change(outcome)
-    old = {r.name: r for r in before.rules if r.kind == "vm-anti-affinity"}
-    new = {r.name: r for r in after.rules if r.kind == "vm-anti-affinity"}
-    live = {r.name: r for r in _live_rules(backend, after.moid)}
+    old = {r.key: r for r in before.rules if r.kind == "vm-anti-affinity"}
+    new = {r.key: r for r in after.rules if r.kind == "vm-anti-affinity"}
+    live = _live_rules(backend, after.moid)
     specs = []
-    for name, rule in new.items():
-        if name not in old:
+    for key, rule in new.items():
+        if key not in old:
             info = vim.cluster.AntiAffinityRuleSpec(
-                name=name,
+                name=rule.name,
                 enabled=rule.enabled,
                 mandatory=False,
                 vm=[backend._ref("vm", v) for v in rule.vms],
             )
             specs.append(vim.cluster.RuleSpec(operation="add", info=info))
-        elif old[name].enabled != rule.enabled:
-            info = live[name]
+        elif old[key].enabled != rule.enabled:
+            info = _live_rule(live, rule)
             info.enabled = rule.enabled
             specs.append(vim.cluster.RuleSpec(operation="edit", info=info))
-    for name in old.keys() - new.keys():
-        specs.append(vim.cluster.RuleSpec(operation="remove", removeKey=live[name].key))
+    for key in old.keys() - new.keys():
+        removed = _live_rule(live, old[key])
+        specs.append(vim.cluster.RuleSpec(operation="remove", removeKey=removed.key))
     return _reconfigure_cluster(backend, after.moid, vim.cluster.ConfigSpecEx(rulesSpec=specs))
+
+
+def _live_rule(live: Sequence[Any], rule: ClusterRule) -> Any:
+    """vCenter's rule for a snapshot's: the same key and name; else (a rule an earlier
+    step of this plan added, whose key vCenter chose) the only one of that name."""
+    same = [r for r in live if r.key == rule.key and r.name == rule.name]
+    if not same:
+        same = [r for r in live if r.name == rule.name]
+    if len(same) != 1:
+        what = "several rules" if same else "no rule"
+        raise StepFailed(f"vCenter has {what} named {rule.name!r} in the cluster")
+    return same[0]
 
 
 def _set_mac(backend: VsphereBackend, outcome: StepOutcome) -> Any:

@@ -472,3 +472,38 @@ def test_snapshots_sharing_a_name_go_together() -> None:
     )
     assert _snapshots_beyond(vm, 1) == {"daily", "weekly"}  # nothing is left
     assert _snapshots_beyond(vm, 2) == {"daily"}  # 'weekly' stays
+
+
+def test_a_disabled_rule_whose_name_another_rule_shares_is_enabled_by_its_key() -> None:
+    # vSphere does not make rule names unique in a cluster (ClusterRuleInfo.key is).
+    snapshot = build(
+        {
+            "hosts": 4,
+            "appliances": {
+                "sa-p1": {"role": "primary", "pair": "p1", "host": "esx-1"},
+                "sa-s1": {"role": "secondary", "pair": "p1", "host": "esx-2"},
+                "sa-p2": {"role": "primary", "pair": "p2", "host": "esx-3"},
+                "sa-s2": {"role": "secondary", "pair": "p2", "host": "esx-4"},
+            },
+            "pairs": {"p1": {"anti_affinity": "disabled"}},
+        }
+    )
+    (cluster,) = snapshot.clusters.values()
+    rules = [
+        msgspec.structs.replace(r, name="scalearc-p1-apart") if r.name == "scalearc-p2-apart" else r
+        for r in cluster.rules
+    ]
+    cluster = msgspec.structs.replace(cluster, rules=rules)
+    snapshot = msgspec.structs.replace(snapshot, clusters={cluster.moid: cluster})
+    disabled = next(r for r in rules if not r.enabled)
+
+    fixed = run_fix(snapshot)
+
+    assert not fixed.problems, fixed.problems
+    ((_, text),) = fixed.texts.items()
+    steps = yaml.safe_load(text)["steps"]
+    assert {
+        "enable_anti_affinity": "scalearc-p1-apart",
+        "cluster": cluster.name,
+        "key": disabled.key,
+    } in steps

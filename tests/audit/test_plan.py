@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from scalearc_lint.change.plan import OPERATIONS, PlanRun, apply_plan, load_plan
@@ -266,3 +267,23 @@ def test_the_documented_plan_reference_names_every_operation_and_applies_to_the_
     lab = load_snapshot(repo / "examples" / "lab.json").snapshot
     run = apply_plan(lab, plan, selection=ApplianceSelection(), at=AT)  # no plan error
     assert len(run.outcomes) == len(plan.steps)
+
+
+def test_a_rule_name_several_rules_share_needs_its_key(
+    lab: Snapshot, write_yaml: WriteYaml
+) -> None:
+    (cluster,) = lab.clusters.values()
+    twin = msgspec.structs.replace(
+        next(r for r in cluster.rules if r.name == "scalearc-alpha-apart"),
+        key=max(r.key for r in cluster.rules) + 1,
+        enabled=False,
+    )
+    cluster = msgspec.structs.replace(cluster, rules=[*cluster.rules, twin])
+    lab = msgspec.structs.replace(lab, clusters={cluster.moid: cluster})
+    with pytest.raises(InputError, match=r"several anti-affinity rules named .*add key:"):
+        applied(lab, write_yaml, [{"enable_anti_affinity": "scalearc-alpha-apart"}])
+    run = applied(
+        lab, write_yaml, [{"enable_anti_affinity": "scalearc-alpha-apart", "key": twin.key}]
+    )
+    (after,) = run.final.clusters.values()
+    assert [r.enabled for r in after.rules if r.name == "scalearc-alpha-apart"] == [True, True]
