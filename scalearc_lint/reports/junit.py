@@ -6,8 +6,9 @@ ranking of :mod:`scalearc_lint.reports.triage` (failures most urgent first, then
 status, errors before warnings), and a failure's text says, in the HTML report's words,
 where its object stands in "Act now", where the object runs and the next step.
 
-Written with the standard library's ElementTree (no
-dependency; unlike ``junit-xml`` it writes no ``disabled`` attribute, which the Jenkins
+Written with lxml's ElementTree API (a dependency already, for the exporter; its C
+serializer writes 20,000 testcases several times faster than the standard library's
+Python one; unlike ``junit-xml`` it writes no ``disabled`` attribute, which the Jenkins
 xUnit schema rejects). XML 1.0 cannot carry some characters at all, not even as
 character references, so they are written as visible escapes such as ``\\x1b``.
 
@@ -21,9 +22,11 @@ counts.
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
+
+from lxml import etree
 
 from scalearc_lint.engine.results import (
     Comparison,
@@ -58,8 +61,8 @@ def xml_safe(text: str) -> str:
     return _NOT_XML_CHAR.sub(_visible_escape, text)
 
 
-def _element(tag: str, text: str | None = None, **attributes: str) -> ET.Element:
-    element = ET.Element(tag, {k: xml_safe(v) for k, v in attributes.items()})
+def _element(tag: str, text: str | None = None, **attributes: str) -> Any:
+    element = etree.Element(tag, {k: xml_safe(v) for k, v in attributes.items()})
     if text is not None:
         element.text = xml_safe(text)
     return element
@@ -91,7 +94,7 @@ def failure_text(result: Result, ranked: Triage) -> str:
 
 def _testcase(
     result: Result, rule: RuleInfo | None, ranked: Triage, *, with_vcenter: bool
-) -> ET.Element:
+) -> Any:
     case = _element(
         "testcase",
         name=testcase_name(result.object, with_vcenter=with_vcenter),
@@ -114,8 +117,8 @@ def _testcase(
     return case
 
 
-def _properties(snapshots: Sequence[SnapshotInfo], document: ResultsDocument) -> ET.Element:
-    properties = ET.Element("properties")
+def _properties(snapshots: Sequence[SnapshotInfo], document: ResultsDocument) -> Any:
+    properties = etree.Element("properties")
     values = [("tool", f"{document.tool.name} {document.tool.version}")]
     for info in snapshots:
         values += [
@@ -179,6 +182,6 @@ def render(
             totals[key] += value
     for key, value in totals.items():
         root.set(key, str(value))
-    ET.indent(root, space=" ")
-    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    etree.indent(root, space=" ")
+    data: bytes = etree.tostring(root, encoding="utf-8", xml_declaration=True)
     return data + b"\n"
