@@ -92,9 +92,7 @@ def failure_text(result: Result, ranked: Triage) -> str:
     return "\n".join(body)
 
 
-def _testcase(
-    result: Result, rule: RuleInfo | None, ranked: Triage, *, with_vcenter: bool
-) -> Any:
+def _testcase(result: Result, rule: RuleInfo | None, ranked: Triage, *, with_vcenter: bool) -> Any:
     case = _element(
         "testcase",
         name=testcase_name(result.object, with_vcenter=with_vcenter),
