@@ -73,8 +73,7 @@ def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Ver
     if recorded is None or not recorded.active:
         return None
     appliance = recorded
-    log = inventory.snapshot.events
-    if not log.collected or inventory.unreadable("events", "", ""):
+    if not inventory.events_read:
         return unknown("events were not exported, so migrations cannot be ruled out")
     migrations = inventory.migrations_of(appliance.vm.moid)
     live = [m for m in migrations if m.live]
@@ -104,9 +103,7 @@ def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Ver
             f"the export did not read {', '.join(missing)} events (an older scalearc-lint), "
             "so a vMotion cannot be ruled out"
         )
-    window = ""
-    if log.window_start is not None:
-        window = f" since {log.window_start.date().isoformat()}"
+    window = inventory.events_since
     cold = [m for m in migrations if m.live is False]
     if cold:
         return passed(f"no live migration{window}; cold: {_listed(cold)}")

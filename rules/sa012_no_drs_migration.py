@@ -36,8 +36,7 @@ def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Ver
     inventory = inventory.as_recorded
     if appliance.vm.moid not in inventory.appliances:
         return None  # not an appliance when the events were recorded
-    log = inventory.snapshot.events
-    if not log.collected or inventory.unreadable("events", "", ""):
+    if not inventory.events_read:
         return unknown("events were not exported, so DRS migrations cannot be ruled out")
     by_drs = [m for m in inventory.migrations_of(appliance.vm.moid) if m.drs]
     if by_drs:
@@ -46,9 +45,7 @@ def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Ver
     missing = inventory.events_not_selected(DRS_EVENT_TYPES)
     if missing:
         return unknown(f"the export did not read {', '.join(missing)} events")
-    window = ""
-    if log.window_start is not None:
-        window = f" since {log.window_start.date().isoformat()}"
+    window = inventory.events_since
     return passed(f"no DRS migration{window}")
 
 

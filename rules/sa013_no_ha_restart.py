@@ -50,7 +50,7 @@ def _in_pair(appliance: Appliance | None) -> bool:
 def _restarts(moid: str, inventory: Inventory) -> tuple[list[Event], str | None]:
     """The VM's HA restarts in the window, and why they cannot be ruled out (or ``None``)."""
     log = inventory.snapshot.events
-    if not log.collected or inventory.unreadable("events", "", ""):
+    if not inventory.events_read:
         return [], "events were not exported"
     found = [
         log.items[i]

@@ -50,13 +50,12 @@ def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Ver
     recorded = inventory.appliances.get(appliance.vm.moid)
     if recorded is None:
         return None  # not an appliance when the events were recorded
-    log = inventory.snapshot.events
-    events_read = log.collected and not inventory.unreadable("events", "", "")
+    events_read = inventory.events_read
     migrations = inventory.migrations_of(recorded.vm.moid) if events_read else []
     live = [m for m in migrations if m.live]
     undetermined = [m for m in migrations if m.live is None]
     missing = inventory.events_not_selected(LIVE_EVIDENCE_TYPES) if events_read else []
-    window = f" since {log.window_start.date().isoformat()}" if log.window_start else ""
+    window = inventory.events_since
     if events_read and not live and not undetermined and not missing:
         return passed(f"no live migration{window}")
     provisos = migration_prerequisites(recorded.vm, inventory)

@@ -461,6 +461,19 @@ class Inventory:
             or (kind, "") in by_kind
         )
 
+    @property
+    def events_read(self) -> bool:
+        """Whether the event log was exported and read: without it, no rule may rule out a
+        migration, revert or HA restart."""
+        return self.snapshot.events.collected and not self.unreadable("events", "", "")
+
+    @property
+    def events_since(self) -> str:
+        """ " since <date>" for the start of the exported event window ("" when unknown), to
+        end a verdict such as "no live migration"."""
+        start = self.snapshot.events.window_start
+        return f" since {start.date().isoformat()}" if start is not None else ""
+
     def unreadable_anywhere(self, kind: str, prop: str) -> list[str] | None:
         """Moids of the objects of ``kind`` whose ``prop`` is unread; ``None`` when none of
         that kind could be read at all."""
