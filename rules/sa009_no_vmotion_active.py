@@ -37,11 +37,7 @@ from scalearc_lint.engine.rule import (
 )
 from scalearc_lint.snapshot.identification import Role
 from scalearc_lint.snapshot.inventory import Appliance, Inventory
-from scalearc_lint.snapshot.migrations import LIVE_EVIDENCE_TYPES, Migration
-
-
-def _listed(migrations: list[Migration]) -> str:
-    return "; ".join(m.describe() for m in migrations[:5])
+from scalearc_lint.snapshot.migrations import LIVE_EVIDENCE_TYPES, Migration, listed
 
 
 def _fits_pair_move_procedure(
@@ -82,21 +78,19 @@ def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Ver
     if by_drs:
         return failed(
             f"DRS vMotioned {role} {len(by_drs)} time(s) (DRS never follows the vendor's "
-            f"pair-move procedure): {_listed(by_drs)}"
+            f"pair-move procedure): {listed(by_drs)}"
         )
     if live and _fits_pair_move_procedure(appliance, inventory, live):
         return unknown(
-            f"{_listed(live)}; each followed by a vMotion of its HA partner: this fits "
+            f"{listed(live)}; each followed by a vMotion of its HA partner: this fits "
             "moving the pair by the procedure (secondary, switchover, new secondary); confirm "
             "the switchover came between them"
         )
     if live:
-        return failed(f"{len(live)} live migration(s) of {role}: {_listed(live)}")
+        return failed(f"{len(live)} live migration(s) of {role}: {listed(live)}")
     undetermined = [m for m in migrations if m.live is None]
     if undetermined:
-        return unknown(
-            f"migration(s) whose events do not say live or cold: {_listed(undetermined)}"
-        )
+        return unknown(f"migration(s) whose events do not say live or cold: {listed(undetermined)}")
     missing = inventory.events_not_selected(LIVE_EVIDENCE_TYPES)
     if missing:
         return unknown(
@@ -106,7 +100,7 @@ def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Ver
     window = inventory.events_since
     cold = [m for m in migrations if m.live is False]
     if cold:
-        return passed(f"no live migration{window}; cold: {_listed(cold)}")
+        return passed(f"no live migration{window}; cold: {listed(cold)}")
     return passed(f"no live migration{window}")
 
 

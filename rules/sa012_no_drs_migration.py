@@ -26,6 +26,7 @@ from scalearc_lint.engine.rule import (
     unknown,
 )
 from scalearc_lint.snapshot.inventory import Appliance, Inventory
+from scalearc_lint.snapshot.migrations import listed
 from scalearc_lint.snapshot.model import EVENT_TYPES
 
 DRS_EVENT_TYPES = tuple(t for t, kind in EVENT_TYPES.items() if kind == "drs-migrate")
@@ -40,8 +41,7 @@ def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Ver
         return unknown("events were not exported, so DRS migrations cannot be ruled out")
     by_drs = [m for m in inventory.migrations_of(appliance.vm.moid) if m.drs]
     if by_drs:
-        listed = "; ".join(m.describe() for m in by_drs[:5])
-        return failed(f"DRS migrated it {len(by_drs)} time(s): {listed}")
+        return failed(f"DRS migrated it {len(by_drs)} time(s): {listed(by_drs)}")
     missing = inventory.events_not_selected(DRS_EVENT_TYPES)
     if missing:
         return unknown(f"the export did not read {', '.join(missing)} events")

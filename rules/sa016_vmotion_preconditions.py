@@ -35,12 +35,8 @@ from scalearc_lint.engine.rule import (
     unknown,
 )
 from scalearc_lint.snapshot.inventory import Appliance, Inventory
-from scalearc_lint.snapshot.migrations import LIVE_EVIDENCE_TYPES, Migration
+from scalearc_lint.snapshot.migrations import LIVE_EVIDENCE_TYPES, listed
 from scalearc_lint.snapshot.network import migration_prerequisites
-
-
-def _listed(migrations: list[Migration]) -> str:
-    return "; ".join(m.describe() for m in migrations[:5])
 
 
 def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Verdict | None:
@@ -66,16 +62,15 @@ def check(appliance: Appliance, inventory: Inventory, options: NoOptions) -> Ver
         return unknown(f"events were not exported, so a vMotion cannot be ruled out, and {wrong}")
     if live and provisos.failures:
         return failed(
-            f"{len(live)} live migration(s) without the vendor's provisos ({wrong}): "
-            f"{_listed(live)}"
+            f"{len(live)} live migration(s) without the vendor's provisos ({wrong}): {listed(live)}"
         )
     if live:
         return unknown(
-            f"vMotioned ({_listed(live)}), and the provisos cannot be established: {wrong}"
+            f"vMotioned ({listed(live)}), and the provisos cannot be established: {wrong}"
         )
     if undetermined:
         return unknown(
-            f"migration(s) whose events do not say live or cold ({_listed(undetermined)}), "
+            f"migration(s) whose events do not say live or cold ({listed(undetermined)}), "
             f"and {wrong}"
         )
     return unknown(

@@ -13,7 +13,7 @@ with no event that tells stays undetermined (``live`` is ``None``), never assume
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -59,6 +59,15 @@ class Migration:
         )
         types = ", ".join(dict.fromkeys(e.type for e in self.events))
         return f"{what}{route} at {self.started.isoformat()} ({types})"
+
+
+#: How many migrations a verdict lists (a count says how many there are in all).
+LISTED_MIGRATIONS = 5
+
+
+def listed(migrations: Sequence[Migration]) -> str:
+    """The first few migrations, described, for a verdict's message."""
+    return "; ".join(m.describe() for m in migrations[:LISTED_MIGRATIONS])
 
 
 def migrations(vm: str, events: Iterable[Event], hosts: Mapping[str, Host]) -> list[Migration]:
