@@ -185,8 +185,8 @@ class FixPlan:
 class MacAllocator:
     """Static MACs unique in the whole estate, the same answer for the same vNIC every time.
 
-    Who shares an appliance's MAC comes from the estate's index that SA002 judges by; the
-    set of every MAC in use is read (one pass over every vNIC) only when a new one is needed.
+    Who shares an appliance's MAC, and which MACs of VMware's static range are taken, come
+    from the estate's one pass over every vNIC, the one SA002 judges by.
     """
 
     def __init__(self, estate: Sequence[Inventory]) -> None:
@@ -196,14 +196,9 @@ class MacAllocator:
 
     @cached_property
     def used(self) -> set[str]:
-        """Every MAC in use in the estate, and every MAC given out since."""
-        return {
-            normalise_mac(nic.mac)
-            for inventory in self.estate
-            for vm in inventory.snapshot.vms.values()
-            for nic in vm.nics
-            if nic.mac
-        }
+        """Every MAC in use in the estate that a new one could repeat (those in VMware's
+        static range, where new ones are drawn), and every MAC given out since."""
+        return set(self.estate[0].estate.macs_in_static_range) if self.estate else set()
 
     def holders(self, mac: str) -> list[tuple[str, str, int, bool]]:
         """(vCenter, VM moid, vNIC key, is an appliance) of each vNIC with an appliance's MAC."""
@@ -400,13 +395,7 @@ class ReservationPlan:
         self.pools: dict[str, ResourcePool] = dict(snapshot.resource_pools)
         # Only appliances and VMs holding a reservation take part in the arithmetic: each
         # round judges those, not every VM of the snapshot.
-        self._holding = {
-            moid: vm
-            for moid, vm in snapshot.vms.items()
-            if moid in appliances
-            or vm.cpu_allocation.reservation
-            or vm.memory_allocation.reservation
-        }
+        self._holding = inventory.reservation_holders
         # The planned hosts of moved VMs: a VM's CPU size is its vCPUs x its host's MHz.
         self.vms: dict[str, VirtualMachine] = {
             moid: msgspec.structs.replace(snapshot.vms[moid], host=host)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+from msgspec.structs import replace
+
 from scalearc_lint.snapshot.drs import HostPinning, host_pinnings
 from scalearc_lint.snapshot.ha import HaRestart, effective_ha_restart
 from scalearc_lint.snapshot.identification import ApplianceSelection, Identifier, Role
@@ -35,7 +37,13 @@ from scalearc_lint.snapshot.model import (
     VirtualMachine,
     VmSnapshot,
 )
-from scalearc_lint.snapshot.reservations import Guarantee, PoolHeadroom, ReservationIndex, Resource
+from scalearc_lint.snapshot.reservations import (
+    Guarantee,
+    PoolHeadroom,
+    ReservationIndex,
+    Resource,
+    reservation_holders,
+)
 
 #: How many other users of a clashing MAC a finding names (the rest are counted).
 MAC_USERS_SHOWN = 5
@@ -385,9 +393,16 @@ class Inventory:
         return self._host_pinnings.get(vm_moid, _UNPINNED)
 
     @cached_property
+    def reservation_holders(self) -> Mapping[str, VirtualMachine]:
+        """The appliances and every VM holding a CPU or memory reservation, by moid: all
+        that reservation arithmetic reads (one pass over the VMs)."""
+        return reservation_holders(self.snapshot.vms, self.appliances)
+
+    @cached_property
     def _reservations(self) -> ReservationIndex:
         self.index_builds["reservations"] += 1
-        return ReservationIndex(self.snapshot, self.appliances)
+        holding = replace(self.snapshot, vms=dict(self.reservation_holders))
+        return ReservationIndex(holding, self.appliances)
 
     def guaranteed_resources(self, vm: VirtualMachine) -> tuple[Guarantee, Guarantee]:
         """The CPU and memory an appliance is guaranteed: its own reservation and its pool's."""
@@ -522,6 +537,9 @@ def normalise_mac(mac: str) -> str:
 VMWARE_OUI = "005056"
 #: The part of VMware's OUI for manually set MACs: 00:50:56:00:00:00-00:50:56:3F:FF:FF.
 VMWARE_STATIC_MAX_FOURTH_OCTET = 0x3F
+#: How a normalised MAC of that part starts, and the first digits its fourth octet can have.
+VMWARE_STATIC_PREFIX = "00:50:56:"
+_STATIC_DIGITS = frozenset("0123")
 
 
 def outside_vmware_static_range(mac: str) -> bool:
@@ -636,6 +654,17 @@ class Estate:
         over all vNICs, but no entry (and no garbage) for the 99% that belong to no
         appliance. The appliance's own vNIC is in its list too.
         """
+        return self._mac_census[0]
+
+    @cached_property
+    def macs_in_static_range(self) -> frozenset[str]:
+        """Every MAC (normalised) of the estate in VMware's static range
+        00:50:56:00:00:00-3F:FF:FF: the MACs a new static one must not repeat."""
+        return self._mac_census[1]
+
+    @cached_property
+    def _mac_census(self) -> tuple[dict[str, list[NicRef]], frozenset[str]]:
+        """The one pass over every vNIC of the estate that both MAC indexes come from."""
         self.index_builds["nics_by_appliance_mac"] += 1
         index: dict[str, list[NicRef]] = {
             normalise_mac(nic.mac): []
@@ -644,15 +673,19 @@ class Estate:
             for nic in appliance.vm.nics
             if nic.mac
         }
+        static: set[str] = set()
         for inventory in self.inventories:
             vcenter = inventory.vcenter
             for vm in inventory.snapshot.vms.values():
                 for nic in vm.nics:
                     if nic.mac:
-                        refs = index.get(normalise_mac(nic.mac))
+                        mac = normalise_mac(nic.mac)
+                        refs = index.get(mac)
                         if refs is not None:
                             refs.append(NicRef(vm, nic.key, nic.label, vcenter))
-        return index
+                        if mac.startswith(VMWARE_STATIC_PREFIX) and mac[9:10] in _STATIC_DIGITS:
+                            static.add(mac)
+        return index, frozenset(static)
 
     @cached_property
     def _first_users(self) -> dict[str, list[NicRef]]:

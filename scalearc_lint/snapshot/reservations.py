@@ -18,7 +18,7 @@ CPU sizes are vCPUs x the host's core MHz; memory sizes are the configured MB.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -117,11 +117,24 @@ class _Tally:
     needed: int = 0
 
 
+def reservation_holders(
+    vms: Mapping[str, VirtualMachine], appliances: Collection[str]
+) -> dict[str, VirtualMachine]:
+    """The VMs reservation arithmetic reads, by moid: the appliances, and every VM that holds
+    a CPU or memory reservation (what it holds comes out of the pool it draws on)."""
+    return {
+        moid: vm
+        for moid, vm in vms.items()
+        if moid in appliances or vm.cpu_allocation.reservation or vm.memory_allocation.reservation
+    }
+
+
 class ReservationIndex:
     """For every pool and resource, the reserved pool it draws on and that pool's headroom.
 
     Built once: one pass over the pools, one over the VMs holding a reservation, one over
-    the appliances.
+    the appliances. Only those VMs are read, so ``snapshot.vms`` may hold just them
+    (:func:`reservation_holders`).
     """
 
     def __init__(self, snapshot: Snapshot, appliances: Collection[str]) -> None:
