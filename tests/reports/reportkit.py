@@ -18,6 +18,7 @@ import msgspec
 import xmlschema
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
+from lxml import etree
 
 from scalearc_lint.audit.baseline import compare
 from scalearc_lint.commands.run import inventories, load_inputs, run
@@ -52,6 +53,16 @@ HOSTILE_NAMES = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 def junit_schema() -> xmlschema.XMLSchema:
     """The Jenkins xUnit plugin's schema (junit-10.xsd, kept in ``schemas/``)."""
     return xmlschema.XMLSchema(str(SCHEMAS_DIR / "junit-10.xsd"))
+
+
+def check_written_as_lxml_writes(data: bytes) -> None:
+    """The JUnit writer writes text by hand: hold it to lxml's serializer. Parsed, indented
+    and written again by lxml, the report must come out byte for byte the same (escaping,
+    empty elements, indentation)."""
+    root = etree.fromstring(data)
+    etree.indent(root, space=" ")
+    again = etree.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    assert again == data
 
 
 @cache

@@ -21,6 +21,7 @@ from tests.reports.conftest import ReportOpener
 from tests.reports.reportkit import (
     HOSTILE_NAMES,
     HtmlPage,
+    check_written_as_lxml_writes,
     junit_schema,
     lint,
     make_document,
@@ -147,6 +148,7 @@ def test_chromium_shows_hostile_names_as_text(
 def check_junit(document: ResultsDocument, directory: Path) -> None:
     data = junit.render(document)
     junit_schema().validate(data.decode())
+    check_written_as_lxml_writes(data)
     path = directory / "report.xml"
     path.write_bytes(data)
     cases = [case for suite in junitparser.JUnitXml.fromfile(str(path)) for case in suite]

@@ -13,6 +13,7 @@ from scalearc_lint.reports import junit
 from tests.conftest import EXAMPLES
 from tests.reports.reportkit import (
     HOSTILE_NAMES,
+    check_written_as_lxml_writes,
     compared_lab,
     junit_schema,
     lab,
@@ -34,6 +35,12 @@ def read_back(data: bytes, tmp_path: Path) -> junitparser.JUnitXml:
 def test_lab_report_is_valid_against_the_jenkins_xunit_schema() -> None:
     data = junit.render(lab().document)
     junit_schema().validate(data.decode())
+    check_written_as_lxml_writes(data)
+
+
+def test_an_empty_run_is_one_empty_element_as_lxml_writes_it() -> None:
+    data = junit.render(make_document([], []))
+    check_written_as_lxml_writes(data)
 
 
 def test_one_testsuite_per_rule_and_one_testcase_per_result(tmp_path: Path) -> None:
@@ -150,6 +157,7 @@ def test_hostile_names_round_trip_exactly(tmp_path: Path) -> None:
     results = [make_result(n, moid=f"vm-{i}", message=n) for i, n in enumerate(names)]
     data = junit.render(make_document(results, [make_rule(text=HOSTILE_NAMES[0])]))
     junit_schema().validate(data.decode())
+    check_written_as_lxml_writes(data)
     cases = list(next(iter(read_back(data, tmp_path))))
     assert sorted((c.name, c.result[0].message) for c in cases) == sorted(
         (f"vm {n} [vm-{i}]", n) for i, n in enumerate(names)
@@ -175,6 +183,7 @@ def test_compared_testcases_say_where_they_stand_and_still_validate(tmp_path: Pa
     document = compared_lab().document
     data = junit.render(document)
     junit_schema().validate(data.decode())
+    check_written_as_lxml_writes(data)
     parsed = read_back(data, tmp_path)
     marks = {
         (suite.name.split()[0], case.name): case.system_out for suite in parsed for case in suite
