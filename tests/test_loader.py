@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from scalearc_lint.errors import InputError
+from scalearc_lint.io.inputs import BackgroundDigest
 from scalearc_lint.snapshot.loader import decode_snapshot, encode_snapshot, load_snapshot
 from scalearc_lint.snapshot.sketch import build
 from tests.conftest import EXAMPLES, run_cli
@@ -89,6 +91,23 @@ BAD_INPUTS = {
         broken(lambda d: d["hosts"]["host-1"].update(moid="host-2")),
         "does not match its key",
     ),
+    # Each check the one pass over the VMs makes (loader._vms_sound) must name its problem.
+    "vm-moid-mismatch": (
+        broken(lambda d: d["vms"]["vm-3"].update(moid="vm-1")),
+        "$.vms[\"vm-3\"].moid: 'vm-1' does not match its key",
+    ),
+    "dangling-vm-datacenter": (
+        broken(lambda d: d["vms"]["vm-1"].update(datacenter="datacenter-9")),
+        "$.vms[\"vm-1\"].datacenter: 'datacenter-9' is not a datacenter in this snapshot",
+    ),
+    "dangling-vm-cluster": (
+        broken(lambda d: d["vms"]["vm-1"].update(cluster="domain-c-9")),
+        "$.vms[\"vm-1\"].cluster: 'domain-c-9' is not a cluster in this snapshot",
+    ),
+    "dangling-vm-pool": (
+        broken(lambda d: d["vms"]["vm-1"].update(resource_pool="resgroup-9")),
+        "$.vms[\"vm-1\"].resource_pool: 'resgroup-9' is not a resource pool in this snapshot",
+    ),
 }
 
 
@@ -145,3 +164,20 @@ def test_load_reports_sha256_of_the_bytes() -> None:
 
     loaded = load_snapshot(EXAMPLES / "lab.json")
     assert loaded.sha256 == hashlib.sha256((EXAMPLES / "lab.json").read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("size", [0, 1000, 3 << 20])
+def test_the_digest_worked_out_beside_decoding_is_the_files_sha256(size: int) -> None:
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    assert BackgroundDigest(data).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_a_large_snapshots_recorded_digest_is_that_of_the_file_with_its_bom(
+    tmp_path: Path,
+) -> None:
+    snapshot = json.loads(encode_snapshot(build({"appliances": {"sa-1": {}}})))
+    # Trailing blanks past the threaded size: the digest is then hashed on its own thread.
+    data = b"\xef\xbb\xbf" + json.dumps(snapshot, indent=1).encode() + b" " * (2 << 20)
+    path = tmp_path / "big.json"
+    path.write_bytes(data)
+    assert load_snapshot(path).sha256 == hashlib.sha256(data).hexdigest()
