@@ -11,10 +11,12 @@ process.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import os
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from types import FrameType
 from typing import NoReturn
@@ -161,7 +163,28 @@ def _run(argv: Sequence[str] | None) -> int:
 
 def console_main() -> NoReturn:
     """The installed ``scalearc-lint`` command."""
-    sys.exit(main(console=True))
+    _exit(main(console=True))
+
+
+def _exit(code: int) -> NoReturn:
+    """End the process with ``code``, without the interpreter freeing every object first.
+
+    A run over 150,000 VMs holds millions of objects; freeing them one by one at shutdown
+    took about 0.15 s, after the work was done. Everything a shutdown does that matters
+    is done here: the exit handlers run (logging is flushed) and stdout and stderr are
+    flushed. Only then, and only with no other thread still running, does the process
+    end at once; otherwise (or when a flush fails) the interpreter shuts down as usual.
+    """
+    if threading.active_count() == 1:
+        atexit._run_exitfuncs()
+        try:
+            for stream in (sys.stdout, sys.stderr):
+                if stream is not None:
+                    stream.flush()
+        except (OSError, ValueError):
+            sys.exit(code)
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -276,3 +276,31 @@ def test_a_closed_stdout_does_not_turn_failures_green() -> None:
     )
     assert proc.returncode == 1
     assert proc.stderr == ""
+
+
+@pytest.mark.parametrize("thread", [False, True])
+def test_the_process_ends_as_a_shutdown_would_have_ended_it(thread: bool, tmp_path: Path) -> None:
+    """The command ends without freeing every object (cli._exit): exit handlers still
+    run, what they write to buffered stdout still arrives, the exit code is the run's;
+    and while another thread still runs, the interpreter shuts down as usual and waits."""
+    rules = tmp_path / "rules"
+    late = tmp_path / "late-thread.txt"
+    source = (
+        "import atexit, pathlib, sys, threading, time\n"
+        "atexit.register(lambda: sys.stdout.write('written at exit, no newline'))\n"
+    )
+    if thread:
+        source += (
+            "def _late():\n"
+            "    time.sleep(0.5)\n"
+            f"    pathlib.Path({str(late)!r}).write_text('done')\n"
+            "threading.Thread(target=_late).start()\n"
+        )
+    path = write_rule(rules, "def check(a, inv, opts):\n    return passed('ok')")
+    path.write_text(path.read_text() + "\n" + source)
+    # Block-buffered stdout, as when a CI job captures it.
+    result = run_cli(["check", LAB, "--rules-dir", rules], env={"PYTHONUNBUFFERED": ""})
+    assert result.code == 1, result.stderr
+    assert "passed," in result.stdout
+    assert result.stdout.endswith("written at exit, no newline")
+    assert late.exists() is thread
