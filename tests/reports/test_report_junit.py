@@ -205,3 +205,25 @@ def test_plain_testcases_have_no_baseline_marks(tmp_path: Path) -> None:
     parsed = read_back(data, tmp_path)
     assert all(case.system_out is None for suite in parsed for case in suite)
     assert "baseline." not in data.decode()
+
+
+def test_the_character_classes_follow_xml_1_0_for_every_code_point() -> None:
+    """The writer's classes are listed, not negated (quicker to compile): compare them with
+    XML 1.0's Char production, and with what must be escaped, over every code point."""
+
+    def is_xml_char(code: int) -> bool:
+        return (
+            code in (0x9, 0xA, 0xD)
+            or 0x20 <= code <= 0xD7FF
+            or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF
+        )
+
+    text = "".join(map(chr, range(0x110000)))
+    not_xml = {m.start() for m in junit._NOT_XML_CHAR.finditer(text)}
+    attribute = {m.start() for m in junit._ATTRIBUTE_SPECIAL.finditer(text)}
+    text_special = {m.start() for m in junit._TEXT_SPECIAL.finditer(text)}
+    cannot = {code for code in range(0x110000) if not is_xml_char(code)}
+    assert not_xml == cannot
+    assert attribute == cannot | {ord(c) for c in '&<>"\t\n\r'}
+    assert text_special == cannot | {ord(c) for c in "&<>\r"}
