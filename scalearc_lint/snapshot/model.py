@@ -49,9 +49,19 @@ DrsBehavior = Literal["manual", "partiallyAutomated", "fullyAutomated"]
 
 
 class _Model(
-    msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True, frozen=True
+    msgspec.Struct,
+    forbid_unknown_fields=True,
+    omit_defaults=True,
+    kw_only=True,
+    frozen=True,
+    gc=False,
 ):
-    """Base of every snapshot class: immutable; unknown keys are errors; defaults not written."""
+    """Base of every snapshot class: immutable; unknown keys are errors; defaults not written.
+
+    ``gc=False``: the cyclic garbage collector does not track them (16 bytes less each, and
+    nothing for it to walk: a snapshot's millions of objects are immutable data, decoded
+    from JSON, that can hold no reference cycle).
+    """
 
 
 class Source(_Model, frozen=True):
