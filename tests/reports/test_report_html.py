@@ -6,8 +6,14 @@ import base64
 import hashlib
 import json
 import re
+import tempfile
+from pathlib import Path
+
+import pytest
+from jinja2 import Environment, FileSystemLoader
 
 from scalearc_lint.engine.rule import Status
+from scalearc_lint.io.resources import templates_dir
 from scalearc_lint.reports import html
 from tests.reports.reportkit import (
     HOSTILE_NAMES,
@@ -268,3 +274,33 @@ def test_act_now_marks_objects_with_a_new_failure_against_the_baseline() -> None
     # pair-alpha's SA004 failure is new; sa-solo's SA008 failure persists.
     assert [m.group(1) for m in marked if m] == ["ha-pair pair-alpha"]
     assert len(entries) == 2
+
+
+def _compiled(cache_dir: Path | None) -> bytes:
+    """report.html.j2's render function as a fresh environment gets it, with a template
+    cache in ``cache_dir`` (or none)."""
+    environment = Environment(
+        loader=FileSystemLoader(templates_dir()),
+        bytecode_cache=html._TemplateCache(str(cache_dir)) if cache_dir else None,
+    )
+    template = environment.get_template("report.html.j2")
+    return bytes(template.root_render_func.__code__.co_code)
+
+
+def test_templates_come_from_the_cache_as_jinja_compiles_them(tmp_path: Path) -> None:
+    fresh = _compiled(None)
+    assert _compiled(tmp_path) == fresh  # compiled, then kept
+    [kept] = tmp_path.iterdir()
+    assert _compiled(tmp_path) == fresh  # read back
+    kept.write_bytes(kept.read_bytes()[:100])  # a cache file cut short is compiled again
+    assert _compiled(tmp_path) == fresh
+
+
+def test_a_template_cache_that_cannot_be_used_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("")
+    assert _compiled(not_a_directory) == _compiled(None)  # writing it fails, silently
+    monkeypatch.setattr(tempfile, "tempdir", str(not_a_directory))
+    assert html._template_cache() is None  # no private directory to be had
