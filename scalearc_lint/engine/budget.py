@@ -49,38 +49,65 @@ class OutOfTime(BaseException):
 
 
 class _Alarm:
-    """The one SIGALRM handler: raises OutOfTime in budgeted code, ignores other ticks."""
+    """The one SIGALRM handler and the one interval timer, serving one budget at a time.
+
+    The timer is started once for a budget (:meth:`TimeBudget.run`'s first call) and runs
+    until the budget is closed: starting and stopping it around every call, 20,000 calls
+    for one rule at 150,000 VMs, cost two system calls each. So it measures wall time,
+    the engine's own included; when it goes off outside budgeted code, or before the
+    budgeted code has used up the budget, it is set again for what is left.
+    """
 
     def __init__(self) -> None:
         self.installed = False
+        self.budget: TimeBudget | None = None
+        #: Inside budgeted code, since ``call_start`` (monotonic).
         self.armed = False
+        self.call_start = 0.0
         self.guard: FrameType | None = None
         self.first_fired: float | None = None
-        self.what = ""
-        self.limit = 0.0
 
     def install(self) -> None:
         if not self.installed:
             signal.signal(signal.SIGALRM, self.fire)
             self.installed = True
 
+    def start(self, budget: TimeBudget, seconds: float) -> None:
+        self.budget = budget
+        self.first_fired = None
+        signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
+
+    def stop(self) -> None:
+        self.budget = None
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
     def fire(self, signum: int, frame: FrameType | None) -> None:
-        # The frame of TimeBudget.run itself is the engine's, on its way out: never there.
-        if not self.armed or frame is self.guard:
+        budget = self.budget
+        if budget is None or budget.limit is None:
             return
         now = time.monotonic()
+        inside = self.armed and frame is not self.guard
+        left = budget.limit - budget.used - (now - self.call_start if self.armed else 0.0)
+        if not inside or left > 0:
+            # The engine's own time, or time left: wake again when the budget could be up
+            # (out of budget between calls: the next call is refused, no need to wake).
+            if left > 0 or self.armed:
+                signal.setitimer(signal.ITIMER_REAL, max(left, REPEAT if self.armed else 0.001))
+            return
         if self.first_fired is None:
             self.first_fired = now
         elif now - self.first_fired > GRACE:
             os.write(
                 2,
                 (
-                    f"scalearc-lint: error: {self.what} ran past its time budget "
-                    f"({self.limit:g} s) and kept running for {GRACE:g} s while being stopped; "
-                    "ending the run (no output was written)\n"
+                    f"scalearc-lint: error: {budget.what} ran past its time budget "
+                    f"({budget.limit:g} s) and kept running for {GRACE:g} s while being "
+                    "stopped; ending the run (no output was written)\n"
                 ).encode("utf-8", "backslashreplace"),
             )
             os._exit(EXIT_RULE_CRASHED)
+        # Interrupted again every REPEAT seconds for as long as it keeps running.
+        signal.setitimer(signal.ITIMER_REAL, REPEAT)
         raise OutOfTime
 
 
@@ -93,12 +120,26 @@ def budgets_enforced() -> bool:
 
 
 class TimeBudget:
-    """``seconds`` of run time shared by every call made through :meth:`run`."""
+    """``seconds`` of run time shared by every call made through :meth:`run`.
+
+    Use it as a context manager: the timer it starts runs until the ``with`` ends.
+    """
 
     def __init__(self, seconds: float | None, *, what: str) -> None:
         self.limit = seconds if seconds else None
         self.what = what
         self.used = 0.0
+
+    def __enter__(self) -> TimeBudget:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the timer, if it runs for this budget."""
+        if _ALARM.budget is self:
+            _ALARM.stop()
 
     @property
     def exhausted(self) -> bool:
@@ -111,16 +152,14 @@ class TimeBudget:
             return function(*args)
         if self.exhausted:
             raise OutOfTime
-        _ALARM.install()
+        if _ALARM.budget is not self:
+            _ALARM.install()
+            _ALARM.start(self, self.limit - self.used)
         _ALARM.guard = sys._getframe()
-        _ALARM.what, _ALARM.limit = self.what, self.limit
-        _ALARM.first_fired = None
+        _ALARM.call_start = time.monotonic()
         _ALARM.armed = True
-        start = time.monotonic()
-        signal.setitimer(signal.ITIMER_REAL, max(self.limit - self.used, 0.001), REPEAT)
         try:
             return function(*args)
         finally:
             _ALARM.armed = False
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            self.used += time.monotonic() - start
+            self.used += time.monotonic() - _ALARM.call_start

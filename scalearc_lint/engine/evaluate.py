@@ -15,7 +15,7 @@ import msgspec
 
 from scalearc_lint.engine.appliance_id import identification_results
 from scalearc_lint.engine.budget import OutOfTime, TimeBudget
-from scalearc_lint.engine.config import Config
+from scalearc_lint.engine.config import Config, RuleSettings
 from scalearc_lint.engine.results import ObjectRef, Result, sorted_results
 from scalearc_lint.engine.rule import (
     RESERVED_ID_PREFIXES,
@@ -285,7 +285,18 @@ def evaluate_rule(
     settings = config.settings(rule)
     if not settings.enabled:
         return
-    budget = TimeBudget(timeout, what=f"rule {rule.id} ({loaded.source})")
+    with TimeBudget(timeout, what=f"rule {rule.id} ({loaded.source})") as budget:
+        yield from _judged_subjects(loaded, inventory, settings, budget, timeout)
+
+
+def _judged_subjects(
+    loaded: LoadedRule,
+    inventory: Inventory,
+    settings: RuleSettings,
+    budget: TimeBudget,
+    timeout: float | None,
+) -> Iterator[Result]:
+    rule = loaded.rule
     for kind, moid, name, subject in inventory.subjects(rule.scope):
         ref = _object_ref(inventory, kind, moid, name, subject)
 
@@ -335,10 +346,10 @@ def identify_appliances(inventory: Inventory, timeout: float | None) -> None:
     """Identify the inventory's appliances now, within ``timeout`` seconds: a config's
     name_pattern is a user's regular expression, and one such as ``(a+)+$`` can take
     forever on a VM name."""
-    budget = TimeBudget(timeout, what="identifying appliances")
     try:
-        # This vCenter's VMs only: pairs are joined across the estate afterwards.
-        budget.run(lambda: inventory.appliances)
+        with TimeBudget(timeout, what="identifying appliances") as budget:
+            # This vCenter's VMs only: pairs are joined across the estate afterwards.
+            budget.run(lambda: inventory.appliances)
     except OutOfTime:
         pattern = inventory.selection.name_pattern
         cause = (

@@ -141,33 +141,57 @@ def test_a_hostile_waiver_glob_on_a_long_name_is_fast_enough_to_finish(tmp_path:
 
 
 def test_the_budget_stops_a_loop_and_leaves_no_timer_behind() -> None:
-    budget = TimeBudget(0.2, what="a test")
-
     def spin() -> None:
         while True:
             pass
 
-    with pytest.raises(OutOfTime):
-        budget.run(spin)
-    assert budget.exhausted
+    with TimeBudget(0.2, what="a test") as budget:
+        with pytest.raises(OutOfTime):
+            budget.run(spin)
+        assert budget.exhausted
+        with pytest.raises(OutOfTime):
+            budget.run(lambda: None)  # nothing left to spend
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
-    with pytest.raises(OutOfTime):
-        budget.run(lambda: None)  # nothing left to spend
     time.sleep(0.3)  # a late tick, if any were left armed, would raise here
 
 
 def test_the_budget_is_shared_by_calls_and_returns_values() -> None:
-    budget = TimeBudget(5, what="a test")
-    assert budget.run(lambda x: x + 1, 41) == 42
-    assert not budget.exhausted and 0 <= budget.used < 5
+    with TimeBudget(5, what="a test") as budget:
+        assert budget.run(lambda x: x + 1, 41) == 42
+        assert not budget.exhausted and 0 <= budget.used < 5
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_time_between_budgeted_calls_is_not_counted() -> None:
+    """The timer runs through the engine's own time between calls; going off there, or
+    before the calls have used the budget, it must not interrupt anything."""
+    with TimeBudget(0.3, what="a test") as budget:
+        for _ in range(8):
+            budget.run(time.sleep, 0.01)
+            time.sleep(0.06)  # the engine's time: 0.48 s in all, past the budget
+        assert 0.08 <= budget.used < 0.3
+        assert not budget.exhausted
+
+
+def test_a_budget_used_up_across_calls_stops_the_call_that_crosses_it() -> None:
+    def spin() -> None:
+        while True:
+            pass
+
+    with TimeBudget(0.3, what="a test") as budget:
+        budget.run(time.sleep, 0.2)
+        time.sleep(0.2)  # between calls: not counted
+        started = time.monotonic()
+        with pytest.raises(OutOfTime):
+            budget.run(spin)
+        assert time.monotonic() - started < 0.25  # stopped when its 0.1 s left ran out
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
 def test_an_exception_of_the_budgeted_code_passes_through() -> None:
-    budget = TimeBudget(5, what="a test")
-
     def fail() -> None:
         raise ValueError("mine")
 
-    with pytest.raises(ValueError, match="mine"):
+    with TimeBudget(5, what="a test") as budget, pytest.raises(ValueError, match="mine"):
         budget.run(fail)
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
