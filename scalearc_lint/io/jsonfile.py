@@ -312,10 +312,14 @@ class _Comparison:
         """Match a long dict or list (``collect`` builds one from entries) a piece at a time."""
         separator = opening
         remaining = iter(entries)
+        # One buffer for every piece: a new few-MB bytes each time would be fresh memory
+        # from the OS, faulted in page by page, for every piece.
+        buffer = bytearray()
         while piece := collect(islice(remaining, _PIECE)):
-            written = _ENCODER.encode(piece)
+            _ENCODER.encode_into(piece, buffer)
             # Each piece is written as a dict or list of its own: compare what lies inside.
-            if not (self.expect(separator) and self.expect(memoryview(written)[1:-1])):
-                return False
+            with memoryview(buffer) as written:
+                if not (self.expect(separator) and self.expect(written[1:-1])):
+                    return False
             separator = b","
         return self.expect(closing)
