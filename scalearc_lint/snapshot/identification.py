@@ -171,16 +171,25 @@ class Identifier:
 
     def _values(self, vm: VirtualMachine) -> tuple[list[_Found], list[_Found]]:
         """Every non-empty role and pair value the VM's attributes and tags carry."""
-        found: tuple[list[_Found], list[_Found], list[_Found]] = ([], [], [])
+        # This runs for most VMs of every vCenter, and most carry none: nothing is
+        # allocated until a value is found, and known names are one dict lookup.
+        kinds = self._kinds
+        found: tuple[list[_Found], list[_Found], list[_Found]] | None = None
         for name, value in vm.custom_attributes.items():
-            kind = self._kind(name)
+            kind = kinds.get(name)
+            if kind is None:
+                kind = self._kind(name)
             if kind and value.strip():
+                found = found or ([], [], [])
                 found[kind].append((f"custom attribute {name!r}", value))
         for tag in vm.tags:
-            kind = self._kind(tag.category)
+            kind = kinds.get(tag.category)
+            if kind is None:
+                kind = self._kind(tag.category)
             if kind and tag.name.strip():
+                found = found or ([], [], [])
                 found[kind].append((f"tag in category {tag.category!r}", tag.name))
-        return found[_ROLE], found[_PAIR]
+        return (found[_ROLE], found[_PAIR]) if found is not None else ([], [])
 
     def _name_values(self, vm: VirtualMachine) -> tuple[list[_Found], list[_Found]] | None:
         """Role and pair from the name pattern's groups; ``None`` when the name does not match."""
