@@ -261,6 +261,10 @@ class FixContext:
     rules: Mapping[str, LoadedRule]
     config: Config
     names: dict[str, Counter[str]] = field(default_factory=dict)
+    #: Whether steps count what else they change in their comments (``also``). The plan
+    #: file shows them; check's suggested steps do not, and the counts cost passes over
+    #: every VM (how many vNICs a portgroup backs, which VMs a pool holds).
+    describe_effects: bool = True
 
     @cached_property
     def placements(self) -> Mapping[str, Placement]:
@@ -650,7 +654,7 @@ def fix_arp_notify(result: Result, ctx: FixContext) -> Remedy:
         ("notify_switches", "mac_changes", "forged_transmits") if strict else ("notify_switches",)
     )
     work: list[Work] = []
-    users = ctx.portgroup_users
+    users = ctx.portgroup_users if ctx.describe_effects else None
     for nic in appliance.vm.nics:
         backing = nic.backing
         if backing.kind == "distributed":
@@ -659,7 +663,8 @@ def fix_arp_notify(result: Result, ctx: FixContext) -> Remedy:
                 continue
             bad = {key: True for key in wanted if getattr(pg.policy, key) is not True}
             if bad:
-                also = f"every VM on {pg.name} ({users[pg.moid]} vNIC(s)) gets this policy"
+                count = f" ({users[pg.moid]} vNIC(s))" if users is not None else ""
+                also = f"every VM on {pg.name}{count} gets this policy"
                 work.append(
                     Work("portgroup_policy", ctx.ref("dvpg", pg.moid), bad, BEFORE, (also,))
                 )
@@ -942,10 +947,14 @@ def fix_limits(result: Result, ctx: FixContext) -> Remedy:
         else:
             target = ctx.ref("pool", pool)
             name = inventory.snapshot.resource_pools[pool].name
-            under = ctx.vms_under_pool.get(pool, [])
+            if ctx.describe_effects:
+                under = ctx.vms_under_pool.get(pool, [])
+                held = f"the {len(under)} VM(s) in it and in the pools below it"
+                held += f" ({', '.join(under) or 'none'})"
+            else:
+                held = "the VMs in it and in the pools below it"
             also = (
-                f"pool {name} no longer caps its {what}: the {len(under)} VM(s) in it and in "
-                f"the pools below it ({', '.join(under) or 'none'}) may together use more "
+                f"pool {name} no longer caps its {what}: {held} may together use more "
                 "of the cluster's, as their shares allow"
             )
         works.append(Work("remove_limit", target, params, BEFORE, (also,)))
@@ -1087,8 +1096,10 @@ def plan_fixes(
     macs: MacAllocator,
     rules: Mapping[str, LoadedRule],
     config: Config,
+    describe_effects: bool = True,
 ) -> FixPlan:
-    """The plan for the failing results of one vCenter, in the vendor's order."""
+    """The plan for the failing results of one vCenter, in the vendor's order
+    (``describe_effects``: see FixContext)."""
     failing_results = [
         r
         for r in results
@@ -1097,7 +1108,14 @@ def plan_fixes(
     failing: dict[str, set[str]] = defaultdict(set)
     for r in failing_results:
         failing[r.rule].add(r.object.id)
-    ctx = FixContext(inventory, macs, {k: frozenset(v) for k, v in failing.items()}, rules, config)
+    ctx = FixContext(
+        inventory,
+        macs,
+        {k: frozenset(v) for k, v in failing.items()},
+        rules,
+        config,
+        describe_effects=describe_effects,
+    )
     collected = _Collected()
     for result in sorted(failing_results, key=lambda r: (r.rule, r.object.kind, r.object.id)):
         finding = FindingRef.of(result)
@@ -1127,13 +1145,21 @@ def plan_estate(
     *,
     rules: Mapping[str, LoadedRule],
     config: Config,
+    describe_effects: bool = True,
 ) -> list[FixPlan]:
     """One plan per vCenter of the run (in its order), new MACs unique across all of them.
     Not proven: ``fix`` lives the plans with whatif before writing them."""
     results = list(results)
     macs = MacAllocator(inventories)
     return [
-        plan_fixes(results, inventory, macs=macs, rules=rules, config=config)
+        plan_fixes(
+            results,
+            inventory,
+            macs=macs,
+            rules=rules,
+            config=config,
+            describe_effects=describe_effects,
+        )
         for inventory in inventories
     ]
 

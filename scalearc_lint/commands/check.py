@@ -114,7 +114,10 @@ def suggested_fix_steps(
     """Each failure's next step with the steps of the plan ``fix`` would write, worked out
     by the fix generators without living the plan (so labelled unproven)."""
     rules = {item.rule.id: item for item in inputs.rules}
-    plans = plan_estate(document.results, invs, rules=rules, config=inputs.config)
+    # The reports show each step, not the plan file's comments on what else it changes.
+    plans = plan_estate(
+        document.results, invs, rules=rules, config=inputs.config, describe_effects=False
+    )
     return planned_steps([(plan, "") for plan in plans], proven=False)
 
 

@@ -17,9 +17,10 @@ from pathlib import Path
 from hypothesis import event, given
 
 from scalearc_lint.audit.baseline import new_failures
-from scalearc_lint.change.fix import REMEDIES, FixPlan
+from scalearc_lint.change.fix import REMEDIES, FixPlan, plan_estate
 from scalearc_lint.commands.fix import Fixed
 from scalearc_lint.engine.config import Config
+from scalearc_lint.engine.evaluate import discover_rules
 from scalearc_lint.engine.results import Result
 from scalearc_lint.engine.rule import Severity, Status
 from scalearc_lint.snapshot.identification import Role
@@ -168,3 +169,31 @@ def written(fixed: Fixed) -> list[tuple[FixPlan, str]]:
     """Each plan with steps and the name its text is kept under."""
     paths = fixed.paths
     return [(plan, paths[plan.vcenter]) for plan in fixed.plans if plan.vcenter in paths]
+
+
+def _steps(plans: Iterable[FixPlan]) -> list[object]:
+    """What a plan does, without its comments on what else each step changes."""
+    return [
+        (
+            plan.vcenter,
+            [(s.op, s.target, dict(s.params), s.repairs, s.prevents) for s in plan.steps],
+            plan.unplanned,
+        )
+        for plan in plans
+    ]
+
+
+@given(estates(plant=ESTATE_PLANTABLE))
+def test_the_steps_check_suggests_are_the_steps_fix_writes(estate: SyntheticEstate) -> None:
+    """check works the plans out without their comments (describe_effects=False, which
+    skips passes over every VM); the steps must be fix's own, in fix's order."""
+    fixed = run_fix(estate.snapshots)
+    rules = {item.rule.id: item for item in discover_rules(plugins=False)}
+    suggested = plan_estate(
+        fixed.document.results,
+        fixed.inventories,
+        rules=rules,
+        config=Config(),
+        describe_effects=False,
+    )
+    assert _steps(suggested) == _steps(fixed.plans)
