@@ -160,6 +160,7 @@ from scalearc_lint.snapshot.model import (
     VirtualMachine,
     VmSnapshot,
 )
+from scalearc_lint.snapshot.reservations import RESOURCES, UNITS, allocation
 
 _TOP_LEVEL_KEYS = ("description", "vcenter", "steps", "observed", "unplanned")
 _COMMON_KEYS = ("note",)
@@ -178,7 +179,6 @@ RESTART_PRIORITIES = (
 )
 POLICY_KEYS = ("notify_switches", "mac_changes", "forged_transmits")
 LIMIT_OBJECTS = ("vm", "pool")
-RESOURCES = ("cpu", "memory")
 #: A MAC address as plans write it (lower case, colons).
 MAC_PATTERN = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 
@@ -1218,6 +1218,15 @@ def _set_reservation(ctx: _Context) -> StepOutcome:
         cpu=_allocation(pool.cpu, step.params.get("cpu")),
         memory=_allocation(pool.memory, step.params.get("memory")),
     )
+    for resource in RESOURCES:
+        now = allocation(changed, resource)
+        if resource in step.params and 0 <= now.limit < now.reservation:
+            raise step.error(
+                f"a {resource} reservation of {now.reservation} {UNITS[resource]} is above "
+                f"pool {pool.name}'s {resource} limit of {now.limit} {UNITS[resource]}; "
+                "vCenter refuses a reservation above a limit (remove_limit first)",
+                resource,
+            )
     _within_capacity(ctx, changed)
     return ctx.done(_with_pool(ctx.snapshot, changed))
 

@@ -251,3 +251,36 @@ def test_a_pair_together_to_the_end_is_plan004_not_plan009() -> None:
     whatif = run_whatif(snapshot, secondary_live_move("sa-s", "esx-1"))
     failing = {r.rule for r in whatif.document.results if r.status is Status.FAIL}
     assert "PLAN004" in failing and "PLAN009" not in failing
+
+
+# -- reservations and limits -------------------------------------------------------------
+
+
+#: One appliance (8192 MB) in pool scalearc, which reserves nothing and caps memory at
+#: 10,000 MB: above the appliance's size (SA014 passes), below what two would need.
+CAPPED_POOL: Mapping[str, Any] = {
+    "pool": {"cpu": 0, "memory": 0, "memory_limit": 10000},
+    "appliances": {"sa-1": {}},
+}
+
+
+def test_a_reservation_above_the_pools_limit_is_refused_as_vcenter_does() -> None:
+    with pytest.raises(InputError) as info:
+        run_whatif(build(CAPPED_POOL), [{"set_reservation": "scalearc", "memory": 16384}])
+    message = str(info.value)
+    assert "step 1 (set_reservation): a memory reservation of 16384 MB is above pool " in message
+    assert "scalearc's memory limit of 10000 MB" in message and "remove_limit first" in message
+
+
+def test_a_reservation_at_the_limit_or_after_lifting_it_is_admitted() -> None:
+    at_limit = run_whatif(build(CAPPED_POOL), [{"set_reservation": "scalearc", "memory": 10000}])
+    [pool] = [p for p in at_limit.run.final.resource_pools.values() if p.name == "scalearc"]
+    assert (pool.memory.reservation, pool.memory.limit) == (10000, 10000)
+    lifted = run_whatif(
+        build(CAPPED_POOL),
+        [
+            {"remove_limit": "scalearc", "of": "pool", "resource": "memory"},
+            {"set_reservation": "scalearc", "memory": 16384},
+        ],
+    )
+    assert not new_failures(lifted.document.results)
