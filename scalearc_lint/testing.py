@@ -805,6 +805,15 @@ class _Vcenter:
         pool = self.pools[cluster]
         _, memory = self.held_and_needed(pool, cluster)
         b.set_pool_reservation(pool, cpu=b.pools[pool].cpu.reservation, memory=max(memory - 1, 0))
+        if self.draw(st.booleans()):
+            # A memory limit no appliance there exceeds (SA014 passes) but at the pool's
+            # reservation: raising that to what the pool must reserve needs the limit gone.
+            largest = max(
+                b.vms[moid].memory_mb
+                for moid, _, _ in self.appliances
+                if self.in_pool_group(moid, pool, cluster)
+            )
+            b.set_pool_limits(pool, cpu=b.pools[pool].cpu.limit, memory=max(memory - 1, largest))
         return {
             moid
             for moid, _, _ in self.appliances

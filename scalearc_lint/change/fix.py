@@ -523,6 +523,7 @@ class ReservationPlan:
             if old is None:
                 works.append(self._create_work(ctx, pool))
             elif old != pool:
+                works += self._lift_works(ctx, old, pool)
                 works.append(self._raise_work(ctx, old, pool, depth))
         if vm.resource_pool != snapshot.vms[vm_moid].resource_pool:
             new = self.pools[vm.resource_pool or ""]
@@ -547,6 +548,24 @@ class ReservationPlan:
             "expandable": False,
         }
         return Work("create_pool", pool.name, params, BEFORE, also)
+
+    def _lift_works(self, ctx: FixContext, old: ResourcePool, new: ResourcePool) -> list[Work]:
+        """The pool's limits below the reservations it is raised to, lifted first: vCenter
+        refuses a reservation above a limit (remove_limit steps go before the rest)."""
+        works = []
+        for resource in RESOURCES:
+            limit = allocation(old, resource).limit
+            wanted = allocation(new, resource).reservation
+            if 0 <= limit < wanted:
+                unit = UNITS[resource]
+                also = (
+                    f"pool {old.name}'s {resource} limit of {limit} {unit} is below the "
+                    f"{wanted} {unit} it must reserve, and vCenter admits no reservation above "
+                    "a limit: the pool may then use more of the cluster's, as its shares allow",
+                )
+                params = {"of": "pool", "resource": resource}
+                works.append(Work("remove_limit", ctx.ref("pool", old.moid), params, BEFORE, also))
+        return works
 
     def _raise_work(
         self, ctx: FixContext, old: ResourcePool, new: ResourcePool, depth: int

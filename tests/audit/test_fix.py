@@ -507,3 +507,19 @@ def test_a_disabled_rule_whose_name_another_rule_shares_is_enabled_by_its_key() 
         "cluster": cluster.name,
         "key": disabled.key,
     } in steps
+
+
+def test_a_pool_limit_below_the_reservation_it_needs_is_lifted_first() -> None:
+    # Two 8192 MB appliances under a 10,000 MB pool limit: each fits (SA014 passes), the
+    # reservation both need (16,384 MB) does not, and vCenter refuses a reservation above
+    # a limit: the limit goes first, and the plan is proven.
+    steps, text = plan_of(
+        {
+            "pool": {"cpu": 0, "memory": 0, "memory_limit": 10000},
+            "appliances": {"sa-1": {}, "sa-2": {}},
+        }
+    )
+    assert kinds(steps)[:2] == [("remove_limit", "scalearc"), ("set_reservation", "scalearc")]
+    assert steps[0] == {"remove_limit": "scalearc", "of": "pool", "resource": "memory"}
+    assert steps[1]["memory"] == 16384
+    assert "memory limit of 10000 MB is below the 16384 MB it must reserve" in text
