@@ -49,7 +49,8 @@ from scalearc_lint.snapshot.inventory import Inventory
 # Everything outside XML 1.0's Char production (#x9 | #xA | #xD | [#x20-#xD7FF] |
 # [#xE000-#xFFFD] | [#x10000-#x10FFFF]), listed rather than negated: a negated class of
 # those ranges takes milliseconds to compile at every start. A test compares the two.
-_NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_CANNOT_CARRY = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+_NOT_XML_CHAR = re.compile(f"[{_CANNOT_CARRY}]")
 
 
 def _visible_escape(match: re.Match[str]) -> str:
@@ -63,8 +64,8 @@ def xml_safe(text: str) -> str:
 
 
 #: What must be escaped in an attribute value, or cannot be written at all.
-_ATTRIBUTE_SPECIAL = re.compile('[\x00-\x1f&<>"\ud800-\udfff\ufffe\uffff]')
-_TEXT_SPECIAL = re.compile("[\x00-\x08\x0b-\x1f&<>\ud800-\udfff\ufffe\uffff]")
+_ATTRIBUTE_SPECIAL = re.compile(f'[{_CANNOT_CARRY}&<>"\t\n\r]')
+_TEXT_SPECIAL = re.compile(f"[{_CANNOT_CARRY}&<>\r]")
 _ATTRIBUTE_ESCAPES = str.maketrans(
     {
         "&": "&amp;",
