@@ -73,6 +73,7 @@ from scalearc_lint.snapshot.reservations import (
     UNITS,
     ReservationIndex,
     Resource,
+    above_limit,
     allocation,
     configured_size,
 )
@@ -554,14 +555,14 @@ class ReservationPlan:
         refuses a reservation above a limit (remove_limit steps go before the rest)."""
         works = []
         for resource in RESOURCES:
-            limit = allocation(old, resource).limit
-            wanted = allocation(new, resource).reservation
-            if 0 <= limit < wanted:
+            raised = allocation(new, resource)  # the old limit: the plan changes reservations
+            if above_limit(raised):
                 unit = UNITS[resource]
                 also = (
-                    f"pool {old.name}'s {resource} limit of {limit} {unit} is below the "
-                    f"{wanted} {unit} it must reserve, and vCenter admits no reservation above "
-                    "a limit: the pool may then use more of the cluster's, as its shares allow",
+                    f"pool {old.name}'s {resource} limit of {raised.limit} {unit} is below the "
+                    f"{raised.reservation} {unit} it must reserve, and vCenter admits no "
+                    "reservation above a limit: the pool may then use more of the cluster's, "
+                    "as its shares allow",
                 )
                 params = {"of": "pool", "resource": resource}
                 works.append(Work("remove_limit", ctx.ref("pool", old.moid), params, BEFORE, also))

@@ -160,7 +160,7 @@ from scalearc_lint.snapshot.model import (
     VirtualMachine,
     VmSnapshot,
 )
-from scalearc_lint.snapshot.reservations import RESOURCES, UNITS, allocation
+from scalearc_lint.snapshot.reservations import RESOURCES, UNITS, above_limit, allocation
 
 _TOP_LEVEL_KEYS = ("description", "vcenter", "steps", "observed", "unplanned")
 _COMMON_KEYS = ("note",)
@@ -1220,7 +1220,7 @@ def _set_reservation(ctx: _Context) -> StepOutcome:
     )
     for resource in RESOURCES:
         now = allocation(changed, resource)
-        if resource in step.params and 0 <= now.limit < now.reservation:
+        if resource in step.params and above_limit(now):
             raise step.error(
                 f"a {resource} reservation of {now.reservation} {UNITS[resource]} is above "
                 f"pool {pool.name}'s {resource} limit of {now.limit} {UNITS[resource]}; "

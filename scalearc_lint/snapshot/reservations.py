@@ -36,6 +36,12 @@ def allocation(obj: ResourcePool | VirtualMachine, resource: Resource) -> Alloca
     return obj.cpu_allocation if resource == "cpu" else obj.memory_allocation
 
 
+def above_limit(held: Allocation) -> bool:
+    """Whether the allocation reserves more than its limit (-1: none): vCenter refuses to set
+    such a reservation, so a plan must lift the limit first."""
+    return 0 <= held.limit < held.reservation
+
+
 def configured_size(vm: VirtualMachine, host: Host | None, resource: Resource) -> int | None:
     """What the VM is configured for: memory MB, or vCPUs x host core MHz (None: unknown)."""
     if resource == "memory":
