@@ -537,9 +537,10 @@ def normalise_mac(mac: str) -> str:
 VMWARE_OUI = "005056"
 #: The part of VMware's OUI for manually set MACs: 00:50:56:00:00:00-00:50:56:3F:FF:FF.
 VMWARE_STATIC_MAX_FOURTH_OCTET = 0x3F
-#: How a normalised MAC of that part starts, and the first digits its fourth octet can have.
-VMWARE_STATIC_PREFIX = "00:50:56:"
-_STATIC_DIGITS = frozenset("0123")
+#: How a normalised MAC of that part starts ("00:50:56:"), and the first hex digits its
+#: fourth octet can have (0-3).
+VMWARE_STATIC_PREFIX = "".join(f"{VMWARE_OUI[i : i + 2]}:" for i in range(0, 6, 2))
+_STATIC_DIGITS = frozenset(f"{d:x}" for d in range(VMWARE_STATIC_MAX_FOURTH_OCTET // 16 + 1))
 
 
 def outside_vmware_static_range(mac: str) -> bool:
