@@ -160,20 +160,7 @@ def child_export(sim: Vcsim, out: Path, decoder: str) -> tuple[float, float]:
 
 def export_argv(sim: Vcsim, out: Path) -> list[str]:
     """The export command's arguments against ``sim`` (password in SALINT_BENCH_PASSWORD)."""
-    return [
-        "export",
-        "--server",
-        sim.url,
-        "--user",
-        sim.user,
-        "--password-env",
-        "SALINT_BENCH_PASSWORD",
-        "--ca-file",
-        sim.ca_file,
-        "-q",
-        "-o",
-        str(out),
-    ]
+    return sim.export_argv(out, "SALINT_BENCH_PASSWORD", "-q")
 
 
 def full_export(sim: Vcsim, out: Path) -> float:

@@ -101,6 +101,24 @@ class Vcsim:
     password: str = field(repr=False)
     log_path: Path
 
+    def export_argv(self, output: Path, password_env: str, *extra: str) -> list[str]:
+        """``export`` against this simulator with TLS verified and the password read from
+        the environment variable ``password_env``."""
+        return [
+            "export",
+            "--server",
+            self.url,
+            "--user",
+            self.user,
+            "--password-env",
+            password_env,
+            "--ca-file",
+            self.ca_file,
+            "-o",
+            str(output),
+            *extra,
+        ]
+
     @property
     def host(self) -> str:
         """The loopback address it listens on."""

@@ -54,20 +54,7 @@ def run_cli(argv: Sequence[str], env: dict[str, str] | None = None) -> CliRun:
 
 def export_argv(sim: Vcsim, output: Path, *extra: str) -> list[str]:
     """``export`` against ``sim`` with TLS verified and the password from the environment."""
-    return [
-        "export",
-        "--server",
-        sim.url,
-        "--user",
-        sim.user,
-        "--password-env",
-        PASSWORD_ENV,
-        "--ca-file",
-        sim.ca_file,
-        "-o",
-        str(output),
-        *extra,
-    ]
+    return sim.export_argv(output, PASSWORD_ENV, *extra)
 
 
 def address_export_argv(address: str, output: Path, *extra: str) -> list[str]:
